@@ -1,0 +1,11 @@
+.PHONY: demo test lint odoo-tests bench
+demo:  ## set up everything and serve the demo on http://127.0.0.1:8069
+	tools/itsc demo
+test:  ## set up everything, lint, and run the whole test suite on a fresh database
+	tools/itsc test
+lint:
+	tools/itsc lint
+odoo-tests:  ## Odoo's own hr_timesheet and sale_timesheet suites with the addon installed
+	tools/itsc odoo-tests
+bench:
+	tools/itsc bench

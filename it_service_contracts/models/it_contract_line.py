@@ -1,0 +1,59 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ItContractLine(models.Model):
+    """An additional service ordered under a contract and priced individually."""
+
+    _name = "it.contract.line"
+    _description = "IT Contract Additional Service"
+    _order = "contract_id, sequence, id"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one("it.contract", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="contract_id.company_id", store=True)
+    currency_id = fields.Many2one(related="contract_id.currency_id")
+    sequence = fields.Integer(default=10)
+    product_id = fields.Many2one(
+        "product.product", string="Service", required=True, check_company=True, domain="[('type', '=', 'service')]",
+    )
+    name = fields.Text(
+        string="Description", compute="_compute_name", store=True, readonly=False, required=True,
+    )
+    quantity = fields.Float(default=1.0, digits="Product Unit")
+    price_unit = fields.Monetary(
+        string="Unit Price", compute="_compute_price_unit", store=True, readonly=False,
+    )
+    price_subtotal = fields.Monetary(string="Subtotal", compute="_compute_price_subtotal", store=True)
+    date_delivered = fields.Date(
+        string="Delivered On", help="Set when the service has been delivered; it is invoiced from then on.",
+    )
+
+    _check_quantity_price = models.Constraint(
+        "CHECK(quantity > 0 AND price_unit >= 0)",
+        "An additional service needs a positive quantity and a price that is not negative.",
+    )
+
+    @api.depends("product_id")
+    def _compute_name(self):
+        for line in self:
+            line.name = line.product_id.get_product_multiline_description_sale() if line.product_id else line.name
+
+    @api.depends("product_id")
+    def _compute_price_unit(self):
+        for line in self:
+            line.price_unit = line.product_id.lst_price
+
+    @api.depends("quantity", "price_unit")
+    def _compute_price_subtotal(self):
+        for line in self:
+            line.price_subtotal = line.quantity * line.price_unit
+
+    @api.constrains("quantity", "price_unit")
+    def _check_amounts(self):
+        for line in self:
+            if line.quantity <= 0 or line.price_unit < 0:
+                raise ValidationError(self.env._(
+                    "The additional service %(service)s needs a positive quantity and a price that is not negative.",
+                    service=line.product_id.display_name,
+                ))

@@ -1,0 +1,51 @@
+from odoo import api, fields, models
+
+
+class ResPartner(models.Model):
+    _inherit = "res.partner"
+
+    it_contract_ids = fields.One2many("it.contract", "partner_id", string="IT Contracts")
+    it_contract_count = fields.Integer(compute="_compute_it_contract_stats", string="IT Contract Count")
+    it_cooperation_form = fields.Selection(
+        [("adhoc", "Ad-hoc Help"), ("hour_package", "Hour Package"), ("monthly_flat", "Flat Monthly Fee")],
+        string="Form of Cooperation", compute="_compute_it_contract_stats",
+        help="Ad-hoc unless the client has a running contract; a flat contract comes before packages.",
+    )
+    it_package_hours_remaining = fields.Float(
+        string="Package Hours Left", compute="_compute_it_contract_stats",
+        help="Hours left on the client's running hour packages.",
+    )
+
+    @api.depends("commercial_partner_id")
+    def _compute_it_contract_stats(self):
+        commercial = self.commercial_partner_id
+        counts = dict(self.env["it.contract"]._read_group(
+            [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"],
+        ))
+        running = self.env["it.contract"]._read_group(
+            [("partner_id", "in", commercial.ids), ("state", "=", "active")],
+            ["partner_id", "contract_type"], ["hours_remaining:sum"],
+        )
+        types = {}
+        hours_left = {}
+        for partner, contract_type, hours in running:
+            types.setdefault(partner, set()).add(contract_type)
+            if contract_type == "hour_package":
+                hours_left[partner] = hours
+        for partner in self:
+            client = partner.commercial_partner_id
+            running_types = types.get(client, set())
+            partner.it_contract_count = counts.get(client, 0)
+            partner.it_package_hours_remaining = hours_left.get(client, 0.0)
+            partner.it_cooperation_form = (
+                "monthly_flat" if "monthly_flat" in running_types
+                else "hour_package" if "hour_package" in running_types
+                else "adhoc"
+            )
+
+    def action_view_it_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
