@@ -21,6 +21,7 @@
         "data/ir_cron_data.xml",
         "views/it_contract_views.xml",
         "views/it_audit_views.xml",
+        "views/project_task_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
         "views/it_service_contracts_menus.xml",

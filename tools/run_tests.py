@@ -37,6 +37,8 @@ def main():
             report = tuple(int(x) for x in found.groups())
         elif msg.startswith("skipped "):
             skipped += 1
+        elif level == "WARNING" and "failed to install" in msg:
+            stray_errors.append(f"{logger}: {msg}")
         elif level in ("ERROR", "CRITICAL"):
             if msg.startswith(("FAIL:", "ERROR:")):
                 failed_tests.append(msg.split("\n")[0])
@@ -50,6 +52,8 @@ def main():
     problems = []
     if report is None:
         problems.append("Odoo printed no test report (did the module install?)")
+    elif not run:
+        problems.append("no test ran")
     if stray_errors:
         problems.append(f"{len(stray_errors)} error(s) logged outside tests:")
         problems += [f"  {e}" for e in stray_errors[:20]]

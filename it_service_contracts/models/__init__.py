@@ -6,3 +6,4 @@ from . import it_contract
 from . import it_contract_sla
 from . import it_contract_line
 from . import account_move
+from . import project_task

@@ -235,7 +235,9 @@ class ItContract(models.Model):
     @api.constrains("partner_id", "site_ids")
     def _check_sites(self):
         for contract in self:
-            foreign = contract.site_ids.filtered(lambda site: site.commercial_partner_id != contract.partner_id)
+            foreign = contract.site_ids - contract.site_ids.filtered_domain(
+                [("commercial_partner_id", "=", contract.partner_id.id)]
+            )
             if foreign:
                 raise ValidationError(self.env._(
                     "The sites of a contract must be addresses of its client %(client)s: %(sites)s.",
@@ -386,13 +388,13 @@ class ItContract(models.Model):
         without_project = self.filtered(lambda c: not c.project_id)
         if without_project:
             projects = self.env["project.project"].sudo().create([{
-                "name": f"{contract.name} – {contract.partner_id.name}",
+                "name": f"{contract.name} - {contract.partner_id.name}",
                 "partner_id": contract.partner_id.id,
                 "company_id": contract.company_id.id,
                 "allow_timesheets": True,
                 "account_id": contract.analytic_account_id.id or False,
             } for contract in without_project])
-            for contract, project in zip(without_project, projects):
+            for contract, project in zip(without_project, projects, strict=True):
                 contract.project_id = project
         for contract in self.filtered(lambda c: not c.analytic_account_id):
             contract.analytic_account_id = contract.project_id.account_id

@@ -47,7 +47,7 @@ class ItContractSla(models.Model):
     @api.constrains("contract_id", "priority")
     def _check_unique_priority(self):
         for line in self:
-            if len(line.contract_id.sla_line_ids.filtered(lambda sla: sla.priority == line.priority)) > 1:
+            if len(line.contract_id.sla_line_ids.filtered_domain([("priority", "=", line.priority)])) > 1:
                 raise ValidationError(self.env._(
                     "Contract %(contract)s already has a response time for this priority.",
                     contract=line.contract_id.name,

@@ -1,0 +1,65 @@
+from odoo.tests import TransactionCase
+
+
+class ItServiceCommon(TransactionCase):
+    """A company with known rates, a client with two sites, a completed audit and service products."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True))
+        cls.company = cls.env["res.company"].create({
+            "name": "Test MSP",
+            "it_adhoc_hourly_rate": 200.0,
+            "it_package_hourly_rate": 160.0,
+            "it_flat_hourly_rate": 130.0,
+        })
+        cls.env = cls.env(context=dict(cls.env.context, allowed_company_ids=[cls.company.id]))
+        cls.calendar = cls.company.resource_calendar_id
+        cls.client = cls.env["res.partner"].create({"name": "Client Ltd", "is_company": True})
+        cls.site_a, cls.site_b = cls.env["res.partner"].create([
+            {"name": "Head office", "type": "other", "parent_id": cls.client.id},
+            {"name": "Warehouse", "type": "other", "parent_id": cls.client.id},
+        ])
+        cls.other_client = cls.env["res.partner"].create({"name": "Other Client", "is_company": True})
+        cls.service_support, cls.service_servers, cls.service_other = cls.env["product.product"].create([
+            {"name": "Workstation support", "type": "service", "list_price": 200.0},
+            {"name": "Server administration", "type": "service", "list_price": 200.0},
+            {"name": "Website design", "type": "service", "list_price": 200.0},
+        ])
+        cls.audit = cls.env["it.audit"].create({
+            "partner_id": cls.client.id,
+            "company_id": cls.company.id,
+            "estimated_monthly_hours": 10,
+            "recommended_type": "hour_package",
+        })
+        cls.audit.action_done()
+
+    @classmethod
+    def _contract_vals(cls, contract_type="hour_package", **values):
+        vals = {
+            "partner_id": cls.client.id,
+            "company_id": cls.company.id,
+            "contract_type": contract_type,
+            "date_start": "2026-01-01",
+            "audit_id": cls.audit.id,
+            "service_product_ids": [(6, 0, (cls.service_support | cls.service_servers).ids)],
+            "site_ids": [(6, 0, (cls.site_a | cls.site_b).ids)],
+            "service_calendar_id": cls.calendar.id,
+        }
+        if contract_type == "hour_package":
+            vals.update(validity_months=6, hours_total=20.0)
+        else:
+            vals.update(monthly_fee=3000.0, monthly_hours=20.0, out_of_hours_response_hours=2.0)
+        vals.update(values)
+        return vals
+
+    @classmethod
+    def _create_contract(cls, contract_type="hour_package", **values):
+        return cls.env["it.contract"].create(cls._contract_vals(contract_type, **values))
+
+    @classmethod
+    def _active_contract(cls, contract_type="hour_package", **values):
+        contract = cls._create_contract(contract_type, **values)
+        contract.action_activate()
+        return contract
