@@ -1,1 +1,2 @@
 
+from . import test_it_contract

@@ -1,0 +1,274 @@
+from datetime import date
+
+from odoo.exceptions import UserError, ValidationError
+from odoo.tests import Form, freeze_time, tagged
+
+from .common import ItServiceCommon
+
+
+@tagged("post_install", "-at_install")
+class TestItContract(ItServiceCommon):
+    def assertRefused(self, vals, message):
+        """Creating `vals` is refused with `message` and leaves no contract behind."""
+        before = self.env["it.contract"].search_count([])
+        with self.assertRaisesRegex(ValidationError, message):
+            self.env["it.contract"].create(vals)
+        self.assertEqual(self.env["it.contract"].search_count([]), before)
+
+    # ------------------------------------------------------------ defaults and dates
+
+    def test_reference_from_sequence(self):
+        first, second = self._create_contract(), self._create_contract()
+        self.assertRegex(first.name, r"^SC/2026/\d{4}$")
+        self.assertNotEqual(first.name, second.name)
+
+    def test_rates_default_from_company_settings(self):
+        package = self._create_contract("hour_package")
+        flat = self._create_contract("monthly_flat")
+        self.assertEqual(package.hourly_rate, 160.0)
+        self.assertEqual(flat.hourly_rate, 130.0)
+        with Form(self.env["it.contract"]) as form:
+            form.partner_id = self.client
+            form.contract_type = "monthly_flat"
+            self.assertEqual(form.hourly_rate, 130.0)
+            form.contract_type = "hour_package"
+            self.assertEqual(form.hourly_rate, 160.0)
+            form.hours_total = 10
+            form.service_product_ids.add(self.service_support)
+            self.assertEqual(form.audit_id, self.audit, "the client's completed audit is proposed")
+
+    def test_package_end_date_follows_start_and_validity(self):
+        contract = self._create_contract(date_start="2026-01-31", validity_months=1)
+        self.assertEqual(contract.date_end, date(2026, 2, 27))
+        contract.validity_months = 12
+        self.assertEqual(contract.date_end, date(2027, 1, 30))
+        contract.date_start = "2026-03-01"
+        self.assertEqual(contract.date_end, date(2027, 2, 28))
+        with self.assertRaisesRegex(ValidationError, "follows from its start date"):
+            contract.date_end = "2027-12-31"
+        self.assertEqual(contract.date_end, date(2027, 2, 28))
+
+    def test_flat_contract_may_run_open_ended(self):
+        contract = self._create_contract("monthly_flat")
+        self.assertFalse(contract.date_end)
+        contract.date_end = "2026-12-31"
+        self.assertEqual(contract.date_end, date(2026, 12, 31))
+
+    # ------------------------------------------------------------ bad input
+
+    def test_validity_out_of_range(self):
+        for months in (0, 13, -1):
+            self.assertRefused(self._contract_vals(validity_months=months), "1 to 12 months")
+        contract = self._create_contract()
+        with self.assertRaisesRegex(ValidationError, "1 to 12 months"):
+            contract.validity_months = 13
+        self.assertEqual(contract.validity_months, 6)
+
+    def test_negative_hours_rates_and_fees(self):
+        self.assertRefused(self._contract_vals(hours_total=-5), "cannot be negative")
+        self.assertRefused(self._contract_vals(hourly_rate=-10), "cannot be negative|must be positive")
+        self.assertRefused(self._contract_vals("monthly_flat", monthly_fee=-1), "cannot be negative")
+        self.assertRefused(self._contract_vals("monthly_flat", monthly_hours=-2), "cannot be negative")
+        self.assertRefused(self._contract_vals("monthly_flat", out_of_hours_response_hours=-1), "cannot be negative")
+
+    def test_end_before_start(self):
+        self.assertRefused(
+            self._contract_vals("monthly_flat", date_start="2026-05-01", date_end="2026-04-30"), "before it starts",
+        )
+
+    def test_package_rate_at_or_above_adhoc_rate(self):
+        self.assertRefused(self._contract_vals(hourly_rate=200.0), "lower than the ad-hoc rate")
+        self.assertRefused(self._contract_vals(hourly_rate=250.0), "lower than the ad-hoc rate")
+        self.assertEqual(self._create_contract(hourly_rate=199.99).hourly_rate, 199.99)
+
+    def test_flat_rate_at_or_above_package_rate(self):
+        self.assertRefused(self._contract_vals("monthly_flat", hourly_rate=160.0), "lower than the standard hour package")
+        self.assertRefused(self._contract_vals("monthly_flat", hourly_rate=170.0), "lower than the standard hour package")
+        contract = self._create_contract("monthly_flat", hourly_rate=150.0)
+        with self.assertRaisesRegex(ValidationError, "lower than the standard hour package"):
+            contract.hourly_rate = 160.0
+        self.assertEqual(contract.hourly_rate, 150.0)
+
+    def test_rates_hold_for_rpc_style_writes(self):
+        """Switching the type of a cheap flat contract to a package keeps the rule, whatever the path."""
+        contract = self._create_contract("hour_package", hourly_rate=150.0)
+        contract.write({"contract_type": "monthly_flat", "hourly_rate": 120.0, "monthly_fee": 100})
+        with self.assertRaisesRegex(ValidationError, "lower than the ad-hoc rate"):
+            contract.write({"contract_type": "hour_package", "hourly_rate": 205.0, "validity_months": 3})
+
+    def test_company_rates_must_be_ordered(self):
+        with self.assertRaisesRegex(ValidationError, "lower than the ad-hoc rate"):
+            self.company.it_package_hourly_rate = 200.0
+        with self.assertRaisesRegex(ValidationError, "lower than the standard hour package rate"):
+            self.company.it_flat_hourly_rate = 165.0
+        with self.assertRaisesRegex(ValidationError, "must be positive"):
+            self.company.it_flat_hourly_rate = 0
+        self.assertEqual(self.company.it_flat_hourly_rate, 130.0)
+
+    def test_settings_page_sets_company_rates(self):
+        settings = self.env["res.config.settings"].with_company(self.company).create({
+            "it_adhoc_hourly_rate": 250.0, "it_package_hourly_rate": 190.0, "it_flat_hourly_rate": 140.0,
+        })
+        settings.execute()
+        self.assertEqual(
+            (self.company.it_adhoc_hourly_rate, self.company.it_package_hourly_rate, self.company.it_flat_hourly_rate),
+            (250.0, 190.0, 140.0),
+        )
+        self.assertEqual(self._create_contract("hour_package").hourly_rate, 190.0)
+
+    def test_site_of_another_client(self):
+        foreign_site = self.env["res.partner"].create({"name": "Elsewhere", "parent_id": self.other_client.id})
+        self.assertRefused(self._contract_vals(site_ids=[(6, 0, foreign_site.ids)]), "addresses of its client")
+
+    # ------------------------------------------------------------ lifecycle
+
+    def test_activation_requires_client_scope_and_audit(self):
+        no_scope = self._create_contract(service_product_ids=[(5, 0, 0)])
+        with self.assertRaisesRegex(ValidationError, "scope"):
+            no_scope.action_confirm()
+        with self.assertRaisesRegex(ValidationError, "scope"):
+            no_scope.write({"state": "active"})
+        self.assertEqual(no_scope.state, "draft")
+
+        no_client = self._create_contract()
+        with self.assertRaisesRegex(ValidationError, "a client"):
+            no_client.write({"partner_id": False, "state": "active"})
+        self.assertEqual(no_client.partner_id, self.client)
+
+        no_place = self._create_contract(site_ids=[(5, 0, 0)], remote_service=False)
+        with self.assertRaisesRegex(ValidationError, "place of service"):
+            no_place.action_activate()
+
+    def test_no_activation_without_completed_audit(self):
+        other_audit = self.env["it.audit"].create({
+            "partner_id": self.other_client.id, "company_id": self.company.id, "recommended_type": "hour_package",
+        })
+        contract = self._create_contract(partner_id=self.other_client.id, site_ids=[(5, 0, 0)], audit_id=other_audit.id)
+        with self.assertRaisesRegex(ValidationError, "audit"):
+            contract.action_confirm()
+        other_audit.action_done()
+        contract.action_confirm()
+        self.assertEqual(contract.state, "active")
+        with self.assertRaisesRegex(UserError, "running contract"):
+            other_audit.action_reopen()
+
+    def test_audit_of_another_client_does_not_count(self):
+        contract = self._create_contract(partner_id=self.other_client.id, site_ids=[(5, 0, 0)])
+        with self.assertRaisesRegex(ValidationError, "audit"):
+            contract.action_activate()
+
+    @freeze_time("2026-03-10")
+    def test_confirm_activates_now_or_on_start_date(self):
+        now = self._create_contract(date_start="2026-03-01")
+        later = self._create_contract(date_start="2026-04-01")
+        (now | later).action_confirm()
+        self.assertEqual(now.state, "active")
+        self.assertTrue(now.project_id.allow_timesheets)
+        self.assertEqual(now.analytic_account_id, now.project_id.account_id)
+        self.assertEqual(now.project_id.partner_id, self.client)
+        self.assertEqual(later.state, "draft")
+        self.assertEqual(later.date_confirmed, date(2026, 3, 10))
+        with freeze_time("2026-04-01"):
+            self.env.ref("it_service_contracts.ir_cron_it_contract_states").method_direct_trigger()
+        self.assertEqual(later.state, "active")
+
+    @freeze_time("2026-08-01")
+    def test_cron_expires_ended_contracts(self):
+        ended = self._active_contract(date_start="2026-01-01", validity_months=6)  # ends 2026-06-30
+        running = self._active_contract(date_start="2026-03-01", validity_months=6)
+        self.env.ref("it_service_contracts.ir_cron_it_contract_states").method_direct_trigger()
+        self.assertEqual(ended.state, "expired")
+        self.assertEqual(running.state, "active")
+
+    def test_close_cancel_and_reset(self):
+        contract = self._active_contract()
+        with self.assertRaisesRegex(UserError, "not started"):
+            contract.action_cancel()
+        contract.action_close()
+        self.assertEqual(contract.state, "closed")
+        draft = self._create_contract()
+        draft.action_cancel()
+        self.assertEqual(draft.state, "cancelled")
+        draft.action_reset_to_draft()
+        self.assertEqual(draft.state, "draft")
+        with self.assertRaisesRegex(UserError, "Only draft or cancelled"):
+            contract.unlink()
+        draft.unlink()
+        self.assertFalse(draft.exists())
+
+    def test_renew_package(self):
+        contract = self._active_contract(date_start="2026-01-01", validity_months=3, hourly_rate=150.0)
+        self.env["it.contract.sla"].create({
+            "contract_id": contract.id, "priority": "1", "response_hours": 4, "resolution_hours": 16,
+        })
+        action = contract.action_renew()
+        renewal = self.env["it.contract"].browse(action["res_id"])
+        self.assertEqual(renewal.state, "draft")
+        self.assertEqual(renewal.previous_contract_id, contract)
+        self.assertEqual(renewal.date_start, max(date(2026, 4, 1), date.today()))
+        self.assertEqual(renewal.validity_months, 3)
+        self.assertEqual(renewal.hourly_rate, 150.0)
+        self.assertEqual(renewal.hours_total, 20.0)
+        self.assertEqual(renewal.service_product_ids, contract.service_product_ids)
+        self.assertEqual(renewal.site_ids, contract.site_ids)
+        self.assertEqual(len(renewal.sla_line_ids), 1)
+        self.assertNotEqual(renewal.name, contract.name)
+        with self.assertRaisesRegex(UserError, "already been renewed"):
+            contract.action_renew()
+
+    def test_one_active_flat_contract_per_client(self):
+        self._active_contract("monthly_flat", date_start="2026-01-01", date_end="2026-12-31")
+        second = self._create_contract("monthly_flat", date_start="2026-06-01")
+        with self.assertRaisesRegex(ValidationError, "already has an active flat"):
+            second.action_activate()
+        next_year = self._create_contract("monthly_flat", date_start="2027-01-01")
+        next_year.action_activate()
+        self.assertEqual(next_year.state, "active")
+
+    def test_additional_services(self):
+        contract = self._active_contract("monthly_flat")
+        line = self.env["it.contract.line"].create({
+            "contract_id": contract.id, "product_id": self.service_other.id, "quantity": 2,
+        })
+        self.assertEqual(line.price_unit, 200.0)
+        self.assertEqual(line.price_subtotal, 400.0)
+        self.assertIn("Website design", line.name)
+        with self.assertRaisesRegex(ValidationError, "positive quantity"):
+            line.quantity = 0
+        with self.assertRaisesRegex(ValidationError, "positive quantity"):
+            line.price_unit = -1
+
+    def test_contract_form_lifecycle(self):
+        with Form(self.env["it.contract"]) as form:
+            form.partner_id = self.client
+            form.contract_type = "monthly_flat"
+            form.monthly_fee = 2500
+            form.monthly_hours = 15
+            form.date_start = date.today()
+            form.service_product_ids.add(self.service_support)
+            form.site_ids.add(self.site_a)
+            with form.sla_line_ids.new() as sla:
+                sla.priority = "3"
+                sla.response_hours = 1
+                sla.resolution_hours = 4
+        contract = form.record
+        contract.action_confirm()
+        self.assertEqual(contract.state, "active")
+        self.assertEqual(contract.sla_line_ids.response_hours, 1)
+
+    # ------------------------------------------------------------ client form
+
+    def test_client_form_of_cooperation(self):
+        self.assertEqual(self.client.it_cooperation_form, "adhoc")
+        package = self._active_contract(hours_total=30)
+        self.env.invalidate_all()
+        self.assertEqual(self.client.it_cooperation_form, "hour_package")
+        self.assertEqual(self.client.it_package_hours_remaining, 30)
+        self.assertEqual(self.site_a.it_cooperation_form, "hour_package", "an address shows its client's form")
+        self._active_contract("monthly_flat")
+        self.env.invalidate_all()
+        self.assertEqual(self.client.it_cooperation_form, "monthly_flat")
+        self.assertEqual(self.client.it_contract_count, 2)
+        action = self.client.action_view_it_contracts()
+        self.assertIn(package, self.env["it.contract"].search(action["domain"]))
+        self.assertEqual(self.other_client.it_cooperation_form, "adhoc")
