@@ -53,7 +53,8 @@ class ItContract(models.Model):
         string="Start Date", required=True, default=fields.Date.context_today, tracking=True,
     )
     date_end = fields.Date(
-        string="End Date", compute="_compute_date_end", store=True, readonly=False, tracking=True,
+        string="End Date", compute="_compute_date_end", store=True, readonly=False, precompute=True, copy=False,
+        tracking=True,
         help="Hour packages end after their validity; flat contracts may run until closed.",
     )
     validity_months = fields.Integer(
@@ -85,7 +86,7 @@ class ItContract(models.Model):
         help="Guaranteed response time, in clock hours, for failures reported outside service hours.",
     )
     hourly_rate = fields.Monetary(
-        compute="_compute_hourly_rate", store=True, readonly=False, tracking=True,
+        compute="_compute_hourly_rate", store=True, readonly=False, precompute=True, tracking=True,
         help="Price of a package hour, or of an hour beyond the included ones on a flat contract.",
     )
     hours_total = fields.Float(string="Hours Bought", tracking=True)
@@ -358,16 +359,19 @@ class ItContract(models.Model):
             raise UserError(self.env._("Only a contract that has run can be renewed."))
         if self.renewal_ids.filtered(lambda c: c.state != "cancelled"):
             raise UserError(self.env._("Contract %s has already been renewed.", self.name))
-        start = self.date_end + relativedelta(days=1) if self.date_end else fields.Date.context_today(self)
-        renewal = self.copy({
-            "date_start": max(start, fields.Date.context_today(self)),
-            "date_end": False,
+        start = max(
+            self.date_end + relativedelta(days=1) if self.date_end else fields.Date.context_today(self),
+            fields.Date.context_today(self),
+        )
+        default = {
+            "date_start": start,
             "previous_contract_id": self.id,
             "service_product_ids": self.service_product_ids.ids,
             "site_ids": self.site_ids.ids,
-        })
-        if renewal.contract_type == "monthly_flat" and self.date_end:
-            renewal.date_end = renewal.date_start + (self.date_end - self.date_start)
+        }
+        if self.contract_type == "monthly_flat" and self.date_end:
+            default["date_end"] = start + (self.date_end - self.date_start)
+        renewal = self.copy(default)
         self.message_post(body=self.env._("Renewed by %s.", renewal._get_html_link()))
         return renewal._get_records_action(name=self.env._("Renewal"))
 

@@ -18,13 +18,15 @@ class ItContractLine(models.Model):
         "product.product", string="Service", required=True, check_company=True, domain="[('type', '=', 'service')]",
     )
     name = fields.Text(
-        string="Description", compute="_compute_name", store=True, readonly=False, required=True,
+        string="Description", compute="_compute_name", store=True, readonly=False, required=True, precompute=True,
     )
     quantity = fields.Float(default=1.0, digits="Product Unit")
     price_unit = fields.Monetary(
-        string="Unit Price", compute="_compute_price_unit", store=True, readonly=False,
+        string="Unit Price", compute="_compute_price_unit", store=True, readonly=False, precompute=True,
     )
-    price_subtotal = fields.Monetary(string="Subtotal", compute="_compute_price_subtotal", store=True)
+    price_subtotal = fields.Monetary(
+        string="Subtotal", compute="_compute_price_subtotal", store=True, precompute=True,
+    )
     date_delivered = fields.Date(
         string="Delivered On", help="Set when the service has been delivered; it is invoiced from then on.",
     )

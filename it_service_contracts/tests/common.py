@@ -1,4 +1,10 @@
+from contextlib import contextmanager
+
+import psycopg2
+
+from odoo.exceptions import UserError
 from odoo.tests import TransactionCase
+from odoo.tools import mute_logger
 
 
 class ItServiceCommon(TransactionCase):
@@ -63,3 +69,26 @@ class ItServiceCommon(TransactionCase):
         contract = cls._create_contract(contract_type, **values)
         contract.action_activate()
         return contract
+
+    @contextmanager
+    def assertRefused(self, pattern, model="it.contract"):
+        """The block is refused with a message matching `pattern`, as the user would read it, and is rolled back.
+
+        Python constraints raise a UserError/ValidationError; database constraints raise an IntegrityError that
+        Odoo turns into the constraint's message for the user, which is what is checked here.
+        """
+        with mute_logger("odoo.sql_db"), self.assertRaises(Exception) as caught:
+            yield caught
+        error = caught.exception
+        if isinstance(error, psycopg2.IntegrityError):
+            message = self.env[model]._sql_error_to_message(error)
+        elif isinstance(error, UserError):
+            message = error.args[0]
+        else:
+            raise error
+        self.assertRegex(message, pattern)
+
+    def _run_cron(self, xmlid):
+        """Run a scheduled action as the scheduler would, inside the test transaction."""
+        with self.enter_registry_test_mode():
+            self.env.ref(xmlid).method_direct_trigger()
