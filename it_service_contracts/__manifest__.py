@@ -26,6 +26,11 @@
         "views/res_config_settings_views.xml",
         "views/it_service_contracts_menus.xml",
     ],
+    "assets": {
+        "web.assets_tests": [
+            "it_service_contracts/static/tests/tours/*.js",
+        ],
+    },
     "demo": [
         "demo/res_company_demo.xml",
         "demo/product_demo.xml",

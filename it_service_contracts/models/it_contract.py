@@ -137,7 +137,7 @@ class ItContract(models.Model):
     @api.depends("contract_type", "date_start", "validity_months")
     def _compute_date_end(self):
         for contract in self:
-            if contract.contract_type == "hour_package" and contract.date_start and contract.validity_months:
+            if contract.contract_type == "hour_package" and contract.date_start and 1 <= contract.validity_months <= 12:
                 contract.date_end = contract._package_end_date()
             elif contract.contract_type == "hour_package":
                 contract.date_end = False

@@ -1,2 +1,4 @@
 
 from . import test_it_contract
+from . import test_access
+from . import test_tour

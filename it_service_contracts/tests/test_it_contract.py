@@ -68,7 +68,9 @@ class TestItContract(ItServiceCommon):
         self.assertCreateRefused(self._contract_vals(hourly_rate=-10), "cannot be negative|must be positive")
         self.assertCreateRefused(self._contract_vals("monthly_flat", monthly_fee=-1), "cannot be negative")
         self.assertCreateRefused(self._contract_vals("monthly_flat", monthly_hours=-2), "cannot be negative")
-        self.assertCreateRefused(self._contract_vals("monthly_flat", out_of_hours_response_hours=-1), "cannot be negative")
+        self.assertCreateRefused(
+            self._contract_vals("monthly_flat", out_of_hours_response_hours=-1), "cannot be negative",
+        )
 
     def test_end_before_start(self):
         self.assertRefused(
@@ -82,7 +84,9 @@ class TestItContract(ItServiceCommon):
 
     def test_flat_rate_at_or_above_package_rate(self):
         for rate in (160.0, 170.0):
-            self.assertCreateRefused(self._contract_vals("monthly_flat", hourly_rate=rate), "lower than the standard hour")
+            self.assertCreateRefused(
+                self._contract_vals("monthly_flat", hourly_rate=rate), "lower than the standard hour",
+            )
         contract = self._create_contract("monthly_flat", hourly_rate=150.0)
         with self.assertRefused("lower than the standard hour package"):
             contract.hourly_rate = 160.0
@@ -195,6 +199,7 @@ class TestItContract(ItServiceCommon):
         draft.unlink()
         self.assertFalse(draft.exists())
 
+    @freeze_time("2026-02-15")
     def test_renew_package(self):
         contract = self._active_contract(date_start="2026-01-01", validity_months=3, hourly_rate=150.0)
         self.env["it.contract.sla"].create({
@@ -204,7 +209,7 @@ class TestItContract(ItServiceCommon):
         renewal = self.env["it.contract"].browse(action["res_id"])
         self.assertEqual(renewal.state, "draft")
         self.assertEqual(renewal.previous_contract_id, contract)
-        self.assertEqual(renewal.date_start, max(date(2026, 4, 1), date.today()))
+        self.assertEqual(renewal.date_start, date(2026, 4, 1))
         self.assertEqual(renewal.validity_months, 3)
         self.assertEqual(renewal.hourly_rate, 150.0)
         self.assertEqual(renewal.hours_total, 20.0)
