@@ -2,3 +2,4 @@
 from . import test_it_contract
 from . import test_access
 from . import test_tour
+from . import test_translation
