@@ -19,12 +19,16 @@
         "security/ir.model.access.csv",
         "data/ir_sequence_data.xml",
         "data/ir_cron_data.xml",
+        "data/project_service_desk_data.xml",
         "views/it_contract_views.xml",
         "views/it_audit_views.xml",
         "views/project_task_views.xml",
+        "views/project_task_type_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",
+        "views/it_sla_settings_views.xml",
         "views/it_service_contracts_menus.xml",
+        "views/it_service_request_menus.xml",
     ],
     "assets": {
         "web.assets_tests": [
@@ -37,5 +41,6 @@
         "demo/res_partner_demo.xml",
         "demo/it_audit_demo.xml",
         "demo/it_contract_demo.xml",
+        "demo/project_task_demo.xml",
     ],
 }
