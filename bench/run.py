@@ -17,7 +17,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADDON = "it_service_contracts"
-BENCHMARKS = ["sla"]  # add a name here and a bench/bench_<name>.py beside bench_sla.py
+BENCHMARKS = ["sla", "timesheet"]  # add a name here and a bench/bench_<name>.py beside bench_sla.py
 
 
 def load(name):
@@ -31,6 +31,7 @@ def main():
     parser.add_argument("--only", default=",".join(BENCHMARKS), help="benchmarks to run, comma-separated")
     parser.add_argument("--db", default="itsc_bench", help="database created for the benchmark")
     parser.add_argument("--keep", action="store_true", help="keep the database afterwards")
+    parser.add_argument("--reuse", action="store_true", help="reuse the database kept by an earlier --keep run")
     names = [name for name in parser.parse_known_args()[0].only.split(",") if name]
     unknown = set(names) - set(BENCHMARKS)
     if unknown:
@@ -47,16 +48,18 @@ def main():
     from odoo.tools import config
 
     config.parse_config(["-c", args.config])
-    print(f"[bench] Odoo {odoo.release.version}; creating database {args.db!r} with {ADDON}", flush=True)
-    if args.db in db_service.list_dbs(force=True):
-        db_service.exp_drop(args.db)
-    started = time.perf_counter()
-    subprocess.run(
-        [sys.executable, "-m", "odoo", "-c", args.config, "-d", args.db, "-i", ADDON,
-         "--stop-after-init", "--log-level=warn", "--no-http"],
-        check=True,
-    )
-    print(f"[bench] database ready in {time.perf_counter() - started:.0f} s", flush=True)
+    exists = args.db in db_service.list_dbs(force=True)
+    if not (args.reuse and exists):
+        print(f"[bench] Odoo {odoo.release.version}; creating database {args.db!r} with {ADDON}", flush=True)
+        if exists:
+            db_service.exp_drop(args.db)
+        started = time.perf_counter()
+        subprocess.run(
+            [sys.executable, "-m", "odoo", "-c", args.config, "-d", args.db, "-i", ADDON,
+             "--stop-after-init", "--log-level=warn", "--no-http"],
+            check=True,
+        )
+        print(f"[bench] database ready in {time.perf_counter() - started:.0f} s", flush=True)
     try:
         registry = Registry(args.db)
         for name, module in modules.items():

@@ -29,6 +29,10 @@
         "views/it_sla_settings_views.xml",
         "views/it_service_contracts_menus.xml",
         "views/it_service_request_menus.xml",
+        "data/mail_template_data.xml",
+        "data/ir_cron_timesheet_data.xml",
+        "views/account_analytic_line_views.xml",
+        "views/it_contract_period_views.xml",
     ],
     "assets": {
         "web.assets_tests": [
@@ -42,5 +46,6 @@
         "demo/it_audit_demo.xml",
         "demo/it_contract_demo.xml",
         "demo/project_task_demo.xml",
+        "demo/account_analytic_line_demo.xml",
     ],
 }

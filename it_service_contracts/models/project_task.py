@@ -691,3 +691,70 @@ class ProjectTask(models.Model):
                     message_type="comment",
                     subtype_xmlid="mail.mt_note",
                 )
+
+
+    # --- hours left (timesheets)
+    # What the client has left before the technician logs time, and how time on the request is billed.
+
+    it_package_hours_left = fields.Float(
+        string="Package Hours Left", compute="_compute_it_hours_left",
+        help="Hours left today on the client's running hour packages that cover this request.",
+    )
+    it_month_hours_included = fields.Float(
+        string="Included This Month", compute="_compute_it_hours_left",
+        help="Hours included this month by the client's flat contract.",
+    )
+    it_month_hours_left = fields.Float(
+        string="Included Hours Left", compute="_compute_it_hours_left",
+        help="Included hours of the client's flat contract not used yet this month.",
+    )
+    it_has_entitlement = fields.Boolean(compute="_compute_it_hours_left")
+
+    @api.depends("it_contract_id", "it_client_id", "it_site_id", "it_service_product_id")
+    @api.depends_context("uid")
+    def _compute_it_hours_left(self):
+        today = fields.Date.context_today(self)
+        requests = self.filtered(lambda t: t._it_timesheet_client())
+        clients = self.env["res.partner"].union(*(t._it_timesheet_client() for t in requests))
+        contracts = self.env["it.contract"].sudo().search([
+            ("partner_id", "in", clients.ids), ("state", "=", "active"), ("date_start", "<=", today),
+            "|", ("date_end", "=", False), ("date_end", ">=", today),
+        ]) if clients else self.env["it.contract"]
+        flats = contracts.filtered(lambda c: c.contract_type == "monthly_flat")
+        current = {c: (c.current_hours_included, c.current_hours_remaining) for c in flats}
+        for task in self:
+            task.it_package_hours_left = task.it_month_hours_included = task.it_month_hours_left = 0.0
+            task.it_has_entitlement = False
+            if task not in requests or task.it_is_adhoc:
+                continue
+            client = task._it_timesheet_client()
+            product, site = task._it_service_and_site()
+            covering = contracts.filtered(lambda c, cl=client, p=product, s=site: (
+                c.partner_id == cl and c._it_covers(today, p, s)))
+            packages = covering.filtered(lambda c: c.contract_type == "hour_package")
+            task.it_package_hours_left = sum(max(p.hours_remaining, 0.0) for p in packages)
+            flat = covering.filtered(lambda c: c.contract_type == "monthly_flat")[:1]
+            if flat:
+                task.it_month_hours_included, task.it_month_hours_left = current[flat]
+            task.it_has_entitlement = bool(packages or flat)
+
+    def _it_timesheet_client(self):
+        """The client whose entitlements time on this request draws from; empty for other tasks."""
+        self.ensure_one()
+        if self.it_contract_id:
+            return self.it_contract_id.partner_id
+        if self.it_is_service_request:
+            return self.it_client_id
+        return self.env["res.partner"]
+
+    def _it_is_adhoc_request(self):
+        self.ensure_one()
+        return self.it_is_adhoc
+
+    def _it_service_and_site(self):
+        self.ensure_one()
+        return self.it_service_product_id, self.it_site_id
+
+    def _it_on_site(self):
+        self.ensure_one()
+        return bool(self.it_site_id)
