@@ -140,11 +140,11 @@ def measure(registry, lines=1000, block=25, out=sys.stdout):
             done += size
 
         package = env["it.contract"].browse(package_id)
-        flat = env["it.contract"].browse(flat_id)
         logged = env["account.analytic.line"].search([("it_contract_id", "=", package_id),
                                                      ("it_billing_type", "=", "package")])
         exact = abs(sum(logged.mapped("it_billable_hours")) - package.hours_used) < 1e-6
         flat_lines = env["account.analytic.line"].search_count([("it_contract_id", "=", flat_id)])
+        hours_used = package.hours_used
 
     def per_line(kind):
         return statistics.fmean(timings[kind]) * 1000, statistics.fmean(queries[kind])
@@ -164,7 +164,7 @@ def measure(registry, lines=1000, block=25, out=sys.stdout):
     last = statistics.fmean(timings["package"][-tenth:]) * 1000
     result.update(package_first_ms=first, package_last_ms=last, hours_exact=exact)
     print(f"  package lines: first {tenth} {first:.2f} ms/line, last {tenth} {last:.2f} ms/line "
-          f"(hours used {package.hours_used:g} h, exact: {exact}); flat contract lines: {flat_lines}", file=out)
+          f"(hours used {hours_used:g} h, exact: {exact}); flat contract lines: {flat_lines}", file=out)
     worst = max(result["package_ratio"], result["flat_ratio"])
     verdict = "OK" if worst <= LIMIT else "ABOVE LIMIT"
     print(f"  ratio vs plain task: package {result['package_ratio']:.2f}, flat {result['flat_ratio']:.2f} "

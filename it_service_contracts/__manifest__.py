@@ -29,6 +29,7 @@
         "views/it_sla_settings_views.xml",
         "views/it_service_contracts_menus.xml",
         "views/it_service_request_menus.xml",
+        "security/it_contract_period_security.xml",
         "data/mail_template_data.xml",
         "data/ir_cron_timesheet_data.xml",
         "views/account_analytic_line_views.xml",

@@ -161,14 +161,14 @@ class AccountAnalyticLine(models.Model):
                 clients[line] = client
         return clients
 
-    def _it_billable_time(self, task, contract):
+    def _it_billable_time(self, on_site, increment, minimum):
         """Time worked rounded up to the contract's increment, at least the on-site minimum."""
         self.ensure_one()
         hours = self.unit_amount
-        if contract and contract.billing_increment > 0:
-            hours = float_round(hours, precision_rounding=contract.billing_increment, rounding_method="UP")
-        if contract and contract.onsite_minimum_hours > 0 and task._it_on_site():
-            hours = max(hours, contract.onsite_minimum_hours)
+        if increment > 0:
+            hours = float_round(hours, precision_rounding=increment, rounding_method="UP")
+        if minimum > 0 and on_site:
+            hours = max(hours, minimum)
         return _hours(hours)
 
     def _it_classify(self):
@@ -177,98 +177,104 @@ class AccountAnalyticLine(models.Model):
         if not clients:
             return
         Contract = self.env["it.contract"].sudo()
-        lines = self.browse(sorted((line.id for line in clients), key=lambda i: i)).sudo()
-        # 1. bad input, before anything is changed
+        lines = self.browse(sorted(line.id for line in clients)).sudo()
+        # 1. the running contracts of these clients, with their scope and places, in one query
+        dates = lines.mapped("date")
+        candidates = Contract._it_running_contracts(
+            {client.id for client in clients.values()}, min(dates), max(dates),
+        )
+        by_id = {row["id"]: row for row in candidates}
+
+        def terms(contract):
+            """Start, increment and on-site minimum of a request's contract (read once, from the query if there)."""
+            row = by_id.get(contract.id)
+            if row:
+                return row["date_start"], row["billing_increment"], row["onsite_minimum_hours"]
+            return contract.date_start, contract.billing_increment, contract.onsite_minimum_hours
+
+        # 2. bad input, before anything is changed; then what may cover each line
+        plans = []  # (line, governing contract id, billable hours, forced type or None, covering rows)
+        period_keys = set()
         for line in lines:
-            governing = line.task_id.it_contract_id
+            task = line.task_id
+            governing = task.it_contract_id
+            start, increment, minimum = terms(governing) if governing else (None, 0.0, 0.0)
             if line.it_billing_override != "non_billable" and line.unit_amount <= 0:
                 raise ValidationError(self.env._(
                     "The time on %(task)s must be positive to be billed (%(hours)s h logged on %(date)s).",
                     task=line.task_id.display_name, hours=line.unit_amount, date=line.date,
                 ))
-            if governing and line.date < governing.date_start:
+            if governing and line.date < start:
                 raise ValidationError(self.env._(
                     "Time on %(task)s is dated %(date)s, before contract %(contract)s starts (%(start)s). Correct the "
                     "date, or log the time on a request of the contract that was running then.",
-                    task=line.task_id.display_name, date=line.date, contract=governing.name,
-                    start=governing.date_start,
+                    task=line.task_id.display_name, date=line.date, contract=governing.name, start=start,
                 ))
-        # 2. the entitlements that may cover them
-        all_clients = self.env["res.partner"].union(*clients.values())
-        dates = lines.mapped("date")
-        contracts = Contract.search([
-            ("partner_id", "in", all_clients.ids),
-            ("state", "=", "active"),
-            ("date_start", "<=", max(dates)),
-            "|", ("date_end", "=", False), ("date_end", ">=", min(dates)),
-        ], order="date_end, id")
-        plans = []  # (line, governing contract, billable hours, forced type or None, covering contracts)
-        period_keys = set()
-        for line in lines:
-            task = line.task_id
-            governing = task.it_contract_id
-            billable = line._it_billable_time(task, governing)
             if line.it_billing_override == "non_billable":
-                plans.append((line, governing, 0.0, "non_billable", None))
-                continue
-            if line.it_billing_override == "adhoc" or task._it_is_adhoc_request():
-                plans.append((line, governing, billable, "adhoc", None))
+                plans.append((line, governing.id, 0.0, "non_billable", None))
                 continue
             product, site = task._it_service_and_site()
-            client = clients[line]
-            covering = contracts.filtered(
-                lambda c, client=client, line=line, product=product, site=site:
-                    c.partner_id == client and c.company_id == line.company_id
-                    and c._it_covers(line.date, product, site)
-            )
-            if not covering:
-                plans.append((line, governing, billable, "adhoc", None))
+            billable = line._it_billable_time(bool(site), increment, minimum)
+            if line.it_billing_override == "adhoc" or task._it_is_adhoc_request():
+                plans.append((line, governing.id, billable, "adhoc", None))
                 continue
-            flat = covering.filtered(lambda c: c.contract_type == "monthly_flat")[:1]
+            client_id, company_id, day = clients[line].id, line.company_id.id, line.date
+            covering = [
+                row for row in candidates
+                if row["partner_id"] == client_id and row["company_id"] == company_id
+                and row["date_start"] <= day and (not row["date_end"] or day <= row["date_end"])
+                and (not product or product.id in row["product_ids"])
+                and (site.id in row["site_ids"] if site else row["remote_service"])
+            ]
+            if not covering:
+                plans.append((line, governing.id, billable, "adhoc", None))
+                continue
+            flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
             if flat:
-                period_keys.add((flat.id, line.date.replace(day=1)))
-            plans.append((line, governing, billable, None, covering))
+                period_keys.add((flat["id"], day.replace(day=1)))
+            plans.append((line, governing.id, billable, None, covering))
         # 3. lock what will be drawn from: packages, then months (always in the same order)
         package_ids = sorted({
-            c.id for *_rest, covering in plans if covering for c in covering if c.contract_type == "hour_package"
+            row["id"] for *_rest, covering in plans if covering
+            for row in covering if row["contract_type"] == "hour_package"
         })
         packages = Contract._it_lock_package_hours(package_ids)
         periods = self.env["it.contract.period"].sudo()._it_lock_periods(period_keys)
         packages_before = {pid: dict(state) for pid, state in packages.items()}
-        # 4. draw, in the order of rule 4
+        # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage
         pieces_by_line = {}
-        for line, governing, billable, forced, covering in plans:
+        for line, governing_id, billable, forced, covering in plans:
             if forced:
-                pieces_by_line[line] = [(billable, forced, governing, False)]
+                pieces_by_line[line] = [(billable, forced, governing_id, False)]
                 continue
             left = billable
             pieces = []
-            flat = covering.filtered(lambda c: c.contract_type == "monthly_flat")[:1]
-            period = periods[(flat.id, line.date.replace(day=1))] if flat else None
+            flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
+            period = periods[(flat["id"], line.date.replace(day=1))] if flat else None
             if period:
                 take = _hours(min(left, period["hours_included"] - period["hours_used"]))
                 if take > 0:
                     period["hours_used"] = _hours(period["hours_used"] + take)
-                    pieces.append((take, "included", flat, period["id"]))
+                    pieces.append((take, "included", flat["id"], period["id"]))
                     left = _hours(left - take)
-            for package in covering.filtered(lambda c: c.contract_type == "hour_package"):
+            for row in covering:  # ordered by end date: the package that expires first comes first
                 if _cmp(left, 0.0) <= 0:
                     break
-                state = packages.get(package.id)
+                state = packages.get(row["id"]) if row["contract_type"] == "hour_package" else None
                 if not state:
                     continue
                 take = _hours(min(left, state["hours_total"] - state["hours_used"]))
                 if take > 0:
                     state["hours_used"] = _hours(state["hours_used"] + take) if _cmp(
                         state["hours_used"] + take, state["hours_total"]) < 0 else state["hours_total"]
-                    pieces.append((take, "package", package, False))
+                    pieces.append((take, "package", row["id"], False))
                     left = _hours(left - take)
             if _cmp(left, 0.0) > 0 or not pieces:
                 if period:
                     period["hours_overage"] = _hours(period["hours_overage"] + left)
-                    pieces.append((left, "overage", flat, period["id"]))
+                    pieces.append((left, "overage", flat["id"], period["id"]))
                 else:
-                    pieces.append((left, "adhoc", governing, False))
+                    pieces.append((left, "adhoc", governing_id, False))
             pieces_by_line[line] = pieces
         # 5. store
         Contract._it_store_package_hours(packages, packages_before)
@@ -279,8 +285,8 @@ class AccountAnalyticLine(models.Model):
         first = {line.id: pieces[0] for line, pieces in pieces_by_line.items()}
         self.flush_model(CLASSIFICATION_FIELDS)
         rows = [
-            SQL("(%s, %s, %s, %s, %s)", line_id, billing_type, contract.id or None, period_id or None, hours)
-            for line_id, (hours, billing_type, contract, period_id) in first.items()
+            SQL("(%s, %s, %s, %s, %s)", line_id, billing_type, contract_id or None, period_id or None, hours)
+            for line_id, (hours, billing_type, contract_id, period_id) in first.items()
         ]
         self.env.cr.execute(SQL(
             """UPDATE account_analytic_line AS line
@@ -302,15 +308,15 @@ class AccountAnalyticLine(models.Model):
             shares = [_hours(worked * hours / total) for hours, *_rest in pieces[:-1]]
             shares.append(_hours(worked - sum(shares)))
             line.with_context(it_timesheet_classified=True).write({"unit_amount": shares[0]})
-            for share, (hours, billing_type, contract, period_id) in zip(shares[1:], pieces[1:], strict=True):
+            for share, (hours, billing_type, contract_id, period_id) in zip(shares[1:], pieces[1:], strict=True):
                 line.with_context(it_timesheet_classified=True).copy({
                     "unit_amount": share,
                     "date": line.date,
                     "name": line.name,
                     "it_billable_hours": hours,
                     "it_billing_type": billing_type,
-                    "it_contract_id": contract.id,
-                    "it_period_id": period_id,
+                    "it_contract_id": contract_id or False,
+                    "it_period_id": period_id or False,
                     "it_billing_override": line.it_billing_override,
                 })
 

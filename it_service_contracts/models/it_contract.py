@@ -566,6 +566,28 @@ class ItContract(models.Model):
     # package hours, under a row lock
 
     @api.model
+    def _it_running_contracts(self, client_ids, date_from, date_to):
+        """The active contracts of these clients valid at some point between the dates, with their scope and
+        places, read in one query for the timesheet classification; packages that expire first come first."""
+        if not client_ids:
+            return []
+        self.flush_model()
+        return self.env.execute_query_dict(SQL(
+            """SELECT c.id, c.partner_id, c.company_id, c.contract_type, c.date_start, c.date_end,
+                      COALESCE(c.remote_service, FALSE) AS remote_service,
+                      COALESCE(c.billing_increment, 0) AS billing_increment,
+                      COALESCE(c.onsite_minimum_hours, 0) AS onsite_minimum_hours,
+                      ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
+                             WHERE r.contract_id = c.id) AS product_ids,
+                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids
+                 FROM it_contract c
+                WHERE c.partner_id IN %s AND c.state = 'active' AND c.date_start <= %s
+                  AND (c.date_end IS NULL OR c.date_end >= %s)
+                ORDER BY c.date_end NULLS LAST, c.id""",
+            tuple(client_ids), date_to, date_from,
+        ))
+
+    @api.model
     def _it_lock_package_hours(self, ids, only_with_hours_left=True):
         """Lock packages and read their hours as committed: ``{id: {"hours_total", "hours_used", ...}}``.
 
@@ -645,12 +667,20 @@ class ItContract(models.Model):
         if template:
             self.with_context(mail_notify_force_send=False).message_post_with_source(
                 template, subtype_xmlid="mail.mt_comment",
-                partner_ids=(self.partner_id | self.user_id.partner_id).ids,
+                partner_ids=(self._it_client_contacts() | self.user_id.partner_id).ids,
             )
         self.sudo().activity_schedule(
             "mail.mail_activity_data_todo", summary=summary, note=note,
             user_id=self.user_id.id or self.env.uid,
         )
+
+    def _it_client_contacts(self):
+        """Who hears about the client's hours: the client if it has an email, else its contacts with one."""
+        self.ensure_one()
+        client = self.partner_id
+        if client.email:
+            return client
+        return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client
 
     @api.model
     def _cron_package_warnings(self, batch_size=200):
