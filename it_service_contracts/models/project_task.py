@@ -2,6 +2,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 import pytz
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
@@ -663,9 +664,19 @@ class ProjectTask(models.Model):
                 to_notify._it_write_sla({"sla_notified_state": state})
 
     def _it_sla_notify(self, state):
-        """An activity for the responsible technician and a note to the service desk lead."""
+        """An activity for the responsible technician, a note in each request's chatter, and one message to
+        the service desk lead listing the batch's requests (the costly mail rendering is done once a batch)."""
         activity_type = self.env.ref("it_service_contracts.mail_activity_type_sla_alert", raise_if_not_found=False)
         today = fields.Date.context_today(self)
+        existing = {}
+        if activity_type:
+            for activity in self.env["mail.activity"].sudo().search([
+                ("res_model", "=", self._name), ("res_id", "in", self.ids),
+                ("activity_type_id", "=", activity_type.id),
+            ]):
+                existing.setdefault(activity.res_id, activity)
+        summaries, new_activities = {}, []
+        by_lead = defaultdict(list)
         for task in self:
             lead = task.company_id.it_service_desk_lead_id
             deadline = task.sla_next_deadline or task.sla_resolution_deadline
@@ -674,23 +685,43 @@ class ProjectTask(models.Model):
                 summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
             else:
                 summary = self.env._("SLA breached (was due %(deadline)s)", deadline=when)
+            summaries[task.id] = summary
             user = task.user_ids[:1] or lead or task.project_id.user_id
             if user and activity_type:
-                existing = task.activity_ids.filtered(lambda a, t=activity_type: a.activity_type_id == t)
-                if existing:
-                    existing.write({"summary": summary, "user_id": user.id, "date_deadline": today})
-                else:
-                    task.activity_schedule(
-                        activity_type_id=activity_type.id, date_deadline=today, summary=summary, user_id=user.id,
+                if task.id in existing:
+                    existing[task.id].with_context(mail_activity_quick_update=True).write(
+                        {"summary": summary, "user_id": user.id, "date_deadline": today},
                     )
+                else:
+                    new_activities.append({
+                        "activity_type_id": activity_type.id, "summary": summary, "user_id": user.id,
+                        "date_deadline": today, "res_model_id": self.env["ir.model"]._get_id(self._name),
+                        "res_id": task.id, "automated": True,
+                    })
             if lead:
-                task.message_post(
-                    body=self.env._("%(summary)s. Responsible: %(user)s.", summary=summary,
-                                    user=task.user_ids[:1].name or self.env._("nobody")),
-                    partner_ids=lead.partner_id.ids,
-                    message_type="comment",
-                    subtype_xmlid="mail.mt_note",
-                )
+                by_lead[lead].append(task)
+        if new_activities:
+            # the activity shows in the technician's activities; no e-mail per request
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(new_activities)
+        self._message_log_batch(
+            bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
+        )
+        for lead, tasks in by_lead.items():
+            subject = (
+                self.env._("Service requests at risk") if state == "at_risk"
+                else self.env._("Service requests in breach of their SLA")
+            )
+            items = Markup().join(
+                Markup("<li>%s (%s): %s</li>") % (task._get_html_link(), task.partner_id.display_name or "",
+                                                 summaries[task.id])
+                for task in tasks
+            )
+            self.env["mail.thread"].sudo().message_notify(
+                partner_ids=lead.partner_id.ids,
+                subject=subject,
+                body=Markup("<p>%s</p><ul>%s</ul>") % (subject, items),
+                subtype_xmlid="mail.mt_note",
+            )
 
 
     # --- hours left (timesheets)

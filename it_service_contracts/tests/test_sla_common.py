@@ -51,6 +51,12 @@ class SlaCommon(ItServiceCommon):
             "group_ids": [(6, 0, [cls.env.ref("it_service_contracts.group_it_manager").id])],
         })
         cls.company.it_service_desk_lead_id = cls.lead
+        # the demo requests' state changes are not the tests' business: take them as notified already
+        cls.env.flush_all()
+        cls.env.cr.execute(
+            "UPDATE project_task SET sla_notified_state = sla_state WHERE sla_state IN ('at_risk', 'breached')"
+        )
+        cls.env.invalidate_all()
         cls.flat = cls._active_contract(
             "monthly_flat",
             service_calendar_id=cls.service_calendar.id,

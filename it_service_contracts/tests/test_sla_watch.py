@@ -12,7 +12,13 @@ class TestSlaWatch(SlaCommon):
         return task.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
 
     def _lead_notes(self, task):
-        return task.message_ids.filtered(lambda m: self.lead.partner_id in m.partner_ids)
+        """Messages to the service desk lead naming the request."""
+        return self.env["mail.message"].search([
+            ("partner_ids", "in", self.lead.partner_id.ids), ("body", "ilike", f'data-oe-id="{task.id}"'),
+        ])
+
+    def _chatter_notes(self, task):
+        return task.message_ids.filtered(lambda m: "SLA " in (m.body or ""))
 
     def test_watch_marks_and_notifies_once_per_change(self):
         with freeze_time("2026-01-12 08:00:00"):
@@ -33,6 +39,7 @@ class TestSlaWatch(SlaCommon):
         self.assertEqual(alert.user_id, self.technician)
         self.assertIn("at risk", alert.summary)
         self.assertEqual(len(self._lead_notes(task)), 1)
+        self.assertEqual(len(self._chatter_notes(task)), 1)
 
         with freeze_time("2026-01-12 12:01:00"), self._cron_commits():
             self.env["project.task"]._cron_sla_watch()
@@ -41,7 +48,8 @@ class TestSlaWatch(SlaCommon):
         alert = self._alerts(task)
         self.assertEqual(len(alert), 1, "the technician's SLA activity is updated, not duplicated")
         self.assertIn("breached", alert.summary)
-        self.assertEqual(len(self._lead_notes(task)), 2, "one note per state change, never repeated")
+        self.assertEqual(len(self._lead_notes(task)), 2, "one message per state change, never repeated")
+        self.assertEqual(len(self._chatter_notes(task)), 2)
         self.assertFalse(task.first_response_date, "the watch's note is not a response to the client")
 
         with freeze_time("2026-01-13 12:00:00"), self._cron_commits():
