@@ -7,3 +7,10 @@ from . import it_contract_sla
 from . import it_contract_line
 from . import account_move
 from . import project_task
+from . import project_project
+from . import project_task_type
+from . import resource_calendar
+from . import account_analytic_line_sla
+from . import account_analytic_line
+from . import it_contract_period
+from . import res_partner_service_request

@@ -3,6 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL
 
 CONTRACT_TYPES = [
     ("hour_package", "Hour Package"),
@@ -91,7 +92,7 @@ class ItContract(models.Model):
     )
     hours_total = fields.Float(string="Hours Bought", tracking=True)
     hours_used = fields.Float(
-        readonly=True, copy=False, help="Billable hours drawn from the package by timesheets.",
+        readonly=True, copy=False, default=0.0, help="Billable hours drawn from the package by timesheets.",
     )
     hours_remaining = fields.Float(compute="_compute_hours_remaining", store=True)
     package_price = fields.Monetary(compute="_compute_package_price", string="Package Price")
@@ -160,10 +161,10 @@ class ItContract(models.Model):
         for contract in self:
             contract.hours_remaining = contract.hours_total - contract.hours_used
 
-    @api.depends("hours_total", "hourly_rate")
+    @api.depends("hours_total", "hourly_rate", "hours_rolled_over")
     def _compute_package_price(self):
         for contract in self:
-            contract.package_price = contract.hours_total * contract.hourly_rate
+            contract.package_price = (contract.hours_total - contract.hours_rolled_over) * contract.hourly_rate
 
     def _compute_invoice_count(self):
         counts = dict(self.env["account.move"]._read_group(
@@ -332,6 +333,7 @@ class ItContract(models.Model):
                 raise UserError(self.env._("Contract %s cannot be activated from its current state.", contract.name))
         self.write({"state": "active", "date_confirmed": fields.Date.context_today(self)})
         self._ensure_service_project()
+        self._it_ensure_current_period()
         return True
 
     def action_close(self):
@@ -372,6 +374,7 @@ class ItContract(models.Model):
         if self.contract_type == "monthly_flat" and self.date_end:
             default["date_end"] = start + (self.date_end - self.date_start)
         renewal = self.copy(default)
+        self._it_after_renew(renewal)
         self.message_post(body=self.env._("Renewed by %s.", renewal._get_html_link()))
         return renewal._get_records_action(name=self.env._("Renewal"))
 
@@ -426,3 +429,351 @@ class ItContract(models.Model):
 
     def _expire(self):
         self.state = "expired"
+        self._it_on_expiry()
+
+    # ------------------------------------------------------------------ hours (timesheets)
+    # Billing of the time, package usage and warnings, expiry and rollover, flat months.
+
+    billing_increment = fields.Float(
+        string="Billing Increment (h)", default=0.0, tracking=True,
+        help="Billable time is rounded up to a multiple of this, e.g. 0.25 for 15 minutes; 0 bills the exact time.",
+    )
+    onsite_minimum_hours = fields.Float(
+        string="On-site Minimum (h)", default=0.0, tracking=True,
+        help="Least time billed for one visit on a client's site; 0 for none.",
+    )
+    usage_warning_percent = fields.Float(
+        string="Usage Warning (%)", default=80.0,
+        help="The account manager and the client are warned once this share of the package hours is used.",
+    )
+    expiry_warning_days = fields.Integer(
+        string="Expiry Warning (days)", default=14,
+        help="The account manager and the client are warned this many days before the package ends.",
+    )
+    usage_warning_sent = fields.Boolean(readonly=True, copy=False)
+    depleted_warning_sent = fields.Boolean(readonly=True, copy=False)
+    expiry_warning_sent = fields.Boolean(readonly=True, copy=False)
+    rollover_allowed = fields.Boolean(
+        string="Roll Over Unused Hours", tracking=True,
+        help="Hours left when the package ends are carried into its renewal, up to the cap; otherwise they are "
+        "forfeited.",
+    )
+    rollover_cap_hours = fields.Float(
+        string="Rollover Cap (h)", tracking=True, help="Most hours carried into the renewal; 0 carries them all.",
+    )
+    hours_rolled_over = fields.Float(
+        string="Hours Carried In", readonly=True, copy=False,
+        help="Unused hours of the previous package included in the hours of this one; they are not billed again.",
+    )
+    hours_rollover_available = fields.Float(
+        string="Hours to Carry Over", readonly=True, copy=False,
+        help="Unused hours that will be added to the renewal of this package.",
+    )
+    hours_carried_over = fields.Float(
+        string="Hours Carried Out", readonly=True, copy=False, help="Unused hours moved into the renewal.",
+    )
+    hours_forfeited = fields.Float(
+        readonly=True, copy=False, help="Hours left unused when the package expired and not carried over.",
+    )
+    period_ids = fields.One2many("it.contract.period", "contract_id", string="Months", readonly=True)
+    current_period_id = fields.Many2one(
+        "it.contract.period", string="This Month", compute="_compute_current_period",
+    )
+    current_hours_included = fields.Float(string="Included This Month", compute="_compute_current_period")
+    current_hours_used = fields.Float(string="Used This Month", compute="_compute_current_period")
+    current_hours_remaining = fields.Float(string="Left This Month", compute="_compute_current_period")
+    current_hours_overage = fields.Float(string="Overage This Month", compute="_compute_current_period")
+    timesheet_ids = fields.One2many("account.analytic.line", "it_contract_id", string="Timesheets", readonly=True)
+
+    _check_hours_used = models.Constraint(
+        "CHECK(contract_type != 'hour_package' OR hours_used IS NULL OR "
+        "(hours_used >= 0 AND hours_used <= hours_total))",
+        "The hours used of a package cannot be negative nor exceed the hours bought.",
+    )
+    _check_billing_terms = models.Constraint(
+        "CHECK(billing_increment >= 0 AND onsite_minimum_hours >= 0 AND rollover_cap_hours >= 0 "
+        "AND usage_warning_percent > 0 AND usage_warning_percent <= 100 AND expiry_warning_days >= 0)",
+        "Billing increment, on-site minimum and rollover cap cannot be negative; the usage warning is a share "
+        "between 0 and 100%, the expiry warning a number of days.",
+    )
+
+    @api.depends("period_ids.hours_used", "period_ids.hours_overage", "period_ids.hours_included",
+                 "contract_type", "monthly_hours")
+    def _compute_current_period(self):
+        today = fields.Date.context_today(self)
+        periods = self.env["it.contract.period"].search([
+            ("contract_id", "in", self.ids), ("date_start", "<=", today), ("date_end", ">=", today),
+        ])
+        by_contract = {period.contract_id: period for period in periods}
+        for contract in self:
+            period = by_contract.get(contract, self.env["it.contract.period"])
+            contract.current_period_id = period
+            contract.current_hours_included = period.hours_included if period else (
+                contract.monthly_hours if contract.contract_type == "monthly_flat" else 0.0)
+            contract.current_hours_used = period.hours_used
+            contract.current_hours_remaining = period.hours_remaining if period else contract.current_hours_included
+            contract.current_hours_overage = period.hours_overage
+
+    @api.constrains("hours_total", "hours_used")
+    def _check_hours_used_within_total(self):
+        for package in self.filtered(lambda c: c.contract_type == "hour_package"):
+            if package.hours_used > package.hours_total:
+                raise ValidationError(self.env._(
+                    "Package %(name)s has already used %(used)s hours; it cannot have fewer hours than that "
+                    "(%(total)s).",
+                    name=package.name, used=round(package.hours_used, 2), total=round(package.hours_total, 2),
+                ))
+
+    @api.constrains("billing_increment", "onsite_minimum_hours", "rollover_cap_hours", "usage_warning_percent",
+                    "expiry_warning_days")
+    def _check_billing_terms_values(self):
+        for contract in self:
+            if min(contract.billing_increment, contract.onsite_minimum_hours, contract.rollover_cap_hours,
+                   contract.expiry_warning_days) < 0:
+                raise ValidationError(self.env._(
+                    "The billing increment, on-site minimum, rollover cap and expiry warning of %(name)s cannot be "
+                    "negative.", name=contract.name,
+                ))
+            if not 0 < contract.usage_warning_percent <= 100:
+                raise ValidationError(self.env._(
+                    "The usage warning of %(name)s is a share of the package hours between 1 and 100%%, "
+                    "not %(value)s.", name=contract.name, value=contract.usage_warning_percent,
+                ))
+
+    def _it_covers(self, date, product, site):
+        """Whether this running contract covers work on that date, service and site (empty site: remote)."""
+        self.ensure_one()
+        return (
+            self.state == "active"
+            and self.date_start <= date
+            and (not self.date_end or date <= self.date_end)
+            and (not product or product in self.service_product_ids)
+            and (site in self.site_ids if site else self.remote_service)
+        )
+
+    def action_view_timesheets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hr_timesheet.timesheet_action_all")
+        action.update(domain=[("it_contract_id", "=", self.id)], context={"create": False})
+        return action
+
+    def action_view_periods(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_period_action")
+        action.update(domain=[("contract_id", "=", self.id)], context={"create": False})
+        return action
+
+    # package hours, under a row lock
+
+    @api.model
+    def _it_running_contracts(self, client_ids, date_from, date_to):
+        """The active contracts of these clients valid at some point between the dates, with their scope and
+        places, read in one query for the timesheet classification; packages that expire first come first."""
+        if not client_ids:
+            return []
+        self.flush_model()
+        return self.env.execute_query_dict(SQL(
+            """SELECT c.id, c.partner_id, c.company_id, c.contract_type, c.date_start, c.date_end,
+                      COALESCE(c.remote_service, FALSE) AS remote_service,
+                      COALESCE(c.billing_increment, 0) AS billing_increment,
+                      COALESCE(c.onsite_minimum_hours, 0) AS onsite_minimum_hours,
+                      ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
+                             WHERE r.contract_id = c.id) AS product_ids,
+                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids
+                 FROM it_contract c
+                WHERE c.partner_id IN %s AND c.state = 'active' AND c.date_start <= %s
+                  AND (c.date_end IS NULL OR c.date_end >= %s)
+                ORDER BY c.date_end NULLS LAST, c.id""",
+            tuple(client_ids), date_to, date_from,
+        ))
+
+    @api.model
+    def _it_lock_package_hours(self, ids, only_with_hours_left=True):
+        """Lock packages and read their hours as committed: ``{id: {"hours_total", "hours_used", ...}}``.
+
+        Two technicians drawing on the same package wait for each other here; under Odoo's repeatable-read
+        isolation the second one then fails with a serialization error and Odoo replays their request, which
+        sees the hours the first one took. ``only_with_hours_left`` skips (and does not lock) used-up packages.
+        """
+        if not ids:
+            return {}
+        self.flush_model()
+        condition = SQL("COALESCE(hours_used, 0) < hours_total") if only_with_hours_left else SQL("TRUE")
+        rows = self.env.execute_query_dict(SQL(
+            """SELECT id, COALESCE(hours_total, 0) AS hours_total, COALESCE(hours_used, 0) AS hours_used,
+                      COALESCE(usage_warning_percent, 0) AS usage_warning_percent
+                 FROM it_contract
+                WHERE id IN %s AND contract_type = 'hour_package' AND %s
+                ORDER BY id FOR NO KEY UPDATE""",
+            tuple(ids), condition,
+        ))
+        return {row["id"]: row for row in rows}
+
+    @api.model
+    def _it_store_package_hours(self, states, before):
+        """Write the new hours used of locked packages, then warn about the thresholds they crossed."""
+        changed = {pid: state for pid, state in states.items() if state["hours_used"] != before[pid]["hours_used"]}
+        if not changed:
+            return
+        self.env.cr.execute(SQL(
+            """UPDATE it_contract AS c
+                  SET hours_used = v.used, hours_remaining = c.hours_total - v.used
+                 FROM (VALUES %s) AS v(id, used)
+                WHERE c.id = v.id""",
+            SQL(", ").join(SQL("(%s, %s::float8)", pid, state["hours_used"]) for pid, state in changed.items()),
+        ))
+        packages = self.browse(list(changed))
+        packages.invalidate_recordset(["hours_used", "hours_remaining"], flush=False)
+        crossed = self.browse(
+            pid for pid, state in changed.items()
+            if self._it_usage_level(state, state["hours_used"])
+            != self._it_usage_level(state, before[pid]["hours_used"])
+        )
+        crossed._it_check_usage_warnings()
+
+    @api.model
+    def _it_usage_level(self, state, used):
+        total = state["hours_total"]
+        if total <= 0:
+            return 0
+        if used >= total:
+            return 2
+        return 1 if used * 100.0 >= total * state["usage_warning_percent"] else 0
+
+    # warnings
+
+    def _it_check_usage_warnings(self):
+        """Warn once when a package reaches its usage threshold and once when it is used up; re-arm on release."""
+        for package in self.filtered(lambda c: c.contract_type == "hour_package" and c.hours_total > 0):
+            used_share = package.hours_used * 100.0 / package.hours_total
+            depleted = package.hours_used >= package.hours_total
+            if depleted and not package.depleted_warning_sent:
+                package.write({"depleted_warning_sent": True, "usage_warning_sent": True})
+                package._it_warn("it_service_contracts.mail_template_package_depleted", self.env._(
+                    "The hours of package %s are used up", package.name))
+            elif not depleted and used_share >= package.usage_warning_percent and not package.usage_warning_sent:
+                package.usage_warning_sent = True
+                package._it_warn("it_service_contracts.mail_template_package_usage", self.env._(
+                    "%(percent)s%% of package %(name)s is used", percent=round(used_share), name=package.name))
+            if not depleted and package.depleted_warning_sent:
+                package.depleted_warning_sent = False
+            if used_share < package.usage_warning_percent and package.usage_warning_sent:
+                package.usage_warning_sent = False
+
+    def _it_warn(self, template_xmlid, summary, note=None):
+        """Email the client contact and the account manager, and give the account manager a to-do."""
+        self.ensure_one()
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        if template:
+            self.with_context(mail_notify_force_send=False).message_post_with_source(
+                template, subtype_xmlid="mail.mt_comment",
+                partner_ids=(self._it_client_contacts() | self.user_id.partner_id).ids,
+            )
+        self.sudo().activity_schedule(
+            "mail.mail_activity_data_todo", summary=summary, note=note,
+            user_id=self.user_id.id or self.env.uid,
+        )
+
+    def _it_client_contacts(self):
+        """Who hears about the client's hours: the client if it has an email, else its contacts with one."""
+        self.ensure_one()
+        client = self.partner_id
+        if client.email:
+            return client
+        return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client
+
+    @api.model
+    def _cron_package_warnings(self, batch_size=200):
+        """Send the usage, used-up and expiry warnings that are due (batched, idempotent, multi-worker safe)."""
+        today = fields.Date.context_today(self)
+        cron = self.env["ir.cron"]
+        queries = {
+            "usage": SQL(
+                """SELECT id FROM it_contract
+                    WHERE state = 'active' AND contract_type = 'hour_package' AND hours_total > 0
+                      AND ((NOT COALESCE(usage_warning_sent, FALSE)
+                            AND COALESCE(hours_used, 0) * 100 >= hours_total * usage_warning_percent)
+                        OR (NOT COALESCE(depleted_warning_sent, FALSE) AND COALESCE(hours_used, 0) >= hours_total))
+                    ORDER BY id LIMIT %s""", batch_size),
+            "expiry": SQL(
+                """SELECT id FROM it_contract
+                    WHERE state = 'active' AND contract_type = 'hour_package' AND date_end IS NOT NULL
+                      AND NOT COALESCE(expiry_warning_sent, FALSE)
+                      AND date_end - COALESCE(expiry_warning_days, 0) <= %s
+                    ORDER BY id LIMIT %s""", today, batch_size),
+        }
+        for kind, query in queries.items():
+            while True:
+                self.flush_model()
+                contracts = self.browse(row[0] for row in self.env.execute_query(query))
+                contracts = contracts.try_lock_for_update(allow_referencing=True)
+                if not contracts:
+                    break
+                if kind == "usage":
+                    contracts._it_check_usage_warnings()
+                else:
+                    contracts._it_send_expiry_warnings()
+                if cron._commit_progress(len(contracts)) <= 0:
+                    return
+
+    def _it_send_expiry_warnings(self):
+        for package in self.filtered(lambda c: not c.expiry_warning_sent):
+            package.expiry_warning_sent = True
+            package._it_warn("it_service_contracts.mail_template_package_expiring", self.env._(
+                "Package %(name)s ends on %(date)s with %(hours)s h left",
+                name=package.name, date=package.date_end, hours=round(package.hours_remaining, 2)))
+
+    # expiry and rollover
+
+    def _it_on_expiry(self):
+        """Record what an expiring package leaves unused, carry it over if allowed, and offer a renewal."""
+        for package in self.filtered(lambda c: c.contract_type == "hour_package"):
+            left = max(package.hours_total - package.hours_used, 0.0)
+            carry = 0.0
+            if package.rollover_allowed:
+                carry = min(left, package.rollover_cap_hours) if package.rollover_cap_hours > 0 else left
+            package.write({"hours_forfeited": left - carry, "hours_rollover_available": carry})
+            renewal = package.renewal_ids.filtered(lambda c: c.state in ("draft", "active"))[:1]
+            if renewal:
+                package._it_carry_over(renewal)
+            package.message_post(body=self.env._(
+                "Package expired with %(left)s h unused: %(forfeited)s h forfeited, %(carried)s h carried over.",
+                left=round(left, 2), forfeited=round(left - carry, 2), carried=round(carry, 2),
+            ))
+            note = None if renewal else self.env._("Offer the client a renewal (the Renew button on the package).")
+            package._it_warn("it_service_contracts.mail_template_package_expired", self.env._(
+                "Package %s expired: offer a renewal", package.name), note=note)
+
+    def _it_carry_over(self, renewal):
+        """Move the unused hours this expired package may carry over into its renewal (once)."""
+        self.ensure_one()
+        carry = self.hours_rollover_available
+        if carry <= 0 or renewal.contract_type != "hour_package":
+            return
+        renewal.write({
+            "hours_total": renewal.hours_total + carry,
+            "hours_rolled_over": renewal.hours_rolled_over + carry,
+        })
+        self.write({"hours_rollover_available": 0.0, "hours_carried_over": self.hours_carried_over + carry})
+        renewal.message_post(body=self.env._(
+            "%(hours)s unused hours carried over from %(previous)s.", hours=round(carry, 2), previous=self.name,
+        ))
+
+    def _it_after_renew(self, renewal):
+        """The renewal buys the same hours as this package did; unused hours come on top when allowed."""
+        self.ensure_one()
+        if self.contract_type != "hour_package":
+            return
+        renewal.hours_total = self.hours_total - self.hours_rolled_over
+        if self.state in ("expired", "closed"):
+            self._it_carry_over(renewal)
+
+    def _it_ensure_current_period(self):
+        today = fields.Date.context_today(self)
+        Period = self.env["it.contract.period"].sudo()
+        Period._it_ensure_periods({
+            (contract.id, today.replace(day=1)) for contract in self
+            if contract.contract_type == "monthly_flat" and contract.state == "active"
+            and contract.date_start <= today and (not contract.date_end or contract.date_end >= today.replace(day=1))
+        })
+        self.invalidate_recordset(["period_ids"])

@@ -42,3 +42,53 @@ class ResCompany(models.Model):
                     "(%(package)s).",
                     flat=company.it_flat_hourly_rate, package=company.it_package_hourly_rate,
                 ))
+
+    # ------------------------------------------------------------------ service requests and SLA
+
+    it_sla_risk_share = fields.Float(
+        string="SLA At-Risk Share (%)", default=75.0,
+        help="A service request is at risk once this share of its response or resolution time is used.",
+    )
+    it_service_desk_lead_id = fields.Many2one(
+        "res.users", string="Service Desk Lead", domain="[('share', '=', False)]",
+        help="Notified once when a service request becomes at risk or breaches its SLA.",
+    )
+    it_service_desk_project_id = fields.Many2one(
+        "project.project", string="Service Desk Project", check_company=True,
+        help="Shared project receiving ad-hoc requests and incoming email.",
+    )
+
+    _check_it_sla_risk_share = models.Constraint(
+        "CHECK(it_sla_risk_share > 0 AND it_sla_risk_share < 100)",
+        "The SLA at-risk share must be between 0 and 100 %.",
+    )
+
+    @api.constrains("it_sla_risk_share")
+    def _check_it_sla_risk_share_range(self):
+        for company in self:
+            if not 0 < company.it_sla_risk_share < 100:
+                raise ValidationError(self.env._(
+                    "The SLA at-risk share must be more than 0 and less than 100 %%, not %(share)s.",
+                    share=company.it_sla_risk_share,
+                ))
+
+    def _it_get_service_desk_project(self):
+        """The company's shared service desk project, created on first use."""
+        self.ensure_one()
+        project = self.sudo().it_service_desk_project_id
+        if not project:
+            project = self.env["project.project"].sudo().search(
+                [("it_service_desk", "=", True), ("company_id", "=", self.id)], limit=1,
+            )
+        if not project:
+            project = self.env["project.project"].sudo().create({
+                "name": self.env._("Service Desk"),
+                "company_id": self.id,
+                "it_service_desk": True,
+                "allow_timesheets": True,
+                "type_ids": [(6, 0, self.env["project.task.type"].sudo().search(
+                    [("it_service_default", "=", True)]).ids)],
+            })
+        if self.sudo().it_service_desk_project_id != project:
+            self.sudo().it_service_desk_project_id = project
+        return project

@@ -49,3 +49,29 @@ class ResPartner(models.Model):
         action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
+
+    # --- this month's hours (timesheets)
+
+    it_month_hours_included = fields.Float(
+        string="Included This Month", compute="_compute_it_month_hours",
+        help="Hours included this month by the client's running flat contract.",
+    )
+    it_month_hours_used = fields.Float(string="Included Hours Used", compute="_compute_it_month_hours")
+    it_month_hours_left = fields.Float(string="Included Hours Left", compute="_compute_it_month_hours")
+    it_month_hours_overage = fields.Float(string="Overage This Month", compute="_compute_it_month_hours")
+
+    @api.depends("commercial_partner_id")
+    def _compute_it_month_hours(self):
+        today = fields.Date.context_today(self)
+        flats = self.env["it.contract"].sudo().search([
+            ("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "active"),
+            ("contract_type", "=", "monthly_flat"), ("date_start", "<=", today),
+            "|", ("date_end", "=", False), ("date_end", ">=", today),
+        ])
+        by_client = {contract.partner_id: contract for contract in flats}
+        for partner in self:
+            flat = by_client.get(partner.commercial_partner_id)
+            partner.it_month_hours_included = flat.current_hours_included if flat else 0.0
+            partner.it_month_hours_used = flat.current_hours_used if flat else 0.0
+            partner.it_month_hours_left = flat.current_hours_remaining if flat else 0.0
+            partner.it_month_hours_overage = flat.current_hours_overage if flat else 0.0

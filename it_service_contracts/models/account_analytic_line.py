@@ -1,0 +1,401 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import SQL, float_compare, float_is_zero, float_round
+
+BILLING_TYPES = [
+    ("package", "Hour Package"),
+    ("included", "Included Hours"),
+    ("overage", "Overage"),
+    ("adhoc", "Ad-hoc"),
+    ("non_billable", "Non-billable"),
+]
+BILLING_OVERRIDES = [
+    ("non_billable", "Non-billable"),
+    ("adhoc", "Ad-hoc"),
+]
+# hours are kept to the second; every stored figure is rounded to this many decimals
+HOURS_DIGITS = 6
+# writing one of these fields puts a line through the classification again
+RECLASSIFY_FIELDS = frozenset({"task_id", "project_id", "date", "unit_amount", "it_billing_override"})
+# set by the addon only, never by the technician
+CLASSIFICATION_FIELDS = ("it_billing_type", "it_contract_id", "it_period_id", "it_billable_hours")
+PROTECTED_FIELDS = frozenset((*CLASSIFICATION_FIELDS, "it_billing_override"))
+# what an invoiced line may still have written on it
+INVOICED_WRITABLE_FIELDS = frozenset({"it_invoice_id", "timesheet_invoice_id"})
+DRAWING_TYPES = ("package", "included", "overage")
+
+
+def _hours(value):
+    return float_round(value or 0.0, precision_digits=HOURS_DIGITS)
+
+
+def _is_zero(value):
+    return float_is_zero(value, precision_digits=HOURS_DIGITS)
+
+
+def _cmp(value1, value2):
+    return float_compare(value1, value2, precision_digits=HOURS_DIGITS)
+
+
+class AccountAnalyticLine(models.Model):
+    """Timesheet lines on service requests are classified by themselves (design rule 4).
+
+    Each billable line draws, in this order, from this month's included hours of the client's flat
+    contract, then from the client's hour package that expires first, then becomes overage (flat
+    contract) or ad-hoc work. The hours drawn are added to (and, when the line is edited or deleted,
+    taken back from) the package or the month incrementally, under a row lock, so that two
+    technicians logging the last hours at the same moment never push a package below zero.
+    """
+
+    _inherit = "account.analytic.line"
+
+    it_contract_id = fields.Many2one(
+        "it.contract", string="IT Contract", readonly=True, copy=False, index="btree_not_null",
+        help="The contract whose hours this line used, or the contract of its request.",
+    )
+    it_billing_type = fields.Selection(
+        BILLING_TYPES, string="Billing", readonly=True, copy=False, index="btree_not_null",
+        help="How the time is billed; decided by the contract rules, never chosen by the technician.",
+    )
+    it_period_id = fields.Many2one(
+        "it.contract.period", string="Contract Month", readonly=True, copy=False, index="btree_not_null",
+        ondelete="restrict",
+    )
+    it_billable_hours = fields.Float(
+        string="Billable Time", readonly=True, copy=False,
+        help="The time billed for this line: the time worked rounded up to the contract's billing increment, "
+        "at least the on-site minimum for a visit on site.",
+    )
+    it_billing_override = fields.Selection(
+        BILLING_OVERRIDES, string="Reclassified As", readonly=True, copy=False,
+        help="Set by a manager, with a reason in the request's chatter.",
+    )
+    it_invoice_id = fields.Many2one(
+        "account.move", string="IT Invoice", readonly=True, copy=False, index="btree_not_null", ondelete="set null",
+        help="The invoice this time was billed on; invoiced time cannot be changed.",
+    )
+
+    # ------------------------------------------------------------------ CRUD
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if self.env.context.get("it_timesheet_classified"):
+            return super().create(vals_list)
+        self._it_check_protected_fields(vals_list)
+        lines = super().create(vals_list)
+        lines._it_classify()
+        return lines
+
+    def write(self, vals):
+        if self.env.context.get("it_timesheet_classified"):
+            return super().write(vals)
+        self._it_check_protected_fields([vals])
+        self._it_check_not_invoiced(vals)
+        if not RECLASSIFY_FIELDS.intersection(vals):
+            return super().write(vals)
+        self._it_release()
+        result = super().write(vals)
+        self._it_classify()
+        return result
+
+    def unlink(self):
+        self._it_check_not_invoiced()
+        self._it_release(clear=False)
+        return super().unlink()
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_it_invoiced(self):
+        self._it_check_not_invoiced()
+
+    def _is_readonly(self):
+        return super()._is_readonly() or bool(self._it_locking_invoice())
+
+    # ------------------------------------------------------------------ checks
+
+    def _it_check_protected_fields(self, vals_list):
+        protected = PROTECTED_FIELDS
+        if self.env.context.get("it_reclassify"):
+            protected -= {"it_billing_override"}
+        if any(protected.intersection(vals) for vals in vals_list):
+            raise UserError(self.env._(
+                "The billing of timesheet lines is decided by the contract rules. A manager can reclassify a "
+                "line with a reason."
+            ))
+
+    def _it_locking_invoice(self):
+        """The invoice that locks these lines, if any (a cancelled invoice locks nothing)."""
+        return self.sudo().it_invoice_id.filtered(lambda move: move.state != "cancel")[:1]
+
+    def _it_check_not_invoiced(self, vals=None):
+        if vals is not None and not set(vals) - INVOICED_WRITABLE_FIELDS:
+            return
+        if not any(self._ids):
+            return
+        invoiced = self.sudo().filtered(lambda line: line.it_invoice_id and line.it_invoice_id.state != "cancel")
+        if invoiced:
+            line = invoiced[0]
+            raise UserError(self.env._(
+                "The time logged by %(employee)s on %(date)s (%(task)s) has been invoiced on %(invoice)s and can no "
+                "longer be changed or deleted. Ask your accountant to issue a credit note on that invoice first.",
+                employee=line.employee_id.name or line.user_id.name,
+                date=line.date,
+                task=line.task_id.display_name or line.name,
+                invoice=line.it_invoice_id.display_name,
+            ))
+
+    # ------------------------------------------------------------------ classification
+
+    def _it_service_lines(self):
+        """The lines of these that are time on service requests, with the client of each."""
+        clients = {}
+        for line in self:
+            task = line.task_id
+            if not task:
+                continue
+            client = task.sudo()._it_timesheet_client()
+            if client:
+                clients[line] = client
+        return clients
+
+    def _it_billable_time(self, on_site, increment, minimum):
+        """Time worked rounded up to the contract's increment, at least the on-site minimum."""
+        self.ensure_one()
+        hours = self.unit_amount
+        if increment > 0:
+            hours = float_round(hours, precision_rounding=increment, rounding_method="UP")
+        if minimum > 0 and on_site:
+            hours = max(hours, minimum)
+        return _hours(hours)
+
+    def _it_classify(self):
+        """Classify lines that hold no entitlement: draw their billable time, split where one runs out."""
+        clients = self._it_service_lines()
+        if not clients:
+            return
+        Contract = self.env["it.contract"].sudo()
+        lines = self.browse(sorted(line.id for line in clients)).sudo()
+        # 1. the running contracts of these clients, with their scope and places, in one query
+        dates = lines.mapped("date")
+        candidates = Contract._it_running_contracts(
+            {client.id for client in clients.values()}, min(dates), max(dates),
+        )
+        by_id = {row["id"]: row for row in candidates}
+
+        def terms(contract):
+            """Start, increment and on-site minimum of a request's contract (read once, from the query if there)."""
+            row = by_id.get(contract.id)
+            if row:
+                return row["date_start"], row["billing_increment"], row["onsite_minimum_hours"]
+            return contract.date_start, contract.billing_increment, contract.onsite_minimum_hours
+
+        # 2. bad input, before anything is changed; then what may cover each line
+        plans = []  # (line, governing contract id, billable hours, forced type or None, covering rows)
+        period_keys = set()
+        for line in lines:
+            task = line.task_id
+            governing = task.it_contract_id
+            start, increment, minimum = terms(governing) if governing else (None, 0.0, 0.0)
+            if line.it_billing_override != "non_billable" and line.unit_amount <= 0:
+                raise ValidationError(self.env._(
+                    "The time on %(task)s must be positive to be billed (%(hours)s h logged on %(date)s).",
+                    task=line.task_id.display_name, hours=line.unit_amount, date=line.date,
+                ))
+            if governing and line.date < start:
+                raise ValidationError(self.env._(
+                    "Time on %(task)s is dated %(date)s, before contract %(contract)s starts (%(start)s). Correct the "
+                    "date, or log the time on a request of the contract that was running then.",
+                    task=line.task_id.display_name, date=line.date, contract=governing.name, start=start,
+                ))
+            if line.it_billing_override == "non_billable":
+                plans.append((line, governing.id, 0.0, "non_billable", None))
+                continue
+            product, site = task._it_service_and_site()
+            billable = line._it_billable_time(bool(site), increment, minimum)
+            if line.it_billing_override == "adhoc" or task._it_is_adhoc_request():
+                plans.append((line, governing.id, billable, "adhoc", None))
+                continue
+            client_id, company_id, day = clients[line].id, line.company_id.id, line.date
+            covering = [
+                row for row in candidates
+                if row["partner_id"] == client_id and row["company_id"] == company_id
+                and row["date_start"] <= day and (not row["date_end"] or day <= row["date_end"])
+                and (not product or product.id in row["product_ids"])
+                and (site.id in row["site_ids"] if site else row["remote_service"])
+            ]
+            if not covering:
+                plans.append((line, governing.id, billable, "adhoc", None))
+                continue
+            flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
+            if flat:
+                period_keys.add((flat["id"], day.replace(day=1)))
+            plans.append((line, governing.id, billable, None, covering))
+        # 3. lock what will be drawn from: packages, then months (always in the same order)
+        package_ids = sorted({
+            row["id"] for *_rest, covering in plans if covering
+            for row in covering if row["contract_type"] == "hour_package"
+        })
+        packages = Contract._it_lock_package_hours(package_ids)
+        periods = self.env["it.contract.period"].sudo()._it_lock_periods(period_keys)
+        packages_before = {pid: dict(state) for pid, state in packages.items()}
+        # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage
+        pieces_by_line = {}
+        for line, governing_id, billable, forced, covering in plans:
+            if forced:
+                pieces_by_line[line] = [(billable, forced, governing_id, False)]
+                continue
+            left = billable
+            pieces = []
+            flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
+            period = periods[(flat["id"], line.date.replace(day=1))] if flat else None
+            if period:
+                take = _hours(min(left, period["hours_included"] - period["hours_used"]))
+                if take > 0:
+                    period["hours_used"] = _hours(period["hours_used"] + take)
+                    pieces.append((take, "included", flat["id"], period["id"]))
+                    left = _hours(left - take)
+            for row in covering:  # ordered by end date: the package that expires first comes first
+                if _cmp(left, 0.0) <= 0:
+                    break
+                state = packages.get(row["id"]) if row["contract_type"] == "hour_package" else None
+                if not state:
+                    continue
+                take = _hours(min(left, state["hours_total"] - state["hours_used"]))
+                if take > 0:
+                    state["hours_used"] = _hours(state["hours_used"] + take) if _cmp(
+                        state["hours_used"] + take, state["hours_total"]) < 0 else state["hours_total"]
+                    pieces.append((take, "package", row["id"], False))
+                    left = _hours(left - take)
+            if _cmp(left, 0.0) > 0 or not pieces:
+                if period:
+                    period["hours_overage"] = _hours(period["hours_overage"] + left)
+                    pieces.append((left, "overage", flat["id"], period["id"]))
+                else:
+                    pieces.append((left, "adhoc", governing_id, False))
+            pieces_by_line[line] = pieces
+        # 5. store
+        Contract._it_store_package_hours(packages, packages_before)
+        self.env["it.contract.period"].sudo()._it_store_period_hours(periods)
+        self._it_store_classification(pieces_by_line)
+
+    def _it_store_classification(self, pieces_by_line):
+        first = {line.id: pieces[0] for line, pieces in pieces_by_line.items()}
+        self.flush_model(CLASSIFICATION_FIELDS)
+        rows = [
+            SQL("(%s, %s, %s, %s, %s)", line_id, billing_type, contract_id or None, period_id or None, hours)
+            for line_id, (hours, billing_type, contract_id, period_id) in first.items()
+        ]
+        self.env.cr.execute(SQL(
+            """UPDATE account_analytic_line AS line
+                  SET it_billable_hours = v.hours::float8, it_billing_type = v.billing_type::varchar,
+                      it_contract_id = v.contract_id::int4, it_period_id = v.period_id::int4
+                 FROM (VALUES %s) AS v(id, billing_type, contract_id, period_id, hours)
+                WHERE line.id = v.id""",
+            SQL(", ").join(rows),
+        ))
+        lines = self.browse(list(first))
+        lines.invalidate_recordset(CLASSIFICATION_FIELDS, flush=False)
+        lines.modified(CLASSIFICATION_FIELDS)
+        # a line that crossed the end of an entitlement: the first part keeps the line, the rest gets new lines
+        for line, pieces in pieces_by_line.items():
+            if len(pieces) < 2:
+                continue
+            total = sum(hours for hours, *_rest in pieces)
+            worked = line.unit_amount
+            shares = [_hours(worked * hours / total) for hours, *_rest in pieces[:-1]]
+            shares.append(_hours(worked - sum(shares)))
+            line.with_context(it_timesheet_classified=True).write({"unit_amount": shares[0]})
+            for share, (hours, billing_type, contract_id, period_id) in zip(shares[1:], pieces[1:], strict=True):
+                line.with_context(it_timesheet_classified=True).copy({
+                    "unit_amount": share,
+                    "date": line.date,
+                    "name": line.name,
+                    "it_billable_hours": hours,
+                    "it_billing_type": billing_type,
+                    "it_contract_id": contract_id or False,
+                    "it_period_id": period_id or False,
+                    "it_billing_override": line.it_billing_override,
+                })
+
+    def _it_release(self, clear=True):
+        """Give back what these lines drew from packages and months, e.g. before they are edited or deleted."""
+        classified = self.sudo().filtered("it_billing_type")
+        if not classified:
+            return
+        package_deltas = defaultdict(float)
+        included_deltas = defaultdict(float)
+        overage_deltas = defaultdict(float)
+        for line in classified:
+            if line.it_billing_type == "package" and line.it_contract_id:
+                package_deltas[line.it_contract_id.id] += line.it_billable_hours
+            elif line.it_billing_type == "included" and line.it_period_id:
+                included_deltas[line.it_period_id.id] += line.it_billable_hours
+            elif line.it_billing_type == "overage" and line.it_period_id:
+                overage_deltas[line.it_period_id.id] += line.it_billable_hours
+        Contract = self.env["it.contract"].sudo()
+        if package_deltas:
+            packages = Contract._it_lock_package_hours(sorted(package_deltas), only_with_hours_left=False)
+            before = {pid: dict(state) for pid, state in packages.items()}
+            for package_id, hours in package_deltas.items():
+                state = packages[package_id]
+                state["hours_used"] = max(_hours(state["hours_used"] - hours), 0.0)
+            Contract._it_store_package_hours(packages, before)
+        if included_deltas or overage_deltas:
+            Period = self.env["it.contract.period"].sudo()
+            periods = Period._it_lock_periods_by_id(sorted(set(included_deltas) | set(overage_deltas)))
+            for period_id, state in periods.items():
+                state["hours_used"] = max(_hours(state["hours_used"] - included_deltas.get(period_id, 0.0)), 0.0)
+                state["hours_overage"] = max(_hours(state["hours_overage"] - overage_deltas.get(period_id, 0.0)), 0.0)
+            Period._it_store_period_hours(periods)
+        if clear:
+            self.flush_model(CLASSIFICATION_FIELDS)
+            self.env.cr.execute(SQL(
+                """UPDATE account_analytic_line
+                      SET it_billable_hours = NULL, it_billing_type = NULL, it_contract_id = NULL, it_period_id = NULL
+                    WHERE id IN %s""",
+                tuple(classified.ids),
+            ))
+            classified.invalidate_recordset(CLASSIFICATION_FIELDS, flush=False)
+            classified.modified(CLASSIFICATION_FIELDS)
+
+    # ------------------------------------------------------------------ reclassification
+
+    def _it_reclassify(self, mode, reason):
+        """A manager decides how these lines are billed; the reason goes to the requests' chatter."""
+        if not self.env.user.has_group("it_service_contracts.group_it_manager"):
+            raise AccessError(self.env._("Only an IT services manager can reclassify timesheet lines."))
+        reason = (reason or "").strip()
+        if not reason:
+            raise UserError(self.env._("Give the reason for reclassifying the time; it is kept in the chatter."))
+        if mode not in ("auto", "non_billable", "adhoc"):
+            raise UserError(self.env._("Unknown billing: %s", mode))
+        lines = self.exists()
+        if not lines:
+            return
+        foreign = lines.filtered(lambda line: line not in line._it_service_lines())
+        if foreign:
+            raise UserError(self.env._(
+                "Only time on service requests can be reclassified: %s.",
+                ", ".join(foreign.mapped("display_name")),
+            ))
+        labels = dict(self._fields["it_billing_type"]._description_selection(self.env))
+        before = {line: labels.get(line.it_billing_type, "") for line in lines}
+        tasks = lines.task_id
+        lines.with_context(it_reclassify=True).write({"it_billing_override": False if mode == "auto" else mode})
+        lines = lines.exists()
+        for task in tasks:
+            task_lines = lines.filtered(lambda line, task=task: line.task_id == task)
+            items = Markup("").join(
+                Markup("<li>%s</li>") % self.env._(
+                    "%(date)s, %(employee)s, %(hours)s h: %(old)s → %(new)s",
+                    date=line.date, employee=line.employee_id.name or "", hours=line.unit_amount,
+                    old=before.get(line, ""), new=labels.get(line.it_billing_type, ""),
+                )
+                for line in task_lines
+            )
+            task.message_post(body=Markup("<p>%s</p><ul>%s</ul>") % (
+                self.env._("Time reclassified. Reason: %(reason)s", reason=reason), items,
+            ))

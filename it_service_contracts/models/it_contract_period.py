@@ -1,0 +1,193 @@
+from dateutil.relativedelta import relativedelta
+
+from odoo import api, fields, models
+from odoo.fields import Domain
+from odoo.tools import SQL
+
+
+class ItContractPeriod(models.Model):
+    """One month of a flat contract: the included hours, how many were used, and the overage.
+
+    Periods are created by themselves (by a daily scheduled action and whenever time is first logged in a
+    month); their hours are maintained by the timesheet lines, incrementally.
+    """
+
+    _name = "it.contract.period"
+    _description = "IT Contract Month"
+    _order = "date_start desc, contract_id"
+    _check_company_auto = True
+
+    contract_id = fields.Many2one(
+        "it.contract", string="Contract", required=True, readonly=True, index=True, ondelete="cascade",
+        domain="[('contract_type', '=', 'monthly_flat')]",
+    )
+    partner_id = fields.Many2one(related="contract_id.partner_id", store=True, string="Client")
+    company_id = fields.Many2one(related="contract_id.company_id", store=True)
+    date_start = fields.Date(string="Month", required=True, readonly=True)
+    date_end = fields.Date(string="Last Day", required=True, readonly=True)
+    hours_included = fields.Float(string="Included Hours", readonly=True)
+    hours_used = fields.Float(
+        string="Included Hours Used", readonly=True, help="Billable time drawn from this month's included hours.",
+    )
+    hours_remaining = fields.Float(string="Included Hours Left", compute="_compute_hours_remaining")
+    hours_overage = fields.Float(
+        string="Overage Hours", readonly=True,
+        help="Billable time beyond the included hours (and any hour package), billed at the contract rate.",
+    )
+    invoice_id = fields.Many2one(
+        "account.move", string="Invoice", readonly=True, copy=False, index="btree_not_null", ondelete="set null",
+    )
+    timesheet_ids = fields.One2many("account.analytic.line", "it_period_id", string="Timesheets", readonly=True)
+    is_current = fields.Boolean(compute="_compute_is_current", search="_search_is_current", string="Current Month")
+
+    _contract_month_uniq = models.Constraint(
+        "UNIQUE(contract_id, date_start)", "A flat contract has one period per month.",
+    )
+    _check_hours = models.Constraint(
+        "CHECK(hours_used >= 0 AND hours_used <= hours_included AND hours_overage >= 0 AND date_end >= date_start)",
+        "The hours of a contract month cannot be negative, nor use more than the included hours.",
+    )
+
+    @api.depends("contract_id.name", "date_start")
+    def _compute_display_name(self):
+        for period in self:
+            period.display_name = (
+                f"{period.contract_id.name} {period.date_start:%Y-%m}" if period.date_start else period.contract_id.name
+            )
+
+    @api.depends("hours_included", "hours_used")
+    def _compute_hours_remaining(self):
+        for period in self:
+            period.hours_remaining = max(period.hours_included - period.hours_used, 0.0)
+
+    def _compute_is_current(self):
+        today = fields.Date.context_today(self)
+        for period in self:
+            period.is_current = period.date_start <= today <= period.date_end
+
+    def _search_is_current(self, operator, value):
+        if operator not in ("=", "!=") or not isinstance(value, bool):
+            return NotImplemented
+        today = fields.Date.context_today(self)
+        domain = Domain("date_start", "<=", today) & Domain("date_end", ">=", today)
+        return domain if (operator == "=") == value else ~domain
+
+    def action_view_timesheets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("hr_timesheet.timesheet_action_all")
+        action.update(domain=[("it_period_id", "=", self.id)], context={"create": False})
+        return action
+
+    # ------------------------------------------------------------------ maintenance by the timesheets
+
+    @api.model
+    def _it_month(self, day):
+        start = day.replace(day=1)
+        return start, start + relativedelta(months=1, days=-1)
+
+    @api.model
+    def _it_ensure_periods(self, keys):
+        """Create the missing periods for (contract id, first day of month) keys; safe under concurrency.
+
+        ``INSERT .. ON CONFLICT DO NOTHING`` waits for a concurrent transaction creating the same month and,
+        if it committed, fails with a serialization error that makes Odoo retry, instead of a duplicate.
+        """
+        if not keys:
+            return
+        self.flush_model()
+        rows = [SQL("(%s, %s::date, %s::date)", contract_id, start, self._it_month(start)[1])
+                for contract_id, start in sorted(keys)]
+        self.env.cr.execute(SQL(
+            """INSERT INTO it_contract_period (contract_id, partner_id, company_id, date_start, date_end,
+                                              hours_included, hours_used, hours_overage,
+                                              create_uid, write_uid, create_date, write_date)
+               SELECT c.id, c.partner_id, c.company_id, v.date_start, v.date_end,
+                      COALESCE(c.monthly_hours, 0), 0, 0,
+                      %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
+                 FROM (VALUES %(rows)s) AS v(contract_id, date_start, date_end)
+                 JOIN it_contract c ON c.id = v.contract_id
+                ORDER BY c.id, v.date_start
+               ON CONFLICT (contract_id, date_start) DO NOTHING""",
+            uid=self.env.uid, rows=SQL(", ").join(rows),
+        ))
+
+    @api.model
+    def _it_lock_periods(self, keys):
+        """Lock the periods of (contract id, first day of month) keys, creating them when missing.
+
+        :return: {key: {"id", "hours_included", "hours_used", "hours_overage"}}
+        """
+        if not keys:
+            return {}
+        result = self._it_select_for_update(SQL(
+            "(contract_id, date_start) IN %s", tuple(sorted(keys)),
+        ))
+        found = {(state["contract_id"], state["date_start"]): state for state in result}
+        missing = set(keys) - set(found)
+        if missing:
+            self._it_ensure_periods(missing)
+            for state in self._it_select_for_update(SQL("(contract_id, date_start) IN %s", tuple(sorted(missing)))):
+                found[state["contract_id"], state["date_start"]] = state
+        return found
+
+    @api.model
+    def _it_lock_periods_by_id(self, ids):
+        return {state["id"]: state for state in self._it_select_for_update(SQL("id IN %s", tuple(ids)))}
+
+    @api.model
+    def _it_select_for_update(self, where):
+        self.flush_model()
+        rows = self.env.execute_query_dict(SQL(
+            """SELECT id, contract_id, date_start, COALESCE(hours_included, 0) AS hours_included,
+                      COALESCE(hours_used, 0) AS hours_used, COALESCE(hours_overage, 0) AS hours_overage
+                 FROM it_contract_period WHERE %s ORDER BY id FOR NO KEY UPDATE""",
+            where,
+        ))
+        for row in rows:
+            row["_before"] = (row["hours_used"], row["hours_overage"])
+        return rows
+
+    @api.model
+    def _it_store_period_hours(self, states):
+        states = states.values() if isinstance(states, dict) else states
+        changed = [s for s in states if (s["hours_used"], s["hours_overage"]) != s["_before"]]
+        if not changed:
+            return
+        self.env.cr.execute(SQL(
+            """UPDATE it_contract_period AS p
+                  SET hours_used = v.used, hours_overage = v.overage
+                 FROM (VALUES %s) AS v(id, used, overage)
+                WHERE p.id = v.id""",
+            SQL(", ").join(SQL("(%s, %s::float8, %s::float8)", s["id"], s["hours_used"], s["hours_overage"])
+                           for s in changed),
+        ))
+        for state in changed:
+            state["_before"] = (state["hours_used"], state["hours_overage"])
+        periods = self.browse([s["id"] for s in changed])
+        periods.invalidate_recordset(["hours_used", "hours_overage"], flush=False)
+        periods.modified(["hours_used", "hours_overage"])
+
+    # ------------------------------------------------------------------ cron
+
+    @api.model
+    def _cron_create_periods(self, batch_size=500):
+        """Open this month's period of every running flat contract (idempotent, batched)."""
+        today = fields.Date.context_today(self)
+        start, _end = self._it_month(today)
+        domain = Domain([
+            ("contract_type", "=", "monthly_flat"),
+            ("state", "=", "active"),
+            ("date_start", "<=", today),
+            "|", ("date_end", "=", False), ("date_end", ">=", start),
+            ("period_ids", "not any", [("date_start", "=", start)]),
+        ])
+        Contract = self.env["it.contract"]
+        cron = self.env["ir.cron"]
+        while True:
+            contracts = Contract.search(domain, limit=batch_size)
+            if not contracts:
+                return
+            self._it_ensure_periods({(contract.id, start) for contract in contracts})
+            contracts.invalidate_recordset(["period_ids"])
+            if cron._commit_progress(len(contracts), remaining=Contract.search_count(domain)) <= 0:
+                return

@@ -1,0 +1,35 @@
+from odoo import api, fields, models
+
+
+class ProjectProject(models.Model):
+    _inherit = "project.project"
+
+    it_service_desk = fields.Boolean(
+        string="Service Desk",
+        help="Shared project receiving ad-hoc requests and incoming email; its tasks are service requests.",
+    )
+    it_contract_ids = fields.One2many("it.contract", "project_id", string="IT Contracts", readonly=True)
+    it_is_service_project = fields.Boolean(
+        string="IT Service Project", compute="_compute_it_is_service_project", store=True,
+        help="Tasks of the service desk and of contract projects are service requests with an SLA clock.",
+    )
+
+    @api.depends("it_service_desk", "it_contract_ids")
+    def _compute_it_is_service_project(self):
+        for project in self:
+            project.it_is_service_project = project.it_service_desk or bool(project.it_contract_ids)
+
+    def _it_add_default_service_stages(self):
+        stages = self.env["project.task.type"].sudo().search([("it_service_default", "=", True)])
+        for project in self.filtered(lambda p: not p.type_ids):
+            project.sudo().type_ids = [(6, 0, stages.ids)]
+
+
+class ItContract(models.Model):
+    _inherit = "it.contract"
+
+    def _ensure_service_project(self):
+        """Contract projects get the service stages (new, in progress, waiting for the client, done)."""
+        result = super()._ensure_service_project()
+        self.project_id._it_add_default_service_stages()
+        return result

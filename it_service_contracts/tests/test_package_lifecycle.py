@@ -1,0 +1,137 @@
+from odoo.exceptions import ValidationError
+from odoo.tests import freeze_time, tagged
+
+from .timesheet_common import ItTimesheetCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2026-01-20")
+class TestPackageLifecycle(ItTimesheetCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.manager = cls.env["res.users"].create({
+            "name": "Anna Manager", "login": "anna_manager_ts", "email": "anna@msp.example",
+            "company_id": cls.company.id, "company_ids": [(6, 0, cls.company.ids)],
+            "group_ids": [(6, 0, cls.env.ref("it_service_contracts.group_it_manager").ids)],
+        })
+        cls.client.email = "it@client.example"
+        cls.package = cls._active_contract(hours_total=10.0, user_id=cls.manager.id)
+        cls.request = cls._request(cls.package)
+
+    def _activities(self, contract):
+        return contract.activity_ids.filtered(lambda a: a.user_id == self.manager)
+
+    def test_usage_and_used_up_warnings_are_sent_once(self):
+        self._log(self.request, 7.0)
+        self.assertFalse(self.package.usage_warning_sent)
+        self.assertFalse(self._activities(self.package))
+        self._log(self.request, 1.0)  # 80 %
+        self.assertTrue(self.package.usage_warning_sent)
+        self.assertEqual(len(self._activities(self.package)), 1)
+        message = self.package.message_ids.filtered(lambda m: "left on your hour package" in (m.subject or ""))
+        self.assertEqual(len(message), 1)
+        self.assertIn(self.client.commercial_partner_id, message.partner_ids)
+        self.assertIn(self.manager.partner_id, message.partner_ids)
+        self._log(self.request, 0.5)  # still above 80 %: no new warning
+        self.assertEqual(len(self._activities(self.package)), 1)
+        self._log(self.request, 1.5)  # used up
+        self.assertTrue(self.package.depleted_warning_sent)
+        self.assertEqual(len(self._activities(self.package)), 2)
+        self.assertEqual(len(self.package.message_ids.filtered(lambda m: "are used up" in (m.subject or ""))), 1)
+        # the cron sends nothing more
+        self._trigger_cron("it_service_contracts.ir_cron_it_package_warnings")
+        self.assertEqual(len(self._activities(self.package)), 2)
+
+    def test_warning_is_rearmed_when_hours_come_back(self):
+        line = self._log(self.request, 9.0)
+        self.assertTrue(self.package.usage_warning_sent)
+        line.unit_amount = 2.0
+        self.assertFalse(self.package.usage_warning_sent)
+
+    def test_configurable_threshold_and_expiry_warning(self):
+        self.package.write({"usage_warning_percent": 50.0, "expiry_warning_days": 30})
+        self._log(self.request, 5.0)
+        self.assertTrue(self.package.usage_warning_sent)
+        self._trigger_cron("it_service_contracts.ir_cron_it_package_warnings")
+        self.assertFalse(self.package.expiry_warning_sent, "the package ends on 2026-06-30, not within 30 days")
+        with freeze_time("2026-06-01"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_package_warnings")
+            self.assertTrue(self.package.expiry_warning_sent)
+            activities = len(self._activities(self.package))
+            self._trigger_cron("it_service_contracts.ir_cron_it_package_warnings")
+            self.assertEqual(len(self._activities(self.package)), activities, "sent once")
+        self.assertEqual(
+            len(self.package.message_ids.filtered(lambda m: "ends on" in (m.subject or ""))), 1,
+        )
+
+    def test_expiry_with_hours_left_forfeits_them(self):
+        self._log(self.request, 4.0, date="2026-06-30")
+        with freeze_time("2026-07-01"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+            self.assertEqual(self.package.state, "expired")
+            self.assertEqual(self.package.hours_forfeited, 6.0)
+            self.assertEqual(self.package.hours_rollover_available, 0.0)
+            self.assertTrue(self.package.message_ids.filtered(lambda m: "has ended" in (m.subject or "")))
+            self.assertTrue(self._activities(self.package).filtered(lambda a: "renewal" in (a.summary or "")))
+            # time logged on the expired package afterwards is ad-hoc and changes nothing
+            late = self._log(self.request, 1.0, date="2026-07-01")
+            self.assertEqual(late.it_billing_type, "adhoc")
+            self.assertEqual(self.package.hours_used, 4.0)
+            # the renewal offered creates the next package from the old one
+            renewal = self.env["it.contract"].browse(self.package.action_renew()["res_id"])
+        self.assertEqual(renewal.previous_contract_id, self.package)
+        self.assertEqual(renewal.hours_total, 10.0)
+        self.assertEqual(renewal.hours_used, 0.0)
+        self.assertEqual(str(renewal.date_start), "2026-07-01")
+
+    def test_rollover_into_renewal_up_to_cap(self):
+        self.package.write({"rollover_allowed": True, "rollover_cap_hours": 4.0})
+        self._log(self.request, 3.0)
+        with freeze_time("2026-07-02"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+            self.assertEqual(self.package.state, "expired")
+            self.assertEqual(self.package.hours_forfeited, 3.0)
+            self.assertEqual(self.package.hours_rollover_available, 4.0)
+            renewal = self.env["it.contract"].browse(self.package.action_renew()["res_id"])
+        self.assertEqual(renewal.hours_total, 14.0)
+        self.assertEqual(renewal.hours_rolled_over, 4.0)
+        self.assertEqual(renewal.package_price, 10.0 * renewal.hourly_rate, "carried hours are not sold again")
+        self.assertEqual(self.package.hours_carried_over, 4.0)
+        self.assertEqual(self.package.hours_rollover_available, 0.0)
+        # renewing that one again buys 10 hours, not 14
+        with freeze_time("2026-07-02"):
+            renewal.action_activate()
+            renewal.action_close()
+            second = self.env["it.contract"].browse(renewal.action_renew()["res_id"])
+        self.assertEqual(second.hours_total, 10.0, "a renewal buys the hours bought, not those carried in")
+        self.assertEqual(second.hours_rolled_over, 0.0, "a closed package carries nothing over")
+
+    def test_early_renewal_receives_rollover_at_expiry(self):
+        self.package.write({"rollover_allowed": True, "rollover_cap_hours": 0.0})
+        self._log(self.request, 8.0)
+        renewal = self.env["it.contract"].browse(self.package.action_renew()["res_id"])
+        self.assertEqual(renewal.state, "draft")
+        self.assertEqual(renewal.hours_total, 10.0)
+        with freeze_time("2026-07-01"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+        self.assertEqual(self.package.hours_forfeited, 0.0)
+        self.assertEqual(renewal.hours_total, 12.0)
+        self.assertEqual(renewal.hours_rolled_over, 2.0)
+
+    def test_without_rollover_everything_is_forfeited(self):
+        self.package.write({"rollover_allowed": False, "rollover_cap_hours": 5.0})
+        self._log(self.request, 1.0)
+        with freeze_time("2026-07-01"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+            renewal = self.env["it.contract"].browse(self.package.action_renew()["res_id"])
+        self.assertEqual(self.package.hours_forfeited, 9.0)
+        self.assertEqual(renewal.hours_total, 10.0)
+        self.assertEqual(renewal.hours_rolled_over, 0.0)
+
+    def test_hours_used_never_exceed_hours_bought(self):
+        self._log(self.request, 6.0)
+        with self.assertRefusedWith(ValidationError, "already used 6"):
+            self.package.hours_total = 5.0
+        self.assertEqual(self.package.hours_total, 10.0)

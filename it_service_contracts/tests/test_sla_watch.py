@@ -1,0 +1,134 @@
+from odoo.exceptions import UserError
+from odoo.tests import freeze_time, tagged
+
+from .test_sla_common import SlaCommon, utc
+
+
+@tagged("post_install", "-at_install")
+class TestSlaWatch(SlaCommon):
+
+    def _alerts(self, task):
+        activity_type = self.env.ref("it_service_contracts.mail_activity_type_sla_alert")
+        return task.activity_ids.filtered(lambda a: a.activity_type_id == activity_type)
+
+    def _lead_notes(self, task):
+        """Messages to the service desk lead naming the request."""
+        return self.env["mail.message"].search([
+            ("partner_ids", "in", self.lead.partner_id.ids), ("body", "ilike", f'data-oe-id="{task.id}"'),
+        ])
+
+    def _chatter_notes(self, task):
+        return task.message_ids.filtered(lambda m: "SLA " in (m.body or ""))
+
+    def test_watch_marks_and_notifies_once_per_change(self):
+        with freeze_time("2026-01-12 08:00:00"):
+            task = self._request(utc(2026, 1, 12, 8, 0))  # response due 12:00 UTC, at risk from 11:00 UTC
+        self.assertEqual(task.sla_state, "on_track")
+        with freeze_time("2026-01-12 10:59:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(task.sla_state, "on_track")
+        self.assertFalse(self._alerts(task))
+
+        with freeze_time("2026-01-12 11:30:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+            self.env["project.task"]._cron_sla_watch()  # a second run changes nothing
+        self.assertEqual(task.sla_state, "at_risk")
+        self.assertEqual(task.sla_notified_state, "at_risk")
+        alert = self._alerts(task)
+        self.assertEqual(len(alert), 1)
+        self.assertEqual(alert.user_id, self.technician)
+        self.assertIn("at risk", alert.summary)
+        self.assertEqual(len(self._lead_notes(task)), 1)
+        self.assertEqual(len(self._chatter_notes(task)), 1)
+
+        with freeze_time("2026-01-12 12:01:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(task.sla_state, "breached")
+        alert = self._alerts(task)
+        self.assertEqual(len(alert), 1, "the technician's SLA activity is updated, not duplicated")
+        self.assertIn("breached", alert.summary)
+        self.assertEqual(len(self._lead_notes(task)), 2, "one message per state change, never repeated")
+        self.assertEqual(len(self._chatter_notes(task)), 2)
+        self.assertFalse(task.first_response_date, "the watch's note is not a response to the client")
+
+        with freeze_time("2026-01-13 12:00:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(len(self._lead_notes(task)), 2)
+
+    def test_watch_query_finds_only_changes(self):
+        with freeze_time("2026-01-12 08:00:00"):
+            due_soon = self._request(utc(2026, 1, 12, 8, 0))            # at risk from 11:00 UTC
+            urgent = self._request(utc(2026, 1, 12, 8, 0), priority="3")  # due 9:00 UTC
+            later = self._request(utc(2026, 1, 12, 10, 0))              # at risk from 13:00 UTC
+            waiting = self._request(utc(2026, 1, 12, 8, 0), priority="3", stage_id=self.stage_waiting.id)
+            adhoc = self._request(utc(2026, 1, 12, 8, 0), partner_id=self.other_client.id,
+                                  project_id=self.company._it_get_service_desk_project().id)
+        self.assertTrue(adhoc.it_is_adhoc)
+        self.assertFalse(adhoc.sla_state)
+        self.env.flush_all()
+        rows = dict(self.env["project.task"]._it_sla_watch_query(utc(2026, 1, 12, 11, 30), limit=100))
+        self.assertEqual(rows, {due_soon.id: "at_risk", urgent.id: "breached"})
+        self.assertNotIn(later.id, rows)
+        self.assertNotIn(waiting.id, rows, "a stopped clock is not watched")
+
+    def test_watch_batches_with_committed_progress(self):
+        with freeze_time("2026-01-12 08:00:00"):
+            tasks = self.env["project.task"].concat(*[
+                self._request(utc(2026, 1, 12, 8, 0), priority="3", name=f"Request {n}") for n in range(5)
+            ])
+        with freeze_time("2026-01-12 10:00:00"), self._cron_commits() as commits:
+            self.env["project.task"]._cron_sla_watch(batch_size=2)
+        self.assertEqual(set(tasks.mapped("sla_state")), {"breached"})
+        self.assertEqual([processed for processed, _remaining in commits], [2, 2, 1])
+        self.assertEqual([remaining for _processed, remaining in commits], [3, 1, 0])
+
+
+@tagged("post_install", "-at_install")
+class TestPublicHolidays(SlaCommon):
+
+    def test_fill_polish_holidays(self):
+        Leaves = self.env["resource.calendar.leaves"]
+        created = Leaves._it_fill_public_holidays(self.company, 2025)
+        days = {leave.date_from.date() for leave in created}
+        self.assertEqual(len(created), 14)
+        # midnight in Warsaw is 23:00 UTC the day before
+        christmas_eve = created.filtered(lambda leave: leave.date_from == utc(2025, 12, 23, 23, 0))
+        self.assertTrue(christmas_eve, "Christmas Eve is a Polish public holiday from 2025 on")
+        self.assertTrue(all(not leave.resource_id and not leave.calendar_id for leave in created))
+        self.assertEqual(created.company_id, self.company)
+        self.assertTrue(days)
+        self.assertFalse(Leaves._it_fill_public_holidays(self.company, 2025), "filling twice adds nothing")
+        created_2024 = Leaves._it_fill_public_holidays(self.company, 2024)
+        self.assertFalse(created_2024.filtered(lambda leave: leave.date_from == utc(2024, 12, 23, 23, 0)))
+
+    def test_holidays_are_days_off_for_service_hours(self):
+        self.env["resource.calendar.leaves"]._it_fill_public_holidays(self.company, 2025)
+        # Tuesday 23 December 2025, 15:00: 1 h, then 24-26 December off, Monday 29 December 8:00 + 3 h
+        task = self._request(utc(2025, 12, 23, 14, 0))
+        self.assertEqual(task.sla_response_deadline, utc(2025, 12, 29, 10, 0))
+        # reported on a public holiday: out of hours, the flat contract's clock-hour response applies
+        task = self._request(utc(2025, 12, 24, 9, 0))
+        self.assertTrue(task.out_of_hours)
+        self.assertEqual(task.sla_response_deadline, utc(2025, 12, 24, 11, 0))
+
+    def test_company_without_country(self):
+        self.company.country_id = False
+        with self.assertRaisesRegex(UserError, "Set the country"):
+            self.env["resource.calendar.leaves"]._it_fill_public_holidays(self.company, 2025)
+
+    def test_settings_button_and_yearly_cron(self):
+        settings = self.env["res.config.settings"].with_company(self.company).create({"it_holiday_year": 2027})
+        action = settings.action_it_fill_public_holidays()
+        self.assertIn("2027", action["params"]["message"])
+        leaves = self.env["resource.calendar.leaves"].search([
+            ("company_id", "=", self.company.id), ("it_public_holiday", "=", True),
+        ])
+        self.assertTrue(leaves)
+        with freeze_time("2027-12-01"), self._cron_commits():
+            self.env["resource.calendar.leaves"]._cron_it_fill_public_holidays()
+        years = set(self.env["resource.calendar.leaves"].search([
+            ("company_id", "=", self.company.id), ("it_public_holiday", "=", True),
+        ]).mapped(lambda leave: leave.date_to.year))
+        self.assertEqual(years, {2027, 2028})
+        self.assertTrue(self.env.ref("it_service_contracts.ir_cron_it_public_holidays").active)
