@@ -20,6 +20,15 @@ class TestTimesheetClassification(ItTimesheetCommon):
         self.assertEqual(self.package.hours_used, 2.5)
         self.assertEqual(self.package.hours_remaining, 7.5)
 
+    def test_timesheet_analysis_shows_the_billing(self):
+        line = self._log(self.request, 1.2)
+        self.package.billing_increment = 0.5
+        self.env.flush_all()
+        report = self.env["timesheets.analysis.report"].search([("it_billing_type", "=", "package"),
+                                                                 ("it_contract_id", "=", self.package.id)])
+        self.assertEqual(report.mapped("id"), line.ids)
+        self.assertEqual(report.it_billable_hours, 1.2)
+
     def test_line_crossing_the_end_of_the_package_is_split(self):
         self._log(self.request, 8.0)
         line = self._log(self.request, 3.0, name="Server migration")
