@@ -13,4 +13,3 @@ from . import resource_calendar
 from . import account_analytic_line_sla
 from . import account_analytic_line
 from . import it_contract_period
-from . import res_partner_service_request

@@ -2,6 +2,8 @@ from odoo import api, fields, models
 
 
 class ResPartner(models.Model):
+    """The client's IT figures: form of cooperation, contracts, hours left and requests."""
+
     _inherit = "res.partner"
 
     it_contract_ids = fields.One2many("it.contract", "partner_id", string="IT Contracts")
@@ -15,6 +17,14 @@ class ResPartner(models.Model):
         string="Package Hours Left", compute="_compute_it_contract_stats",
         help="Hours left on the client's running hour packages.",
     )
+    it_month_hours_included = fields.Float(
+        string="Included This Month", compute="_compute_it_month_hours",
+        help="Hours included this month by the client's running flat contract.",
+    )
+    it_month_hours_used = fields.Float(string="Included Hours Used", compute="_compute_it_month_hours")
+    it_month_hours_left = fields.Float(string="Included Hours Left", compute="_compute_it_month_hours")
+    it_month_hours_overage = fields.Float(string="Overage This Month", compute="_compute_it_month_hours")
+    it_request_count = fields.Integer(string="Service Requests", compute="_compute_it_request_count")
 
     @api.depends("commercial_partner_id")
     def _compute_it_contract_stats(self):
@@ -43,23 +53,6 @@ class ResPartner(models.Model):
                 else "adhoc"
             )
 
-    def action_view_it_contracts(self):
-        self.ensure_one()
-        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_action")
-        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
-        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
-        return action
-
-    # --- this month's hours (timesheets)
-
-    it_month_hours_included = fields.Float(
-        string="Included This Month", compute="_compute_it_month_hours",
-        help="Hours included this month by the client's running flat contract.",
-    )
-    it_month_hours_used = fields.Float(string="Included Hours Used", compute="_compute_it_month_hours")
-    it_month_hours_left = fields.Float(string="Included Hours Left", compute="_compute_it_month_hours")
-    it_month_hours_overage = fields.Float(string="Overage This Month", compute="_compute_it_month_hours")
-
     @api.depends("commercial_partner_id")
     def _compute_it_month_hours(self):
         today = fields.Date.context_today(self)
@@ -75,3 +68,29 @@ class ResPartner(models.Model):
             partner.it_month_hours_used = flat.current_hours_used if flat else 0.0
             partner.it_month_hours_left = flat.current_hours_remaining if flat else 0.0
             partner.it_month_hours_overage = flat.current_hours_overage if flat else 0.0
+
+    def _compute_it_request_count(self):
+        counts = dict(self.env["project.task"]._read_group(
+            [("it_client_id", "in", self.commercial_partner_id.ids), ("it_is_service_request", "=", True)],
+            ["it_client_id"], ["__count"],
+        ))
+        for partner in self:
+            partner.it_request_count = counts.get(partner.commercial_partner_id, 0)
+
+    def action_view_it_contracts(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id}
+        return action
+
+    def action_view_it_requests(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_request_action")
+        action["domain"] = [("it_client_id", "=", self.commercial_partner_id.id), ("it_is_service_request", "=", True)]
+        action["context"] = {
+            "default_partner_id": self.id,
+            "it_service_request": True,
+            "search_default_open": 1,
+        }
+        return action
