@@ -9,7 +9,6 @@ from . import account_move
 from . import project_task
 from . import project_project
 from . import project_task_type
-from . import resource_calendar
-from . import account_analytic_line_sla
+from . import resource_calendar_leaves
 from . import account_analytic_line
 from . import it_contract_period

@@ -88,6 +88,8 @@ class AccountAnalyticLine(models.Model):
         self._it_check_protected_fields(vals_list)
         lines = super().create(vals_list)
         lines._it_classify()
+        # the first time logged on a request is the technician's first response (SLA clock)
+        lines.filtered("project_id").task_id._it_record_first_response(fields.Datetime.now())
         return lines
 
     def write(self, vals):
@@ -400,22 +402,3 @@ class AccountAnalyticLine(models.Model):
                 self.env._("Time reclassified. Reason: %(reason)s", reason=reason), items,
             ))
 
-
-class TimesheetsAnalysisReport(models.Model):
-    """The timesheet analysis shows how the time is billed (its search view shares the timesheets' filters)."""
-
-    _inherit = "timesheets.analysis.report"
-
-    it_contract_id = fields.Many2one("it.contract", string="IT Contract", readonly=True)
-    it_billing_type = fields.Selection(BILLING_TYPES, string="Billing", readonly=True)
-    it_billable_hours = fields.Float(string="Billable Time", readonly=True)
-    it_invoice_id = fields.Many2one("account.move", string="IT Invoice", readonly=True)
-
-    @api.model
-    def _select(self):
-        return super()._select() + """,
-            A.it_contract_id AS it_contract_id,
-            A.it_billing_type AS it_billing_type,
-            A.it_billable_hours AS it_billable_hours,
-            A.it_invoice_id AS it_invoice_id
-        """

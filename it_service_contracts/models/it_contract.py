@@ -391,7 +391,8 @@ class ItContract(models.Model):
         return self.project_id._get_records_action()
 
     def _ensure_service_project(self):
-        """Each running contract gets a project for its requests, with the analytic account its time goes to."""
+        """Each running contract gets a project for its requests, with the analytic account its time goes to
+        and the service stages (new, in progress, waiting for the client, done)."""
         without_project = self.filtered(lambda c: not c.project_id)
         if without_project:
             projects = self.env["project.project"].sudo().create([{
@@ -405,6 +406,7 @@ class ItContract(models.Model):
                 contract.project_id = project
         for contract in self.filtered(lambda c: not c.analytic_account_id):
             contract.analytic_account_id = contract.project_id.account_id
+        self.project_id._it_add_default_service_stages()
 
     # ------------------------------------------------------------------ cron
 

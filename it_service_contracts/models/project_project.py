@@ -24,12 +24,3 @@ class ProjectProject(models.Model):
         for project in self.filtered(lambda p: not p.type_ids):
             project.sudo().type_ids = [(6, 0, stages.ids)]
 
-
-class ItContract(models.Model):
-    _inherit = "it.contract"
-
-    def _ensure_service_project(self):
-        """Contract projects get the service stages (new, in progress, waiting for the client, done)."""
-        result = super()._ensure_service_project()
-        self.project_id._it_add_default_service_stages()
-        return result
