@@ -41,6 +41,7 @@
     "demo": [
         "demo/res_company_demo.xml",
         "demo/product_demo.xml",
+        "demo/res_users_demo.xml",
         "demo/res_partner_demo.xml",
         "demo/it_audit_demo.xml",
         "demo/it_contract_demo.xml",
