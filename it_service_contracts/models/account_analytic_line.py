@@ -217,7 +217,7 @@ class AccountAnalyticLine(models.Model):
                 continue
             product, site = task._it_service_and_site()
             billable = line._it_billable_time(bool(site), increment, minimum)
-            if line.it_billing_override == "adhoc" or task._it_is_adhoc_request():
+            if line.it_billing_override == "adhoc" or task.it_is_adhoc:
                 plans.append((line, governing.id, billable, "adhoc", None))
                 continue
             client_id, company_id, day = clients[line].id, line.company_id.id, line.date

@@ -133,6 +133,70 @@ class ItContract(models.Model):
     )
     _partner_state_idx = models.Index("(partner_id, state)")
 
+    # billing of the time, package usage and warnings, expiry and rollover, flat months
+    billing_increment = fields.Float(
+        string="Billing Increment (h)", default=0.0, tracking=True,
+        help="Billable time is rounded up to a multiple of this, e.g. 0.25 for 15 minutes; 0 bills the exact time.",
+    )
+    onsite_minimum_hours = fields.Float(
+        string="On-site Minimum (h)", default=0.0, tracking=True,
+        help="Least time billed for one visit on a client's site; 0 for none.",
+    )
+    usage_warning_percent = fields.Float(
+        string="Usage Warning (%)", default=80.0,
+        help="The account manager and the client are warned once this share of the package hours is used.",
+    )
+    expiry_warning_days = fields.Integer(
+        string="Expiry Warning (days)", default=14,
+        help="The account manager and the client are warned this many days before the package ends.",
+    )
+    usage_warning_sent = fields.Boolean(readonly=True, copy=False)
+    depleted_warning_sent = fields.Boolean(readonly=True, copy=False)
+    expiry_warning_sent = fields.Boolean(readonly=True, copy=False)
+    rollover_allowed = fields.Boolean(
+        string="Roll Over Unused Hours", tracking=True,
+        help="Hours left when the package ends are carried into its renewal, up to the cap; otherwise they are "
+        "forfeited.",
+    )
+    rollover_cap_hours = fields.Float(
+        string="Rollover Cap (h)", tracking=True, help="Most hours carried into the renewal; 0 carries them all.",
+    )
+    hours_rolled_over = fields.Float(
+        string="Hours Carried In", readonly=True, copy=False,
+        help="Unused hours of the previous package included in the hours of this one; they are not billed again.",
+    )
+    hours_rollover_available = fields.Float(
+        string="Hours to Carry Over", readonly=True, copy=False,
+        help="Unused hours that will be added to the renewal of this package.",
+    )
+    hours_carried_over = fields.Float(
+        string="Hours Carried Out", readonly=True, copy=False, help="Unused hours moved into the renewal.",
+    )
+    hours_forfeited = fields.Float(
+        readonly=True, copy=False, help="Hours left unused when the package expired and not carried over.",
+    )
+    period_ids = fields.One2many("it.contract.period", "contract_id", string="Months", readonly=True)
+    current_period_id = fields.Many2one(
+        "it.contract.period", string="This Month", compute="_compute_current_period",
+    )
+    current_hours_included = fields.Float(string="Included This Month", compute="_compute_current_period")
+    current_hours_used = fields.Float(string="Used This Month", compute="_compute_current_period")
+    current_hours_remaining = fields.Float(string="Left This Month", compute="_compute_current_period")
+    current_hours_overage = fields.Float(string="Overage This Month", compute="_compute_current_period")
+    timesheet_ids = fields.One2many("account.analytic.line", "it_contract_id", string="Timesheets", readonly=True)
+
+    _check_hours_used = models.Constraint(
+        "CHECK(contract_type != 'hour_package' OR hours_used IS NULL OR "
+        "(hours_used >= 0 AND hours_used <= hours_total))",
+        "The hours used of a package cannot be negative nor exceed the hours bought.",
+    )
+    _check_billing_terms = models.Constraint(
+        "CHECK(billing_increment >= 0 AND onsite_minimum_hours >= 0 AND rollover_cap_hours >= 0 "
+        "AND usage_warning_percent > 0 AND usage_warning_percent <= 100 AND expiry_warning_days >= 0)",
+        "Billing increment, on-site minimum and rollover cap cannot be negative; the usage warning is a share "
+        "between 0 and 100%, the expiry warning a number of days.",
+    )
+
     # ------------------------------------------------------------------ compute
 
     @api.depends("contract_type", "date_start", "validity_months")
@@ -435,69 +499,6 @@ class ItContract(models.Model):
 
     # ------------------------------------------------------------------ hours (timesheets)
     # Billing of the time, package usage and warnings, expiry and rollover, flat months.
-
-    billing_increment = fields.Float(
-        string="Billing Increment (h)", default=0.0, tracking=True,
-        help="Billable time is rounded up to a multiple of this, e.g. 0.25 for 15 minutes; 0 bills the exact time.",
-    )
-    onsite_minimum_hours = fields.Float(
-        string="On-site Minimum (h)", default=0.0, tracking=True,
-        help="Least time billed for one visit on a client's site; 0 for none.",
-    )
-    usage_warning_percent = fields.Float(
-        string="Usage Warning (%)", default=80.0,
-        help="The account manager and the client are warned once this share of the package hours is used.",
-    )
-    expiry_warning_days = fields.Integer(
-        string="Expiry Warning (days)", default=14,
-        help="The account manager and the client are warned this many days before the package ends.",
-    )
-    usage_warning_sent = fields.Boolean(readonly=True, copy=False)
-    depleted_warning_sent = fields.Boolean(readonly=True, copy=False)
-    expiry_warning_sent = fields.Boolean(readonly=True, copy=False)
-    rollover_allowed = fields.Boolean(
-        string="Roll Over Unused Hours", tracking=True,
-        help="Hours left when the package ends are carried into its renewal, up to the cap; otherwise they are "
-        "forfeited.",
-    )
-    rollover_cap_hours = fields.Float(
-        string="Rollover Cap (h)", tracking=True, help="Most hours carried into the renewal; 0 carries them all.",
-    )
-    hours_rolled_over = fields.Float(
-        string="Hours Carried In", readonly=True, copy=False,
-        help="Unused hours of the previous package included in the hours of this one; they are not billed again.",
-    )
-    hours_rollover_available = fields.Float(
-        string="Hours to Carry Over", readonly=True, copy=False,
-        help="Unused hours that will be added to the renewal of this package.",
-    )
-    hours_carried_over = fields.Float(
-        string="Hours Carried Out", readonly=True, copy=False, help="Unused hours moved into the renewal.",
-    )
-    hours_forfeited = fields.Float(
-        readonly=True, copy=False, help="Hours left unused when the package expired and not carried over.",
-    )
-    period_ids = fields.One2many("it.contract.period", "contract_id", string="Months", readonly=True)
-    current_period_id = fields.Many2one(
-        "it.contract.period", string="This Month", compute="_compute_current_period",
-    )
-    current_hours_included = fields.Float(string="Included This Month", compute="_compute_current_period")
-    current_hours_used = fields.Float(string="Used This Month", compute="_compute_current_period")
-    current_hours_remaining = fields.Float(string="Left This Month", compute="_compute_current_period")
-    current_hours_overage = fields.Float(string="Overage This Month", compute="_compute_current_period")
-    timesheet_ids = fields.One2many("account.analytic.line", "it_contract_id", string="Timesheets", readonly=True)
-
-    _check_hours_used = models.Constraint(
-        "CHECK(contract_type != 'hour_package' OR hours_used IS NULL OR "
-        "(hours_used >= 0 AND hours_used <= hours_total))",
-        "The hours used of a package cannot be negative nor exceed the hours bought.",
-    )
-    _check_billing_terms = models.Constraint(
-        "CHECK(billing_increment >= 0 AND onsite_minimum_hours >= 0 AND rollover_cap_hours >= 0 "
-        "AND usage_warning_percent > 0 AND usage_warning_percent <= 100 AND expiry_warning_days >= 0)",
-        "Billing increment, on-site minimum and rollover cap cannot be negative; the usage warning is a share "
-        "between 0 and 100%, the expiry warning a number of days.",
-    )
 
     @api.depends("period_ids.hours_used", "period_ids.hours_overage", "period_ids.hours_included",
                  "contract_type", "monthly_hours")

@@ -137,6 +137,21 @@ class ProjectTask(models.Model):
         "CHECK(it_fixed_price IS NULL OR it_fixed_price >= 0)", "A fixed price cannot be negative.",
     )
 
+    # what the client has left before the technician logs time
+    it_package_hours_left = fields.Float(
+        string="Package Hours Left", compute="_compute_it_hours_left",
+        help="Hours left today on the client's running hour packages that cover this request.",
+    )
+    it_month_hours_included = fields.Float(
+        string="Included This Month", compute="_compute_it_hours_left",
+        help="Hours included this month by the client's flat contract.",
+    )
+    it_month_hours_left = fields.Float(
+        string="Included Hours Left", compute="_compute_it_hours_left",
+        help="Included hours of the client's flat contract not used yet this month.",
+    )
+    it_has_entitlement = fields.Boolean(compute="_compute_it_hours_left")
+
     # ------------------------------------------------------------------ helpers
 
     def _it_is_closed(self):
@@ -724,22 +739,7 @@ class ProjectTask(models.Model):
             )
 
 
-    # --- hours left (timesheets)
-    # What the client has left before the technician logs time, and how time on the request is billed.
-
-    it_package_hours_left = fields.Float(
-        string="Package Hours Left", compute="_compute_it_hours_left",
-        help="Hours left today on the client's running hour packages that cover this request.",
-    )
-    it_month_hours_included = fields.Float(
-        string="Included This Month", compute="_compute_it_hours_left",
-        help="Hours included this month by the client's flat contract.",
-    )
-    it_month_hours_left = fields.Float(
-        string="Included Hours Left", compute="_compute_it_hours_left",
-        help="Included hours of the client's flat contract not used yet this month.",
-    )
-    it_has_entitlement = fields.Boolean(compute="_compute_it_hours_left")
+    # ------------------------------------------------------------------ hours left (timesheets)
 
     @api.depends("it_contract_id", "it_client_id", "it_site_id", "it_service_product_id")
     @api.depends_context("uid")
@@ -777,10 +777,6 @@ class ProjectTask(models.Model):
         if self.it_is_service_request:
             return self.it_client_id
         return self.env["res.partner"]
-
-    def _it_is_adhoc_request(self):
-        self.ensure_one()
-        return self.it_is_adhoc
 
     def _it_service_and_site(self):
         self.ensure_one()

@@ -45,14 +45,14 @@ class TestServiceRequest(SlaCommon):
 
     def test_adhoc_fixed_price(self):
         task = self._new_request(partner_id=self.other_client.id)
-        with self._assert_refused("fixed price: enter the price", "project.task"):
+        with self.assertRefused("fixed price: enter the price", "project.task"):
             task.write({"it_price_agreement": "fixed"})
             task.flush_recordset()
         task.invalidate_recordset()
         self.assertEqual(task.it_price_agreement, "time_materials")
         task.write({"it_price_agreement": "fixed", "it_fixed_price": 450.0})
         self.assertEqual(task.it_fixed_price, 450.0)
-        with self._assert_refused("negative", "project.task"):
+        with self.assertRefused("negative", "project.task"):
             task.write({"it_fixed_price": -5.0})
             task.flush_recordset()
 
@@ -87,12 +87,12 @@ class TestServiceRequest(SlaCommon):
 
     def test_explicit_contract_outside_scope_refused(self):
         task = self._new_request()
-        with self._assert_refused("outside the scope of contract .* ad-hoc", "project.task"):
+        with self.assertRefused("outside the scope of contract .* ad-hoc", "project.task"):
             task.write({"it_contract_id": self.flat.id, "it_service_product_id": self.service_other.id})
             task.flush_recordset()
         task.invalidate_recordset()
         self.assertFalse(task.it_service_product_id, "nothing saved")
-        with self._assert_refused("belongs to", "project.task"):
+        with self.assertRefused("belongs to", "project.task"):
             self._new_request(partner_id=self.other_client.id, it_contract_id=self.flat.id)
 
     def test_several_contracts_must_be_chosen(self):

@@ -2,11 +2,6 @@ from contextlib import contextmanager
 from datetime import datetime
 from unittest.mock import patch
 
-import psycopg2
-
-from odoo.exceptions import UserError
-from odoo.tools import mute_logger
-
 from .common import ItServiceCommon
 
 
@@ -85,20 +80,6 @@ class SlaCommon(ItServiceCommon):
         }
         vals.update(values)
         return self.env["project.task"].create(vals)
-
-    @contextmanager
-    def _assert_refused(self, pattern, model):
-        """The block is refused with a clear message (Python or database constraint) and rolled back."""
-        with mute_logger("odoo.sql_db"), self.assertRaises(Exception) as caught:
-            yield caught
-        error = caught.exception
-        if isinstance(error, psycopg2.IntegrityError):
-            message = self.env[model]._sql_error_to_message(error)
-        elif isinstance(error, UserError):
-            message = error.args[0]
-        else:
-            raise error
-        self.assertRegex(message, pattern)
 
     @contextmanager
     def _cron_commits(self):

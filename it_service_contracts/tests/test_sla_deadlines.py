@@ -220,7 +220,7 @@ class TestSlaLineInput(SlaCommon):
 
     def test_resolution_shorter_than_response(self):
         before = self._count()
-        with self._assert_refused("resolution time.*cannot be shorter than the response time", "it.contract.sla"):
+        with self.assertRefused("resolution time.*cannot be shorter than the response time", "it.contract.sla"):
             self.env["it.contract.sla"].create({
                 "contract_id": self.flat.id, "priority": "2", "response_hours": 4, "resolution_hours": 2,
             })
@@ -228,13 +228,13 @@ class TestSlaLineInput(SlaCommon):
 
     def test_negative_time(self):
         before = self._count()
-        with self._assert_refused("positive", "it.contract.sla"):
+        with self.assertRefused("positive", "it.contract.sla"):
             self.env["it.contract.sla"].create({
                 "contract_id": self.flat.id, "priority": "2", "response_hours": -1, "resolution_hours": 4,
             })
         self.assertEqual(self._count(), before)
         line = self.flat.sla_line_ids.filtered(lambda line: line.priority == "0")
-        with self._assert_refused("positive", "it.contract.sla"):
+        with self.assertRefused("positive", "it.contract.sla"):
             line.write({"response_hours": -2})
             line.flush_recordset()
         line.invalidate_recordset()
@@ -242,7 +242,7 @@ class TestSlaLineInput(SlaCommon):
 
     def test_duplicate_priority(self):
         before = self._count()
-        with self._assert_refused("one response time per priority|already has a response time", "it.contract.sla"):
+        with self.assertRefused("one response time per priority|already has a response time", "it.contract.sla"):
             self.flat.write({"sla_line_ids": [
                 (0, 0, {"priority": "2", "response_hours": 2, "resolution_hours": 8}),
                 (0, 0, {"priority": "2", "response_hours": 3, "resolution_hours": 9}),
