@@ -648,19 +648,21 @@ class ItContract(models.Model):
     def _it_check_usage_warnings(self):
         """Warn once when a package reaches its usage threshold and once when it is used up; re-arm on release."""
         for package in self.filtered(lambda c: c.contract_type == "hour_package" and c.hours_total > 0):
+            # the same comparison as the cron's query, so the two can never disagree
+            over_threshold = package.hours_used * 100.0 >= package.hours_total * package.usage_warning_percent
             used_share = package.hours_used * 100.0 / package.hours_total
             depleted = package.hours_used >= package.hours_total
             if depleted and not package.depleted_warning_sent:
                 package.write({"depleted_warning_sent": True, "usage_warning_sent": True})
                 package._it_warn("it_service_contracts.mail_template_package_depleted", self.env._(
                     "The hours of package %s are used up", package.name))
-            elif not depleted and used_share >= package.usage_warning_percent and not package.usage_warning_sent:
+            elif not depleted and over_threshold and not package.usage_warning_sent:
                 package.usage_warning_sent = True
                 package._it_warn("it_service_contracts.mail_template_package_usage", self.env._(
                     "%(percent)s%% of package %(name)s is used", percent=round(used_share), name=package.name))
             if not depleted and package.depleted_warning_sent:
                 package.depleted_warning_sent = False
-            if used_share < package.usage_warning_percent and package.usage_warning_sent:
+            if not over_threshold and package.usage_warning_sent:
                 package.usage_warning_sent = False
 
     def _it_warn(self, template_xmlid, summary, note=None):
@@ -706,12 +708,16 @@ class ItContract(models.Model):
                     ORDER BY id LIMIT %s""", today, batch_size),
         }
         for kind, query in queries.items():
+            done = set()
             while True:
                 self.flush_model()
                 contracts = self.browse(row[0] for row in self.env.execute_query(query))
+                # what another worker holds is left to it; what was handled in this run is not taken twice
+                contracts = contracts.filtered(lambda c, done=done: c.id not in done)
                 contracts = contracts.try_lock_for_update(allow_referencing=True)
                 if not contracts:
                     break
+                done.update(contracts.ids)
                 if kind == "usage":
                     contracts._it_check_usage_warnings()
                 else:
