@@ -1,3 +1,4 @@
+from . import it_cron_batch
 from . import res_company
 from . import res_config_settings
 from . import res_partner

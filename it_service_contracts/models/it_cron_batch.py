@@ -1,0 +1,79 @@
+import logging
+
+from odoo import api, models
+
+_logger = logging.getLogger(__name__)
+
+
+class ItCronBatch(models.AbstractModel):
+    """The one way the addon's scheduled actions walk through their work (design rule 7).
+
+    A job gives what is due and what to do with it; this runs it in batches: what another worker holds
+    is skipped, each batch is tried in one savepoint and, if it fails, record by record so that a bad
+    record is rolled back alone, logged, reported to whoever answers for it and left for the next run,
+    while the rest is done. Progress is committed after every batch, so a crashed run simply runs again.
+    """
+
+    _name = "it.cron.batch"
+    _description = "Batched Scheduled Action"
+
+    @api.model
+    def _it_run(self, fetch, process, *, batch_size=200, responsible=None, label=""):
+        """Process what ``fetch(limit, exclude_ids)`` returns, batch after batch, until nothing is due.
+
+        ``fetch`` returns the records due (at most ``limit``, never the ids in ``exclude_ids``);
+        ``process(records)`` does the work on a recordset; ``responsible(record)`` names the user who is
+        given an activity when that record fails. Returns the ids that failed in this run.
+        """
+        cron = self.env["ir.cron"]
+        skipped, failed = set(), set()
+        while True:
+            due = fetch(batch_size, frozenset(skipped))
+            if not due:
+                break
+            records = due.try_lock_for_update(allow_referencing=True)
+            skipped.update((due - records).ids)  # held by another worker: theirs
+            if records:
+                failed.update(self._it_process_batch(records, process, responsible, label))
+                skipped.update(failed)
+            if cron._commit_progress(len(records)) <= 0:
+                break
+        return failed
+
+    @api.model
+    def _it_process_batch(self, records, process, responsible, label):
+        try:
+            with self.env.cr.savepoint():
+                process(records)
+                self.env.flush_all()
+            return set()
+        except Exception:  # noqa: BLE001 - any failure is retried record by record below
+            self.env.invalidate_all()
+        failed = set()
+        for record in records:
+            try:
+                with self.env.cr.savepoint():
+                    process(record)
+                    self.env.flush_all()
+            except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
+                self.env.invalidate_all()
+                _logger.exception("%s: %s failed and is left for the next run", label or "batch", record)
+                failed.add(record.id)
+                self._it_report_failure(record, error, responsible, label)
+        return failed
+
+    @api.model
+    def _it_report_failure(self, record, error, responsible, label):
+        """One to-do per failing record for whoever answers for it (not repeated while it stays open)."""
+        if not hasattr(record, "activity_schedule"):
+            return
+        user = responsible(record) if responsible else self.env["res.users"]
+        summary = self.env._("%(job)s failed", job=label or self.env._("Scheduled action"))
+        record = record.sudo()
+        if record.activity_ids.filtered(lambda activity: activity.summary == summary):
+            return
+        with self.env.cr.savepoint():
+            record.activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary, note=str(error),
+                user_id=(user or record.env.user).id,
+            )
