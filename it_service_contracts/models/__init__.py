@@ -7,6 +7,9 @@ from . import it_contract
 from . import it_contract_sla
 from . import it_contract_line
 from . import account_move
+from . import account_move_line
+from . import it_invoicing
+from . import sale_order
 from . import project_task
 from . import project_project
 from . import project_task_type

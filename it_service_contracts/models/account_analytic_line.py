@@ -402,3 +402,13 @@ class AccountAnalyticLine(models.Model):
                 self.env._("Time reclassified. Reason: %(reason)s", reason=reason), items,
             ))
 
+
+    # ------------------------------------------------------------------ invoicing
+
+    def _it_set_invoice(self, move):
+        """Mark these lines as billed on ``move``: they point to it and are locked."""
+        self.sudo().with_context(it_timesheet_classified=True).write({"it_invoice_id": move.id})
+
+    def _it_free_from_invoice(self):
+        """Clear the invoice link (the invoice was cancelled or fully credited): the time can be billed again."""
+        self.sudo().with_context(it_timesheet_classified=True).write({"it_invoice_id": False})

@@ -1,4 +1,13 @@
 from odoo import fields, models
+from odoo.tools import float_compare
+
+INVOICE_KINDS = [
+    ("adhoc", "Ad-hoc Job"),
+    ("package", "Hour Package"),
+    ("flat", "Monthly Fee"),
+]
+# an invoice counts as issued until it is cancelled or fully credited; the unique indexes below use it
+_ISSUED = "move_type = 'out_invoice' AND state != 'cancel' AND it_released IS NOT TRUE"
 
 
 class AccountMove(models.Model):
@@ -8,3 +17,99 @@ class AccountMove(models.Model):
         "it.contract", string="IT Contract", index="btree_not_null", copy=False, check_company=True,
         readonly=True, help="The IT service contract this invoice was issued for.",
     )
+    it_period_id = fields.Many2one(
+        "it.contract.period", string="Contract Month", index="btree_not_null", copy=False, readonly=True,
+        help="The month of the flat contract whose fee this invoice bills.",
+    )
+    it_task_id = fields.Many2one(
+        "project.task", string="Service Request", index="btree_not_null", copy=False, readonly=True,
+        help="The ad-hoc job this invoice bills.",
+    )
+    it_invoice_kind = fields.Selection(INVOICE_KINDS, string="IT Billing", copy=False, readonly=True)
+    it_released = fields.Boolean(
+        string="Credited", copy=False, readonly=True,
+        help="Fully credited: what this invoice billed can be invoiced again.",
+    )
+
+    _it_period_invoice_uniq = models.UniqueIndex(
+        f"(it_period_id) WHERE it_period_id IS NOT NULL AND {_ISSUED}",
+        "This contract month has already been invoiced.",
+    )
+    _it_package_invoice_uniq = models.UniqueIndex(
+        f"(it_contract_id) WHERE it_invoice_kind = 'package' AND {_ISSUED}",
+        "This hour package has already been invoiced.",
+    )
+    _it_task_invoice_uniq = models.UniqueIndex(
+        f"(it_task_id) WHERE it_task_id IS NOT NULL AND {_ISSUED}",
+        "This ad-hoc job has already been invoiced.",
+    )
+
+    def _post(self, soft=True):
+        posted = super()._post(soft=soft)
+        credited = posted.filtered(lambda move: move.move_type == "out_refund").reversed_entry_id
+        credited.filtered(lambda move: move.it_invoice_kind)._it_release_if_credited()
+        posted.filtered(lambda move: move.it_invoice_kind == "flat")._it_attach_usage_statement()
+        return posted
+
+    def button_cancel(self):
+        result = super().button_cancel()
+        self.filtered(lambda move: move.it_invoice_kind and move.state == "cancel")._it_release()
+        return result
+
+    def _it_release_if_credited(self):
+        """Release the invoices whose posted credit notes add up to their total."""
+        for invoice in self:
+            refunds = invoice.reversal_move_ids.filtered(lambda move: move.state == "posted")
+            if float_compare(
+                sum(refunds.mapped("amount_total")), invoice.amount_total,
+                precision_rounding=invoice.currency_id.rounding,
+            ) >= 0:
+                invoice._it_release()
+
+    def _it_release(self):
+        """What these invoices billed is free to be invoiced again: the time, the month, the package, the job."""
+        moves = self.sudo()
+        moves.filtered(lambda move: move.state != "cancel").write({"it_released": True})
+        lines = self.env["account.analytic.line"].sudo().search([("it_invoice_id", "in", moves.ids)])
+        lines._it_free_from_invoice()
+        tasks = self.env["project.task"].sudo().search([("it_credit_move_id", "in", moves.ids)])
+        tasks.write({"it_credit_move_id": False})
+        for move in moves:
+            move.message_post(body=self.env._(
+                "What this invoice billed is released and will be invoiced again by the next run."
+            ))
+
+    def _it_attach_usage_statement(self):
+        """The usage statement of the month is attached to each posted monthly contract invoice."""
+        report = self.env.ref("it_service_contracts.action_report_it_usage_statement").sudo()
+        for move in self:
+            content, _type = report._render_qweb_pdf(report.report_name, move.ids)
+            self.env["ir.attachment"].sudo().create({
+                "name": self.env._("Usage statement %s.pdf", move.name),
+                "raw": content,
+                "res_model": "account.move",
+                "res_id": move.id,
+                "mimetype": "application/pdf",
+            })
+
+    def _it_usage_statement(self):
+        """What the usage statement of this invoice shows: the requests, hours per technician and per billing
+        type of the time it bills, and the included hours left in each month."""
+        self.ensure_one()
+        lines = self.env["account.analytic.line"].sudo().search([("it_invoice_id", "=", self.id)], order="date, id")
+        labels = dict(lines._fields["it_billing_type"]._description_selection(self.env))
+        by_technician, by_type = {}, {}
+        for line in lines:
+            technician = line.employee_id.name or line.user_id.name or ""
+            by_technician[technician] = by_technician.get(technician, 0.0) + line.it_billable_hours
+            kind = labels.get(line.it_billing_type, "")
+            by_type[kind] = by_type.get(kind, 0.0) + line.it_billable_hours
+        periods = lines.it_period_id | self.sudo().it_period_id
+        return {
+            "requests": [(task, sum(lines.filtered(lambda line, t=task: line.task_id == t).mapped(
+                "it_billable_hours"))) for task in lines.task_id],
+            "by_technician": sorted(by_technician.items()),
+            "by_type": sorted(by_type.items()),
+            "periods": periods.sorted("date_start"),
+            "lines": lines,
+        }

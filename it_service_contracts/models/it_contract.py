@@ -197,6 +197,41 @@ class ItContract(models.Model):
         "between 0 and 100%, the expiry warning a number of days.",
     )
 
+    # invoicing
+    fee_product_id = fields.Many2one(
+        "product.product", string="Fee Product", check_company=True, domain="[('type', '=', 'service')]",
+        compute="_compute_fee_product_id", store=True, readonly=False, precompute=True,
+        help="The product of the invoice line: the monthly fee of a flat contract, the hours of a package.",
+    )
+    invoice_day = fields.Integer(
+        string="Invoicing Day", default=1,
+        help="Day of the month (1 to 28) from which the monthly invoice of a flat contract is issued.",
+    )
+    invoice_timing = fields.Selection(
+        [("advance", "In Advance"), ("arrears", "In Arrears")], string="Fee Invoiced", default="advance",
+        required=True, help="In advance: the fee of the current month; in arrears: the fee of the month just ended.",
+    )
+    package_price_agreed = fields.Monetary(
+        string="Negotiated Package Price",
+        help="The price agreed for the whole package; empty bills the hours bought at the hourly rate.",
+    )
+    service_credit_percent = fields.Float(
+        string="Credit per Breach (%)",
+        help="Share of the monthly fee credited for each request whose response time was breached in a month.",
+    )
+    service_credit_cap_percent = fields.Float(
+        string="Credit Cap (%)", help="Most of the monthly fee credited for one month; 0 for no cap.",
+    )
+    sale_order_ids = fields.One2many("sale.order", "it_contract_id", string="Quotations", readonly=True)
+    sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotation Count")
+
+    _check_invoicing_terms = models.Constraint(
+        "CHECK(invoice_day BETWEEN 1 AND 28 AND service_credit_percent >= 0 AND service_credit_percent <= 100 "
+        "AND service_credit_cap_percent >= 0 AND service_credit_cap_percent <= 100 AND package_price_agreed >= 0)",
+        "The invoicing day is between 1 and 28; service credits are shares between 0 and 100%; a negotiated "
+        "price cannot be negative.",
+    )
+
     # ------------------------------------------------------------------ compute
 
     @api.depends("contract_type", "date_start", "validity_months")
@@ -229,6 +264,21 @@ class ItContract(models.Model):
     def _compute_package_price(self):
         for contract in self:
             contract.package_price = (contract.hours_total - contract.hours_rolled_over) * contract.hourly_rate
+
+    @api.depends("contract_type")
+    def _compute_fee_product_id(self):
+        for contract in self.filtered(lambda c: not c.fee_product_id):
+            contract.fee_product_id = self.env.ref(
+                "it_service_contracts.product_it_package" if contract.contract_type == "hour_package"
+                else "it_service_contracts.product_it_flat_fee", raise_if_not_found=False,
+            )
+
+    def _compute_sale_order_count(self):
+        counts = dict(self.env["sale.order"]._read_group(
+            [("it_contract_id", "in", self.ids)], ["it_contract_id"], ["__count"],
+        ))
+        for contract in self:
+            contract.sale_order_count = counts.get(contract, 0)
 
     def _compute_invoice_count(self):
         counts = dict(self.env["account.move"]._read_group(
@@ -398,6 +448,7 @@ class ItContract(models.Model):
         self.write({"state": "active", "date_confirmed": fields.Date.context_today(self)})
         self._ensure_service_project()
         self._it_ensure_current_period()
+        self.env["it.invoicing"]._it_invoice_now(self.filtered(lambda c: c.contract_type == "hour_package"))
         return True
 
     def action_close(self):
@@ -449,6 +500,28 @@ class ItContract(models.Model):
         action["context"] = {"default_move_type": "out_invoice", "default_partner_id": self.partner_id.id,
                              "default_it_contract_id": self.id}
         return action
+
+    def action_view_sale_orders(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_quotations_with_onboarding")
+        action.update(domain=[("it_contract_id", "=", self.id)], context={
+            "default_it_contract_id": self.id, "default_partner_id": self.partner_id.id,
+            "default_company_id": self.company_id.id,
+        })
+        return action
+
+    def action_new_quotation(self):
+        """Quote extra work under this contract: an ordinary Sales quotation, priced individually."""
+        self.ensure_one()
+        if self.state not in ("draft", "active"):
+            raise UserError(self.env._("Additional services are quoted under a draft or running contract."))
+        order = self.env["sale.order"].create({
+            "partner_id": self.partner_id.id,
+            "company_id": self.company_id.id,
+            "it_contract_id": self.id,
+            "origin": self.name,
+        })
+        return order._get_records_action(name=self.env._("Quotation"))
 
     def action_view_project(self):
         self.ensure_one()

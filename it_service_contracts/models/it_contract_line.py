@@ -1,9 +1,11 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
 
 class ItContractLine(models.Model):
-    """An additional service ordered under a contract and priced individually."""
+    """A recurring additional service (monitoring, backup, licences): a monthly price invoiced with the fee."""
 
     _name = "it.contract.line"
     _description = "IT Contract Additional Service"
@@ -22,13 +24,13 @@ class ItContractLine(models.Model):
     )
     quantity = fields.Float(default=1.0, digits="Product Unit")
     price_unit = fields.Monetary(
-        string="Unit Price", compute="_compute_price_unit", store=True, readonly=False, precompute=True,
+        string="Monthly Price", compute="_compute_price_unit", store=True, readonly=False, precompute=True,
     )
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_price_subtotal", store=True, precompute=True,
     )
     date_delivered = fields.Date(
-        string="Delivered On", help="Set when the service has been delivered; it is invoiced from then on.",
+        string="Delivered From", help="The first day the service is delivered; it is invoiced from that month on.",
     )
 
     _check_quantity_price = models.Constraint(
@@ -59,3 +61,10 @@ class ItContractLine(models.Model):
                     "The additional service %(service)s needs a positive quantity and a price that is not negative.",
                     service=line.product_id.display_name,
                 ))
+
+    def _it_monthly_quantity(self, date):
+        """The quantity invoiced for the month of ``date``: the line's quantity, once it is delivered."""
+        self.ensure_one()
+        if self.date_delivered and self.date_delivered > date.replace(day=1) + relativedelta(months=1, days=-1):
+            return 0.0
+        return self.quantity

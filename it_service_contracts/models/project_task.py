@@ -72,6 +72,11 @@ class ProjectTask(models.Model):
     )
     it_currency_id = fields.Many2one(related="company_id.currency_id", string="IT Currency")
     it_fixed_price = fields.Monetary(string="Fixed Price", currency_field="it_currency_id")
+    it_invoice_ids = fields.One2many("account.move", "it_task_id", string="Job Invoices", readonly=True)
+    it_credit_move_id = fields.Many2one(
+        "account.move", string="Service Credit On", readonly=True, copy=False, index="btree_not_null",
+        ondelete="set null", help="The invoice that credits the client for the breached response time of this request.",
+    )
     it_adhoc_hourly_rate = fields.Monetary(
         related="company_id.it_adhoc_hourly_rate", currency_field="it_currency_id", string="Ad-hoc Rate",
     )
@@ -561,6 +566,10 @@ class ProjectTask(models.Model):
             self._it_sla_on_transition(before, stage_changed="stage_id" in vals)
         if transition or self._IT_SLA_FIELDS & vals.keys():
             self.filtered("it_is_service_request")._it_sla_refresh_state()
+        if transition:
+            # a completed ad-hoc job is invoiced at once (never before)
+            completed = self.filtered(lambda t: t.it_is_adhoc and t._it_is_closed() and not before.get(t.id))
+            self.env["it.invoicing"]._it_invoice_now(completed)
         return result
 
     def _it_sla_on_transition(self, before, stage_changed):

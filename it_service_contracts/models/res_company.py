@@ -43,6 +43,22 @@ class ResCompany(models.Model):
                     flat=company.it_flat_hourly_rate, package=company.it_package_hourly_rate,
                 ))
 
+    # ------------------------------------------------------------------ invoicing
+
+    it_invoice_auto_post = fields.Boolean(
+        string="Post IT Invoices",
+        help="Invoices generated for contracts, packages and ad-hoc jobs are posted at once; otherwise they stay "
+        "drafts for the accountant to check.",
+    )
+    it_invoice_journal_id = fields.Many2one(
+        "account.journal", string="IT Invoices Journal", check_company=True, domain="[('type', '=', 'sale')]",
+        help="Sales journal of the generated invoices; empty uses the company's default sales journal.",
+    )
+    it_invoice_user_id = fields.Many2one(
+        "res.users", string="IT Invoicing Accountant", domain="[('share', '=', False)]",
+        help="Given an activity on a contract or request that cannot be invoiced; empty: its account manager.",
+    )
+
     # ------------------------------------------------------------------ service requests and SLA
 
     it_sla_risk_share = fields.Float(

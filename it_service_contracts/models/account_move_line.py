@@ -1,0 +1,10 @@
+from odoo import fields, models
+
+
+class AccountMoveLine(models.Model):
+    _inherit = "account.move.line"
+
+    it_period_id = fields.Many2one(
+        "it.contract.period", string="Contract Month", index="btree_not_null", copy=False, readonly=True,
+        help="The month whose hours beyond the included ones this line bills.",
+    )

@@ -1,0 +1,80 @@
+from odoo import api, fields, models
+from odoo.exceptions import UserError
+
+from ..models.account_move import INVOICE_KINDS
+
+
+class ItInvoiceDue(models.TransientModel):
+    """The accountant's list of what the next invoicing run will invoice, with the amounts."""
+
+    _name = "it.invoice.due"
+    _description = "IT Services to Invoice"
+    _order = "kind, partner_id, id"
+
+    kind = fields.Selection(INVOICE_KINDS, string="Billing", required=True, readonly=True)
+    contract_id = fields.Many2one("it.contract", string="Contract", readonly=True)
+    task_id = fields.Many2one("project.task", string="Service Request", readonly=True)
+    reference = fields.Char(string="What", readonly=True)
+    partner_id = fields.Many2one("res.partner", string="Client", readonly=True)
+    company_id = fields.Many2one("res.company", readonly=True)
+    currency_id = fields.Many2one(related="company_id.currency_id")
+    month = fields.Date(string="Month Billed", readonly=True)
+    amount_untaxed = fields.Monetary(string="Untaxed Amount", readonly=True)
+    problem = fields.Char(string="Cannot Be Invoiced", readonly=True)
+
+    @api.model
+    def action_open(self):
+        """Fill the list for this user with what is due today, and show it."""
+        self.search([("create_uid", "=", self.env.uid)]).unlink()
+        Invoicing = self.env["it.invoicing"]
+        today = fields.Date.context_today(self)
+        companies = self.env.companies
+        rows = []
+        for kind, _label in INVOICE_KINDS:
+            model = Invoicing._it_model(kind).sudo()
+            records = model.browse(Invoicing._it_due_ids(kind, today)).filtered(
+                lambda r: r.company_id in companies)
+            for record in records:
+                row = {"kind": kind, "company_id": record.company_id.id}
+                row["reference"] = record.display_name
+                if kind == "adhoc":
+                    row.update(task_id=record.id, partner_id=record.partner_id.commercial_partner_id.id)
+                else:
+                    row.update(contract_id=record.id, partner_id=record.partner_id.id)
+                    if kind == "flat":
+                        row["month"] = Invoicing._it_billed_month(record, today)
+                try:
+                    with self.env.cr.savepoint():
+                        plans = getattr(Invoicing, f"_it_plan_{kind}")(record, today)
+                        Invoicing._it_check_plan(plans[0])
+                    row["amount_untaxed"] = sum(
+                        line["quantity"] * line["price_unit"] for line in plans[0]["lines"])
+                except UserError as error:
+                    row["problem"] = error.args[0]
+                rows.append(row)
+        self.create(rows)
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_invoice_due_action")
+        action["domain"] = [("create_uid", "=", self.env.uid)]
+        return action
+
+    def action_invoice_now(self):
+        """Invoice the selected rows at once; what fails gets an activity, the rest is invoiced."""
+        Invoicing = self.env["it.invoicing"]
+        moves = Invoicing._it_invoice_now(self.task_id) | Invoicing._it_invoice_now(self.contract_id)
+        failed = self.filtered(lambda row: row.task_id not in moves.it_task_id and row.contract_id not in (
+            moves.it_contract_id))
+        message = self.env._("%(count)s invoices created.", count=len(moves))
+        if failed:
+            message += " " + self.env._(
+                "Not invoiced (see the activity on each): %(names)s",
+                names=", ".join((row.task_id or row.contract_id).display_name for row in failed),
+            )
+        self.unlink()
+        action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
+        action.update(domain=[("id", "in", moves.ids)], context={"create": False})
+        return {
+            "type": "ir.actions.client",
+            "tag": "display_notification",
+            "params": {"type": "warning" if failed else "success", "message": message, "sticky": bool(failed),
+                       "next": action},
+        }
