@@ -47,7 +47,8 @@ class ItInvoicing(models.AbstractModel):
                 """SELECT x.id FROM it_contract x
                     WHERE x.contract_type = 'hour_package' AND x.state = 'active' AND %(where)s
                       AND NOT EXISTS (SELECT 1 FROM account_move m
-                                       WHERE m.it_contract_id = x.id AND m.it_invoice_kind = 'package' AND %(issued)s)""",
+                                       WHERE m.it_contract_id = x.id AND m.it_invoice_kind = 'package'
+                                         AND %(issued)s)""",
                 where=where, issued=ISSUED,
             )
         elif kind == "flat":
@@ -99,6 +100,7 @@ class ItInvoicing(models.AbstractModel):
     @api.model
     def _it_invoice(self, records, today=None):
         """Invoice what is due of these contracts or requests; return the invoices created."""
+        self = self.sudo()
         today = today or fields.Date.context_today(self)
         moves = self.env["account.move"]
         by_kind = defaultdict(list)
@@ -340,7 +342,7 @@ class ItInvoicing(models.AbstractModel):
                 record=record.display_name, client=partner.display_name,
             ))
         for line in plan["lines"]:
-            if not line["product"]._get_product_accounts()["income"]:
+            if not line["product"].with_company(plan["company"])._get_product_accounts()["income"]:
                 raise UserError(self.env._(
                     "%(record)s cannot be invoiced: the product %(product)s has no income account.",
                     record=record.display_name, product=line["product"].display_name,

@@ -9,3 +9,4 @@ from . import test_timesheet_classification
 from . import test_timesheet_concurrency
 from . import test_package_lifecycle
 from . import test_contract_period
+from . import test_invoicing
