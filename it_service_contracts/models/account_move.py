@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import UserError
 from odoo.tools import float_compare
 
 INVOICE_KINDS = [
@@ -7,6 +8,8 @@ INVOICE_KINDS = [
     ("flat", "Monthly Fee"),
 ]
 # an invoice counts as issued until it is cancelled or fully credited; the unique indexes below use it
+# written by the addon alone: they decide what has been invoiced
+IT_BILLING_FIELDS = frozenset({"it_period_id", "it_task_id", "it_invoice_kind", "it_released"})
 _ISSUED = "move_type = 'out_invoice' AND state != 'cancel' AND it_released IS NOT TRUE"
 
 
@@ -43,6 +46,24 @@ class AccountMove(models.Model):
         f"(it_task_id) WHERE it_task_id IS NOT NULL AND {_ISSUED}",
         "This ad-hoc job has already been invoiced.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        if not self.env.su and any(IT_BILLING_FIELDS.intersection(vals) for vals in vals_list):
+            self._it_refuse_billing_fields()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        if not self.env.su and (IT_BILLING_FIELDS.intersection(vals) or (
+                "it_contract_id" in vals and any(self.mapped("it_invoice_kind")))):
+            self._it_refuse_billing_fields()
+        return super().write(vals)
+
+    def _it_refuse_billing_fields(self):
+        raise UserError(self.env._(
+            "What an invoice bills for the IT contracts (contract month, request, package, credited) is set by "
+            "the invoicing itself and cannot be changed by hand."
+        ))
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)

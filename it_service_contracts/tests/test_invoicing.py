@@ -198,6 +198,19 @@ class TestInvoicingRelease(ItInvoicingCommon):
         self.assertEqual(again.amount_untaxed, 300.0)
         self.assertEqual(lines.it_invoice_id, again)
 
+    def test_billing_links_cannot_be_forged(self):
+        """Neither the accountant nor the IT manager can mark an invoice credited or move its links by hand
+        (what the external API writes goes through the same write)."""
+        _request, _lines, invoice = self._adhoc_invoice()
+        for user in (self.accountant, self.manager):
+            for vals in ({"it_released": True}, {"it_task_id": False}, {"it_invoice_kind": False}):
+                with self.assertRaisesRegex(UserError, "cannot be changed by hand"):
+                    self._as(user, invoice).with_context(it_timesheet_classified=True).write(vals)
+        with self.assertRaisesRegex(UserError, "cannot be changed by hand"):
+            self.env["account.move"].with_user(self.accountant).create({
+                "move_type": "out_invoice", "partner_id": self.client.id, "it_task_id": _request.id,
+            })
+
     def test_partial_credit_note_keeps_lock(self):
         _request, lines, invoice = self._adhoc_invoice()
         invoice.action_post()

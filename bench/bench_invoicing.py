@@ -1,0 +1,134 @@
+#!/usr/bin/env python3
+"""Benchmark: the monthly invoicing of flat contracts vs OCA's recurring contract invoicing.
+
+OCA's ``contract`` 19.0 (``odoo-addon-contract`` from PyPI) is the baseline. It is installed with pip into
+the set-up's Python when this benchmark runs, and as an Odoo module only into the benchmark's database.
+The same number of equivalent contracts is created for both (one client each, a monthly fee of 2,000.00
+on a service product, invoiced in advance, drafts), then each side's scheduled action invoices them all,
+timed in the same run on a cold cache:
+
+- OCA: ``contract.contract.cron_recurring_create_invoice()`` (one batched create per company);
+- it_service_contracts: ``it.invoicing._cron_invoice()`` (batches of 200, committed, skipping what another
+  worker holds, one savepoint per failing contract).
+
+It prints both times, the ratio (the target is at most 0.5) and the SQL queries per contract.
+
+    tools/itsc bench --only invoicing [--inv-contracts 2000]
+    python3 bench/run.py --config .run/odoo.conf --only invoicing [--inv-contracts 2000] [--keep]
+"""
+
+import subprocess
+import sys
+import time
+
+TARGET = 0.5
+OCA_REQUIREMENT = "odoo-addon-contract>=19.0,<19.1"
+
+
+def add_arguments(parser):
+    parser.add_argument("--inv-contracts", type=int, default=2000, help="flat contracts invoiced by each side")
+
+
+def _install_oca_contract(registry):
+    """pip-install OCA contract into this Python and install the module in the benchmark's database only."""
+    from odoo.modules.registry import Registry
+
+    with registry.cursor() as cr:
+        cr.execute("SELECT state FROM ir_module_module WHERE name = 'contract'")
+        row = cr.fetchone()
+    if row and row[0] == "installed":
+        return registry
+    print(f"[bench] pip install {OCA_REQUIREMENT} (the baseline)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", OCA_REQUIREMENT], check=True)
+    from odoo.tools import config
+
+    subprocess.run(
+        [sys.executable, "-m", "odoo", "-c", config.rcfile, "-d", registry.db_name, "-i", "contract",
+         "--stop-after-init", "--log-level=warn", "--no-http"],
+        check=True,
+    )
+    return Registry.new(registry.db_name)
+
+
+def _fixtures(env, count, today):
+    from odoo import Command
+
+    company = env.ref("base.main_company")
+    if not company.chart_template:
+        env["account.chart.template"].try_loading("generic_coa", company=company, install_demo=False)
+    company.write({"it_adhoc_hourly_rate": 200.0, "it_package_hourly_rate": 160.0, "it_flat_hourly_rate": 130.0})
+    service = env["product.product"].create({"name": "Bench support", "type": "service"})
+    fee = env.ref("it_service_contracts.product_it_flat_fee")
+    clients = env["res.partner"].create([
+        {"name": f"Bench client {i}", "is_company": True, "street": "Polna 1", "city": "Gdańsk"}
+        for i in range(2 * count)
+    ])
+    ours, theirs = clients[:count], clients[count:]
+    audits = env["it.audit"].create([
+        {"partner_id": client.id, "company_id": company.id, "recommended_type": "monthly_flat"} for client in ours
+    ])
+    audits.write({"state": "done"})
+    contracts = env["it.contract"].create([{
+        "partner_id": client.id, "company_id": company.id, "contract_type": "monthly_flat", "audit_id": audit.id,
+        "service_product_ids": [Command.set(service.ids)], "remote_service": True, "date_start": today,
+        "monthly_fee": 2000.0, "monthly_hours": 10.0, "hourly_rate": 130.0, "fee_product_id": fee.id,
+        "service_calendar_id": company.resource_calendar_id.id,
+    } for client, audit in zip(ours, audits, strict=True)])
+    env.flush_all()
+    # started as the contract screens would start them; their projects are not what is measured
+    env.cr.execute("UPDATE it_contract SET state = 'active' WHERE id IN %s", [tuple(contracts.ids)])
+    oca = env["contract.contract"].create([{
+        "name": f"OCA {client.name}", "partner_id": client.id, "company_id": company.id,
+        "contract_type": "sale", "line_recurrence": True,
+        "contract_line_ids": [Command.create({
+            "product_id": fee.id, "name": "Monthly fee", "quantity": 1.0, "price_unit": 2000.0,
+            "recurring_rule_type": "monthly", "recurring_interval": 1, "recurring_invoicing_type": "pre-paid",
+            "date_start": today, "recurring_next_date": today,
+        })],
+    } for client in theirs])
+    return contracts, oca
+
+
+def _timed(registry, uid, method):
+    """Run ``method(env)`` in a fresh transaction with a cold cache; (seconds, queries)."""
+    from odoo import api, sql_db
+
+    with registry.cursor() as cr:
+        env = api.Environment(cr, uid, {})
+        before = sql_db.sql_counter
+        started = time.perf_counter()
+        method(env)
+        env.flush_all()
+        cr.commit()
+        elapsed = time.perf_counter() - started
+    return elapsed, sql_db.sql_counter - before
+
+
+def run(registry, args):
+    from odoo import SUPERUSER_ID, api, fields
+
+    count = args.inv_contracts
+    registry = _install_oca_contract(registry)
+    today = fields.Date.today()
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        contracts, oca = _fixtures(env, count, today)
+        contract_ids, oca_ids = contracts.ids, oca.ids
+        cr.commit()
+    print(f"[bench] {count} flat contracts of it_service_contracts and {count} OCA contracts, due {today}", flush=True)
+    oca_time, oca_queries = _timed(registry, SUPERUSER_ID,
+                                   lambda env: env["contract.contract"].cron_recurring_create_invoice())
+    our_time, our_queries = _timed(registry, SUPERUSER_ID, lambda env: env["it.invoicing"]._cron_invoice())
+    with registry.cursor() as cr:
+        env = api.Environment(cr, SUPERUSER_ID, {})
+        Move = env["account.move"]
+        ours = Move.search_count([("it_contract_id", "in", contract_ids)])
+        theirs = Move.search_count([("invoice_origin", "like", "OCA Bench client%"), ("move_type", "=", "out_invoice")])
+        per_contract = {m.it_contract_id.id for m in Move.search([("it_contract_id", "in", contract_ids)])}
+    assert ours == count == len(per_contract), f"it_service_contracts invoiced {ours} of {count} contracts"
+    assert theirs >= len(oca_ids), f"OCA invoiced {theirs} of {count} contracts"
+    ratio = our_time / oca_time
+    print(f"OCA contract:          {oca_time:7.2f} s  {oca_queries / count:6.1f} queries per contract")
+    print(f"it_service_contracts:  {our_time:7.2f} s  {our_queries / count:6.1f} queries per contract")
+    print(f"ratio it_service_contracts / OCA: {ratio:.2f} (target <= {TARGET}) "
+          f"{'OK' if ratio <= TARGET else 'ABOVE TARGET'}")

@@ -1,0 +1,95 @@
+import psycopg2
+
+from odoo import SUPERUSER_ID, api, fields
+from odoo.modules.registry import Registry
+from odoo.tests import tagged
+from odoo.tests.common import BaseCase, get_db_name
+from odoo.tools import mute_logger
+
+CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+
+
+@tagged("post_install", "-at_install")
+class TestInvoicingConcurrency(BaseCase):
+    """Two workers invoice the same flat contract at the same time, on two database connections.
+
+    This test commits (it needs real transactions); it removes what it created afterwards.
+    """
+
+    def setUp(self):
+        super().setUp()
+        self.registry = Registry(get_db_name())
+        self.today = fields.Date.today()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            company = env.ref("base.main_company")
+            client = env["res.partner"].create({
+                "name": "Concurrent Invoicing Client", "is_company": True, "street": "Polna 1", "city": "Gdańsk",
+            })
+            audit = env["it.audit"].create({
+                "partner_id": client.id, "company_id": company.id, "recommended_type": "monthly_flat",
+            })
+            audit.action_done()
+            service = env["product.product"].create({"name": "Concurrent support", "type": "service"})
+            contract = env["it.contract"].create({
+                "partner_id": client.id, "company_id": company.id, "contract_type": "monthly_flat",
+                "date_start": self.today.replace(day=1), "monthly_fee": 2000.0, "monthly_hours": 10.0,
+                "hourly_rate": company.it_flat_hourly_rate, "audit_id": audit.id, "remote_service": True,
+                "service_product_ids": [(6, 0, service.ids)],
+                "service_calendar_id": company.resource_calendar_id.id,
+            })
+            env.flush_all()
+            cr.execute("UPDATE it_contract SET state = 'active' WHERE id = %s", [contract.id])
+            self.ids = {"client": client.id, "audit": audit.id, "contract": contract.id, "service": service.id}
+        self.addCleanup(self._remove_committed_data)
+
+    def _remove_committed_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            env["account.move"].search([("it_contract_id", "=", self.ids["contract"])]).unlink()
+            contract = env["it.contract"].browse(self.ids["contract"])
+            contract.write({"state": "cancelled"})
+            contract.unlink()
+            env["it.audit"].browse(self.ids["audit"]).unlink()
+            env["product.product"].browse(self.ids["service"]).unlink()
+            env["res.partner"].browse(self.ids["client"]).unlink()
+
+    def _worker_run(self, env):
+        """What the scheduled action does, for this contract only (the database's other work is left alone)."""
+        Invoicing, Contract = env["it.invoicing"], env["it.contract"]
+        return env["it.cron.batch"]._it_run(
+            lambda limit, exclude: Contract.browse(
+                Invoicing._it_due_ids("flat", self.today, limit=limit, exclude=exclude, ids=[self.ids["contract"]])),
+            lambda records: Invoicing._it_invoice(records, self.today),
+        )
+
+    def _invoices(self):
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT count(*) FROM account_move WHERE it_contract_id = %s", [self.ids["contract"]])
+            return cr.fetchone()[0]
+
+    def test_two_workers_invoice_once(self):
+        with self.registry.cursor() as cr_a, self.registry.cursor() as cr_b, self.registry.cursor() as cr_c:
+            env_a = api.Environment(cr_a, SUPERUSER_ID, CONTEXT)
+            env_b = api.Environment(cr_b, SUPERUSER_ID, CONTEXT)
+            env_c = api.Environment(cr_c, SUPERUSER_ID, CONTEXT)
+            contract_a = env_a["it.contract"].browse(self.ids["contract"])
+            # worker C takes its snapshot now, before worker A commits
+            self.assertTrue(env_c["it.invoicing"]._it_due_ids("flat", self.today, ids=contract_a.ids))
+            # worker A holds the contract while it invoices it
+            self.assertEqual(contract_a.try_lock_for_update(allow_referencing=True), contract_a)
+            self.assertEqual(len(env_a["it.invoicing"]._it_invoice(contract_a, self.today)), 1)
+            # worker B runs at the same time: the contract is held by A, B skips it and invoices nothing
+            self.assertFalse(self._worker_run(env_b))
+            cr_b.rollback()
+            cr_a.commit()
+            # worker C, whose snapshot predates A's commit, still sees the month due: the database refuses it
+            with self.assertRaises(psycopg2.Error), mute_logger("odoo.sql_db"):
+                env_c["it.invoicing"]._it_invoice(env_c["it.contract"].browse(self.ids["contract"]), self.today)
+                env_c.flush_all()
+            cr_c.rollback()
+        self.assertEqual(self._invoices(), 1)
+        # a re-run afterwards finds nothing due
+        with self.registry.cursor() as cr:
+            self._worker_run(api.Environment(cr, SUPERUSER_ID, CONTEXT))
+        self.assertEqual(self._invoices(), 1)
