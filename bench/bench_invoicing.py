@@ -17,6 +17,7 @@ It prints both times, the ratio (the target is at most 0.5) and the SQL queries 
     python3 bench/run.py --config .run/odoo.conf --only invoicing [--inv-contracts 2000] [--keep]
 """
 
+import importlib.metadata
 import subprocess
 import sys
 import time
@@ -29,22 +30,31 @@ def add_arguments(parser):
     parser.add_argument("--inv-contracts", type=int, default=2000, help="flat contracts invoiced by each side")
 
 
+def _oca_addons_path():
+    """The directory where pip put OCA's addon."""
+    return str(importlib.metadata.distribution("odoo-addon-contract").locate_file("odoo/addons"))
+
+
 def _install_oca_contract(registry):
     """pip-install OCA contract into this Python and install the module in the benchmark's database only."""
+    from odoo.modules import module
     from odoo.modules.registry import Registry
+    from odoo.tools import config
 
+    print(f"[bench] pip install {OCA_REQUIREMENT} (the baseline)", flush=True)
+    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", OCA_REQUIREMENT], check=True)
+    oca_path = _oca_addons_path()
+    if oca_path not in config["addons_path"]:
+        config["addons_path"] = [*config["addons_path"], oca_path]
+        module.initialize_sys_path()
     with registry.cursor() as cr:
         cr.execute("SELECT state FROM ir_module_module WHERE name = 'contract'")
         row = cr.fetchone()
     if row and row[0] == "installed":
         return registry
-    print(f"[bench] pip install {OCA_REQUIREMENT} (the baseline)", flush=True)
-    subprocess.run([sys.executable, "-m", "pip", "install", "--quiet", "--no-deps", OCA_REQUIREMENT], check=True)
-    from odoo.tools import config
-
     subprocess.run(
         [sys.executable, "-m", "odoo", "-c", config.rcfile, "-d", registry.db_name, "-i", "contract",
-         "--stop-after-init", "--log-level=warn", "--no-http"],
+         "--addons-path", ",".join(config["addons_path"]), "--stop-after-init", "--log-level=warn", "--no-http"],
         check=True,
     )
     return Registry.new(registry.db_name)

@@ -52,5 +52,7 @@
         "demo/it_contract_demo.xml",
         "demo/project_task_demo.xml",
         "demo/account_analytic_line_demo.xml",
+        "demo/account_move_demo.xml",
+        "demo/sale_order_demo.xml",
     ],
 }

@@ -357,7 +357,9 @@ class ItInvoicing(models.AbstractModel):
             self._it_check_plan(plan)
             by_company[plan["company"]].append(plan)
         for company, company_plans in by_company.items():
-            journal = company.it_invoice_journal_id
+            journal = company.it_invoice_journal_id or self.env["account.journal"].search([
+                *self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale"),
+            ], limit=1)
             vals_list = []
             for plan in company_plans:
                 distribution = {str(plan["analytic"].id): 100.0} if plan["analytic"] else False
@@ -366,7 +368,7 @@ class ItInvoicing(models.AbstractModel):
                     "partner_id": plan["partner"].id,
                     "company_id": company.id,
                     "invoice_origin": plan["contract"].name or plan["record"].display_name,
-                    **({"journal_id": journal.id} if journal else {}),
+                    "journal_id": journal.id,
                     **plan["links"],
                     "invoice_line_ids": [Command.create({
                         "product_id": line["product"].id,
@@ -377,7 +379,10 @@ class ItInvoicing(models.AbstractModel):
                         "it_period_id": line.get("it_period_id", False),
                     }) for line in plan["lines"]],
                 })
-            created = Move.with_company(company).with_context(default_move_type="out_invoice").create(vals_list)
+            # the invoice is linked to its contract, month or request: no "created" note in the chatter each time
+            created = Move.with_company(company).with_context(
+                default_move_type="out_invoice", mail_create_nolog=True, mail_create_nosubscribe=True,
+            ).create(vals_list)
             for plan, move in zip(company_plans, created, strict=True):
                 if plan["timesheets"]:
                     plan["timesheets"]._it_set_invoice(move)
