@@ -163,19 +163,20 @@ class ItInvoicing(models.AbstractModel):
     def _it_plan_package(self, packages, today):
         plans = []
         for package in packages:
+            env = self.with_context(lang=package.partner_id.lang or self.env.lang).env  # the client's language
             hours = package.hours_total - package.hours_rolled_over
             if hours <= 0 and not package.package_price_agreed:
                 raise UserError(self.env._(
                     "Hour package %(name)s cannot be invoiced: it has no hours bought (%(hours)s h).",
                     name=package.name, hours=round(hours, 2),
                 ))
-            name = self.env._(
+            name = env._(
                 "Hour package %(name)s: %(hours)s h, valid %(start)s to %(end)s",
-                name=package.name, hours=round(hours, 2), start=format_date(self.env, package.date_start),
-                end=format_date(self.env, package.date_end),
+                name=package.name, hours=round(hours, 2), start=format_date(env, package.date_start),
+                end=format_date(env, package.date_end),
             )
             if package.hours_rolled_over:
-                name += "\n" + self.env._(
+                name += "\n" + env._(
                     "%(hours)s h carried over from %(previous)s are included and not billed again.",
                     hours=round(package.hours_rolled_over, 2), previous=package.previous_contract_id.name,
                 )
@@ -200,14 +201,15 @@ class ItInvoicing(models.AbstractModel):
         default_product = self.env.ref("it_service_contracts.product_it_adhoc")
         plans = []
         for task in tasks:
+            env = self.with_context(lang=task.partner_id.lang or self.env.lang).env
             task_lines = by_task.get(task, Line)
             product = task.it_service_product_id or default_product
             if task.it_price_agreement == "fixed":
                 lines = [{"product": product, "quantity": 1.0, "price_unit": task.it_fixed_price,
-                          "name": self.env._("%(job)s (quoted fixed price)", job=task.name)}]
+                          "name": env._("%(job)s (quoted fixed price)", job=task.name)}]
             else:
                 detail = "\n".join(
-                    f"{format_date(self.env, line.date)}  {line.employee_id.name or line.user_id.name}  "
+                    f"{format_date(env, line.date)}  {line.employee_id.name or line.user_id.name}  "
                     f"{line.it_billable_hours:.2f} h" for line in task_lines
                 )
                 lines = [{"product": product, "quantity": sum(task_lines.mapped("it_billable_hours")),
@@ -249,16 +251,17 @@ class ItInvoicing(models.AbstractModel):
                 raise UserError(self.env._(
                     "Contract %s cannot be invoiced: it has a monthly fee but no fee product.", contract.name,
                 ))
+            env = self.with_context(lang=contract.partner_id.lang or self.env.lang).env
             days = calendar.monthrange(month.year, month.month)[1]
             first = max(contract.date_start, month)
             last = min(contract.date_end or month.replace(day=days), month.replace(day=days))
             covered = (last - first).days + 1
-            label = format_date(self.env, month, date_format="LLLL y")
+            label = format_date(env, month, date_format="LLLL y")
             lines = []
             if contract.monthly_fee:
-                name = self.env._("Monthly fee %(contract)s, %(month)s", contract=contract.name, month=label)
+                name = env._("Monthly fee %(contract)s, %(month)s", contract=contract.name, month=label)
                 if covered < days:
-                    name += " " + self.env._(
+                    name += " " + env._(
                         "(%(covered)s of %(days)s days)", covered=covered, days=days,
                     )
                 lines.append({"product": contract.fee_product_id, "name": name, "quantity": 1.0,
@@ -275,16 +278,16 @@ class ItInvoicing(models.AbstractModel):
             for period, period_lines in overage.grouped("it_period_id").items():
                 hours = sum(period_lines.mapped("it_billable_hours"))
                 detail = "\n".join(
-                    f"{format_date(self.env, line.date)}  {line.employee_id.name or line.user_id.name}  "
+                    f"{format_date(env, line.date)}  {line.employee_id.name or line.user_id.name}  "
                     f"{line.task_id.name or ''}  {line.it_billable_hours:.2f} h" for line in period_lines
                 )
                 lines.append({
                     "product": overage_product, "quantity": hours, "price_unit": contract.hourly_rate,
                     "it_period_id": period.id,
-                    "name": self.env._(
+                    "name": env._(
                         "Hours beyond the %(included)s h included in %(month)s (%(contract)s)",
                         included=round(period.hours_included, 2), contract=contract.name,
-                        month=format_date(self.env, period.date_start, date_format="LLLL y"),
+                        month=format_date(env, period.date_start, date_format="LLLL y"),
                     ) + "\n" + detail,
                 })
             credited = self.env["project.task"]
@@ -295,9 +298,9 @@ class ItInvoicing(models.AbstractModel):
                 lines.append({
                     "product": credit_product, "quantity": 1.0,
                     "price_unit": -contract.currency_id.round(contract.monthly_fee * share / 100.0),
-                    "name": self.env._(
+                    "name": env._(
                         "Service credit for %(month)s: response time breached on %(requests)s",
-                        month=format_date(self.env, breach_month, date_format="LLLL y"),
+                        month=format_date(env, breach_month, date_format="LLLL y"),
                         requests=", ".join(tasks.mapped("display_name")),
                     ),
                 })

@@ -66,7 +66,7 @@ class TestInvoicingAmounts(ItInvoicingCommon):
         """A contract starting on the 16th of a 30-day month is billed 15/30 of its fee."""
         with freeze_time("2026-11-16"):
             self._flat(date_start="2026-11-16")
-            invoice = self._invoice_due()
+            invoice = self._invoice_due(self.manager)  # the IT manager's "To Invoice" list
         self.assertEqual(invoice.amount_untaxed, 1000.0)
         self.assertIn("15 of 30 days", invoice.invoice_line_ids.name)
 
