@@ -21,6 +21,7 @@ import importlib.metadata
 import subprocess
 import sys
 import time
+from unittest.mock import patch
 
 TARGET = 0.5
 OCA_REQUIREMENT = "odoo-addon-contract>=19.0,<19.1"
@@ -100,18 +101,25 @@ def _fixtures(env, count, today):
 
 
 def _timed(registry, uid, method):
-    """Run ``method(env)`` in a fresh transaction with a cold cache; (seconds, queries)."""
+    """Run ``method(env)`` in a fresh transaction with a cold cache; (seconds, SQL queries)."""
     from odoo import api, sql_db
 
-    with registry.cursor() as cr:
+    queries = 0
+    execute = sql_db.Cursor.execute
+
+    def counting_execute(cursor, *args, **kwargs):
+        nonlocal queries
+        queries += 1
+        return execute(cursor, *args, **kwargs)
+
+    with patch.object(sql_db.Cursor, "execute", counting_execute), registry.cursor() as cr:
         env = api.Environment(cr, uid, {})
-        before = sql_db.sql_counter
         started = time.perf_counter()
         method(env)
         env.flush_all()
         cr.commit()
         elapsed = time.perf_counter() - started
-    return elapsed, sql_db.sql_counter - before
+    return elapsed, queries
 
 
 def run(registry, args):
