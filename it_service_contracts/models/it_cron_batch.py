@@ -1,6 +1,7 @@
 import logging
 
 from odoo import api, models
+from odoo.exceptions import UserError
 
 _logger = logging.getLogger(__name__)
 
@@ -57,7 +58,10 @@ class ItCronBatch(models.AbstractModel):
                     self.env.flush_all()
             except Exception as error:
                 self.env.invalidate_all()
-                _logger.exception("%s: %s failed and is left for the next run", label or "batch", record)
+                if isinstance(error, UserError):  # bad input, reported to whoever answers for it
+                    _logger.warning("%s: %s is left for the next run: %s", label or "batch", record, error)
+                else:
+                    _logger.exception("%s: %s failed and is left for the next run", label or "batch", record)
                 failed.add(record.id)
                 self._it_report_failure(record, error, responsible, label)
         return failed

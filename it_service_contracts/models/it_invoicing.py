@@ -36,7 +36,8 @@ class ItInvoicing(models.AbstractModel):
     def _it_due_ids(self, kind, today, limit=None, exclude=(), ids=None):
         """Ids of the contracts (``package``, ``flat``) or requests (``adhoc``) the run of ``today`` invoices."""
         month = today.replace(day=1)
-        conditions = [SQL("TRUE")]
+        # a company invoices once its accounting is set up (it has a chart of accounts)
+        conditions = [SQL("x.company_id IN (SELECT id FROM res_company WHERE chart_template IS NOT NULL)")]
         if exclude:
             conditions.append(SQL("x.id NOT IN %s", tuple(exclude)))
         if ids is not None:
