@@ -1,9 +1,11 @@
+import importlib.util
 from unittest.mock import patch
 
 import psycopg2
 
 from odoo import Command
 from odoo.exceptions import UserError
+from odoo.modules.module import get_module_path
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
 
@@ -351,3 +353,24 @@ class TestAdditionalServices(ItInvoicingCommon):
         self.assertIn(invoice, contract.invoice_ids)
         self.assertEqual(contract.sale_order_count, 1)
         self.assertEqual(invoice.amount_untaxed, 850.0)
+
+
+@tagged("post_install", "-at_install")
+class TestInvoicingMigration(ItInvoicingCommon):
+
+    def test_contracts_of_the_released_version_get_their_fee_product(self):
+        spec = importlib.util.spec_from_file_location(
+            "post_invoicing", get_module_path("it_service_contracts") + "/migrations/19.0.2.0.0/post-invoicing.py")
+        migration = importlib.util.module_from_spec(spec)
+        spec.loader.exec_module(migration)
+        with freeze_time("2026-10-20"):
+            flat = self._flat()
+            package = self._active_contract(hours_total=10.0, date_start="2026-10-01")
+        self.env.flush_all()
+        self.env.cr.execute("UPDATE it_contract SET fee_product_id = NULL WHERE id IN %s", [(flat.id, package.id)])
+        self.env.invalidate_all()
+        migration.migrate(self.env.cr, "19.0.1.0.0")
+        self.env.invalidate_all()
+        self.assertEqual(flat.fee_product_id, self.env.ref("it_service_contracts.product_it_flat_fee"))
+        self.assertEqual(package.fee_product_id, self.env.ref("it_service_contracts.product_it_package"))
+        self.assertEqual((flat.monthly_fee, package.hours_total), (2000.0, 10.0), "the figures are kept")
