@@ -11,3 +11,4 @@ from . import test_package_lifecycle
 from . import test_contract_period
 from . import test_invoicing
 from . import test_invoicing_concurrency
+from . import test_invoicing_rpc
