@@ -8,7 +8,7 @@ on a service product, invoiced in advance, drafts), then each side's scheduled a
 timed in the same run on a cold cache:
 
 - OCA: ``contract.contract.cron_recurring_create_invoice()`` (one batched create per company);
-- it_service_contracts: ``it.invoicing._cron_invoice()`` (batches of 200, committed, skipping what another
+- it_service_contracts: ``it.invoicing._cron_invoice()`` (batches of 500, committed, skipping what another
   worker holds, one savepoint per failing contract).
 
 It prints both times, the ratio (the target is at most 0.5) and the SQL queries per contract.

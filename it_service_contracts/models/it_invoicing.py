@@ -136,7 +136,7 @@ class ItInvoicing(models.AbstractModel):
         return company.it_invoice_user_id or (record.user_id if record._name == "it.contract" else record.user_ids[:1])
 
     @api.model
-    def _cron_invoice(self, batch_size=200):
+    def _cron_invoice(self, batch_size=500):
         """Scheduled action: the completed ad-hoc jobs, the packages and the monthly fees that are due."""
         today = fields.Date.context_today(self)
         batch = self.env["it.cron.batch"]
