@@ -52,7 +52,11 @@ class ItContractAdjustment(models.Model):
         return adjustments
 
     def write(self, vals):
-        raise UserError(self.env._("An hours adjustment cannot be changed; record another adjustment to correct it."))
+        if vals:
+            raise UserError(self.env._(
+                "An hours adjustment cannot be changed; record another adjustment to correct it.",
+            ))
+        return super().write(vals)
 
     @api.ondelete(at_uninstall=False)
     def _unlink_never(self):

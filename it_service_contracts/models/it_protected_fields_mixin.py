@@ -23,7 +23,7 @@ class ItProtectedFieldsMixin(models.AbstractModel):
 
     def _it_addon_env(self):
         """These records in an environment allowed to write the protected fields (addon code only)."""
-        return self.with_context({_CONTEXT_KEY: _ADDON_WRITE})
+        return self.with_context(**{_CONTEXT_KEY: _ADDON_WRITE})
 
     def _it_is_addon_write(self):
         return self.env.context.get(_CONTEXT_KEY) is _ADDON_WRITE

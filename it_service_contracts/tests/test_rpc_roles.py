@@ -104,7 +104,8 @@ class TestRpcRoles(HttpCase, ItServiceCommon):
             [{"name": "Free", "task_id": self.package_request.id, "unit_amount": 3.0, "it_billing_type": "adhoc"}],
             context={"it_timesheet_classified": True},
         )
-        self.assertEqual(self._read("account.analytic.line", line_id, ["it_billing_type"])["it_billing_type"], "package")
+        line = self._read("account.analytic.line", line_id, ["it_billing_type"])
+        self.assertEqual(line["it_billing_type"], "package")
         self.assertEqual(self.package.hours_used, 2.0)
         # 3. the SLA record of a request
         before = self._read("project.task", self.package_request.id,
@@ -123,8 +124,14 @@ class TestRpcRoles(HttpCase, ItServiceCommon):
         self.rpc(self.technician, "project.task", "write", [self.package_request.id], {"description": "<p>Done</p>"})
         self.rpc(self.technician, "project.task", "message_post", [self.package_request.id], body="On my way",
                  message_type="comment", subtype_xmlid="mail.mt_comment")
+        in_progress = self.env.ref("it_service_contracts.project_stage_service_in_progress")
+        self.rpc(self.technician, "project.task", "write", [self.package_request.id], {"stage_id": in_progress.id})
         self.assertEqual(self.package.hours_used, 2.5)
         self.assertEqual(self.package_request.description, "<p>Done</p>")
+        # the addon keeps the SLA record of what the technician did
+        self.assertEqual(self.package_request.stage_id, in_progress)
+        self.assertTrue(self.package_request.first_response_date)
+        self.assertEqual(self.package_request.sla_state, "on_track")
         self.assertRpcRefused("not allowed to modify", self.technician, "it.contract", "write",
                               [self.package.id], {"hourly_rate": 10.0})
         self.assertRpcRefused("not allowed to modify", self.technician, "res.company", "write",
