@@ -2,6 +2,7 @@ from xmlrpc.client import Fault
 
 from odoo import fields
 from odoo.tests import HttpCase, new_test_user, tagged
+from odoo.tools import mute_logger
 
 from .common import ItServiceCommon
 
@@ -65,6 +66,7 @@ class TestRpcRoles(HttpCase, ItServiceCommon):
 
     # ------------------------------------------------------------------ helpers
 
+    @mute_logger("odoo.addons.rpc.controllers.xmlrpc", "odoo.http")  # the endpoint's deprecation, refusals
     def rpc(self, user, model, method, *args, **kwargs):
         password = f"{user.login}_pw"
         return self.xmlrpc_object.execute_kw(self.env.cr.dbname, user.id, password, model, method, list(args), kwargs)
