@@ -3,7 +3,7 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
 
 # counters of the hours: kept by the addon alone (design rule 9); a manager corrects them with an adjustment
 COUNTER_FIELDS = frozenset({
@@ -411,7 +411,20 @@ class ItContract(models.Model):
 
     def write(self, vals):
         self._it_check_protected_fields([vals])
+        self._it_check_hours_bought_change(vals)
         return super().write(vals)
+
+    def _it_check_hours_bought_change(self, vals):
+        """The hours bought are the sale; once a package has started, hours are corrected by an adjustment."""
+        if "hours_total" not in vals or self._it_is_addon_write():
+            return
+        started = self.filtered(lambda c: c.contract_type == "hour_package" and c.state != "draft" and float_compare(
+            c.hours_total, vals["hours_total"] or 0.0, precision_digits=6))
+        if started:
+            raise UserError(self.env._(
+                "Package %(name)s has started: its hours bought no longer change. Correct its hours with an "
+                "adjustment, which keeps the reason.", name=started[0].name,
+            ))
 
     def _it_protected_message(self, names):
         return self.env._(

@@ -170,6 +170,9 @@ class TestRpcRoles(HttpCase, ItServiceCommon):
         self.assertEqual((self.package.hours_available, self.package.hours_remaining), (13.0, 13.0))
         self.assertRpcRefused("adjustment", self.manager, "it.contract", "write",
                               [self.package.id], {"hours_used": 5.0})
+        self.assertRpcRefused("Correct its hours with an adjustment", self.manager, "it.contract", "write",
+                              [self.package.id], {"hours_total": 30.0})
+        self.assertEqual(self.package.hours_total, 10.0)
 
     def test_accountant_opens_every_contract_form(self):
         period = self.flat.period_ids[:1]
