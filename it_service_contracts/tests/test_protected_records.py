@@ -230,3 +230,27 @@ class TestProtectedRecords(ItTimesheetCommon):
         })
         self.assertFalse(task_b.it_contract_id)
         self.assertEqual((task_b.it_package_hours_left, task_b.it_month_hours_left), (0.0, 0.0))
+
+    def test_invoice_link_removed_only_by_a_full_credit_note(self):
+        self.env["account.chart.template"].try_loading("generic_coa", company=self.company, install_demo=False)
+        line = self._log(self.request, 2.0)
+        invoice = self.env["account.move"].create({
+            "move_type": "out_invoice", "partner_id": self.client.id, "company_id": self.company.id,
+            "invoice_line_ids": [(0, 0, {"product_id": self.service_support.id, "quantity": 2.0, "price_unit": 160.0})],
+        })
+        invoice.action_post()
+        line._it_set_invoice(invoice)
+        partial = invoice._reverse_moves()
+        partial.invoice_line_ids.quantity = 1.0
+        partial.action_post()
+        (invoice | partial).line_ids.filtered(lambda move_line: move_line.account_id.account_type == "asset_receivable").reconcile()
+        self.assertNotEqual(invoice.payment_state, "reversed")
+        with self.assertRefusedWith(UserError, "credit it in full"):
+            line._it_free_from_invoice()
+        self.assertEqual(line.it_invoice_id, invoice)
+        invoice._reverse_moves([{"invoice_date": invoice.invoice_date}], cancel=True)
+        self.assertEqual(invoice.payment_state, "reversed")
+        line._it_free_from_invoice()
+        self.assertFalse(line.it_invoice_id)
+        line.unit_amount = 1.0
+        self.assertEqual(self.package.hours_used, 1.0)
