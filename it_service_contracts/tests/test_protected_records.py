@@ -243,7 +243,10 @@ class TestProtectedRecords(ItTimesheetCommon):
         partial = invoice._reverse_moves()
         partial.invoice_line_ids.quantity = 1.0
         partial.action_post()
-        (invoice | partial).line_ids.filtered(lambda move_line: move_line.account_id.account_type == "asset_receivable").reconcile()
+        receivable = (invoice | partial).line_ids.filtered(
+            lambda move_line: move_line.account_id.account_type == "asset_receivable",
+        )
+        receivable.reconcile()
         self.assertNotEqual(invoice.payment_state, "reversed")
         with self.assertRefusedWith(UserError, "credit it in full"):
             line._it_free_from_invoice()
