@@ -47,7 +47,7 @@ class ItCronBatch(models.AbstractModel):
                 process(records)
                 self.env.flush_all()
             return set()
-        except Exception:  # noqa: BLE001 - any failure is retried record by record below
+        except Exception:  # any failure is retried record by record below
             self.env.invalidate_all()
         failed = set()
         for record in records:
@@ -55,7 +55,7 @@ class ItCronBatch(models.AbstractModel):
                 with self.env.cr.savepoint():
                     process(record)
                     self.env.flush_all()
-            except Exception as error:  # noqa: BLE001 - one bad record must not stop the batch
+            except Exception as error:  # one bad record must not stop the batch
                 self.env.invalidate_all()
                 _logger.exception("%s: %s failed and is left for the next run", label or "batch", record)
                 failed.add(record.id)
