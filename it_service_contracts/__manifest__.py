@@ -27,6 +27,7 @@
         "data/project_service_desk_data.xml",
         "views/it_contract_views.xml",
         "views/it_contract_period_views.xml",
+        "views/it_contract_adjustment_views.xml",
         "views/it_audit_views.xml",
         "views/project_task_views.xml",
         "views/project_task_type_views.xml",

@@ -1,4 +1,5 @@
 from . import it_cron_batch
+from . import it_protected_fields_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -16,3 +17,4 @@ from . import project_task_type
 from . import resource_calendar_leaves
 from . import account_analytic_line
 from . import it_contract_period
+from . import it_contract_adjustment

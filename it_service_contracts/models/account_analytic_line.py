@@ -23,7 +23,7 @@ HOURS_DIGITS = 6
 RECLASSIFY_FIELDS = frozenset({"task_id", "project_id", "date", "unit_amount", "it_billing_override"})
 # set by the addon only, never by the technician
 CLASSIFICATION_FIELDS = ("it_billing_type", "it_contract_id", "it_period_id", "it_billable_hours")
-PROTECTED_FIELDS = frozenset((*CLASSIFICATION_FIELDS, "it_billing_override"))
+PROTECTED_FIELDS = frozenset((*CLASSIFICATION_FIELDS, "it_billing_override", "it_invoice_id"))
 # what an invoiced line may still have written on it
 INVOICED_WRITABLE_FIELDS = frozenset({"it_invoice_id", "timesheet_invoice_id"})
 DRAWING_TYPES = ("package", "included", "overage")
@@ -51,7 +51,10 @@ class AccountAnalyticLine(models.Model):
     technicians logging the last hours at the same moment never push a package below zero.
     """
 
-    _inherit = "account.analytic.line"
+    _name = "account.analytic.line"
+    _inherit = ["account.analytic.line", "it.protected.fields.mixin"]
+
+    _it_protected_fields = PROTECTED_FIELDS
 
     it_contract_id = fields.Many2one(
         "it.contract", string="IT Contract", readonly=True, copy=False, index="btree_not_null",
@@ -83,21 +86,19 @@ class AccountAnalyticLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if self.env.context.get("it_timesheet_classified"):
-            return super().create(vals_list)
-        self._it_check_protected_fields(vals_list)
+        self._it_check_protected_fields(vals_list, create=True)
         lines = super().create(vals_list)
+        if self._it_is_addon_write():  # the addon's own split pieces, classified already
+            return lines
         lines._it_classify()
         # the first time logged on a request is the technician's first response (SLA clock)
         lines.filtered("project_id").task_id._it_record_first_response(fields.Datetime.now())
         return lines
 
     def write(self, vals):
-        if self.env.context.get("it_timesheet_classified"):
-            return super().write(vals)
         self._it_check_protected_fields([vals])
         self._it_check_not_invoiced(vals)
-        if not RECLASSIFY_FIELDS.intersection(vals):
+        if self._it_is_addon_write() or not RECLASSIFY_FIELDS.intersection(vals):
             return super().write(vals)
         self._it_release()
         result = super().write(vals)
@@ -118,15 +119,12 @@ class AccountAnalyticLine(models.Model):
 
     # ------------------------------------------------------------------ checks
 
-    def _it_check_protected_fields(self, vals_list):
-        protected = PROTECTED_FIELDS
-        if self.env.context.get("it_reclassify"):
-            protected -= {"it_billing_override"}
-        if any(protected.intersection(vals) for vals in vals_list):
-            raise UserError(self.env._(
-                "The billing of timesheet lines is decided by the contract rules. A manager can reclassify a "
-                "line with a reason."
-            ))
+    def _it_protected_message(self, names):
+        return self.env._(
+            "The billing of timesheet lines is decided by the contract rules and their invoice link by invoicing "
+            "(%(fields)s). A manager can reclassify a line with a reason.",
+            fields=", ".join(names),
+        )
 
     def _it_locking_invoice(self):
         """The invoice that locks these lines, if any (a cancelled invoice locks nothing)."""
@@ -309,9 +307,9 @@ class AccountAnalyticLine(models.Model):
             worked = line.unit_amount
             shares = [_hours(worked * hours / total) for hours, *_rest in pieces[:-1]]
             shares.append(_hours(worked - sum(shares)))
-            line.with_context(it_timesheet_classified=True).write({"unit_amount": shares[0]})
+            line._it_addon_write({"unit_amount": shares[0]})
             for share, (hours, billing_type, contract_id, period_id) in zip(shares[1:], pieces[1:], strict=True):
-                line.with_context(it_timesheet_classified=True).copy({
+                line._it_addon_env().copy({
                     "unit_amount": share,
                     "date": line.date,
                     "name": line.name,
@@ -386,7 +384,12 @@ class AccountAnalyticLine(models.Model):
         labels = dict(self._fields["it_billing_type"]._description_selection(self.env))
         before = {line: labels.get(line.it_billing_type, "") for line in lines}
         tasks = lines.task_id
-        lines.with_context(it_reclassify=True).write({"it_billing_override": False if mode == "auto" else mode})
+        # any technician's time the manager may write (record rules); the addon writes the override
+        lines.check_access("write")
+        lines._it_check_not_invoiced()
+        lines._it_release()
+        lines.sudo()._it_addon_write({"it_billing_override": False if mode == "auto" else mode})
+        lines._it_classify()
         lines = lines.exists()
         for task in tasks:
             task_lines = lines.filtered(lambda line, task=task: line.task_id == task)
@@ -403,12 +406,42 @@ class AccountAnalyticLine(models.Model):
             ))
 
 
-    # ------------------------------------------------------------------ invoicing
+    # ------------------------------------------------------------------ invoice link (called by invoicing)
 
     def _it_set_invoice(self, move):
-        """Mark these lines as billed on ``move``: they point to it and are locked."""
-        self.sudo().with_context(it_timesheet_classified=True).write({"it_invoice_id": move.id})
+        """Mark these lines as billed on ``move``: from then on they cannot be changed nor deleted.
+
+        A line already on another invoice that is not cancelled is refused, so time is never invoiced twice.
+        """
+        move.ensure_one()
+        lines = self.sudo()
+        taken = lines.filtered(lambda line: line.it_invoice_id not in (move, line.env["account.move"])
+                               and line.it_invoice_id.state != "cancel")
+        if taken:
+            line = taken[0]
+            raise UserError(self.env._(
+                "The time logged by %(employee)s on %(date)s is already invoiced on %(invoice)s.",
+                employee=line.employee_id.name or line.user_id.name, date=line.date,
+                invoice=line.it_invoice_id.display_name,
+            ))
+        foreign = lines.filtered(lambda line: line.company_id != move.company_id)
+        if foreign:
+            raise UserError(self.env._(
+                "Time of company %(company)s cannot be invoiced on %(invoice)s of company %(invoice_company)s.",
+                company=foreign[0].company_id.name, invoice=move.display_name, invoice_company=move.company_id.name,
+            ))
+        lines._it_addon_write({"it_invoice_id": move.id})
 
     def _it_free_from_invoice(self):
-        """Clear the invoice link (the invoice was cancelled or fully credited): the time can be billed again."""
-        self.sudo().with_context(it_timesheet_classified=True).write({"it_invoice_id": False})
+        """Unlink these lines from their invoice once it is cancelled or fully credited, so they can be
+        corrected and invoiced again; a live invoice keeps its lines."""
+        lines = self.sudo().filtered("it_invoice_id")
+        if not lines:
+            return
+        live = lines.it_invoice_id.filtered(lambda move: move.state != "cancel" and move.payment_state != "reversed")
+        if live:
+            raise UserError(self.env._(
+                "The time invoiced on %(invoice)s stays linked to it: cancel the invoice or credit it in full first.",
+                invoice=", ".join(live.mapped("display_name")),
+            ))
+        lines._it_addon_write({"it_invoice_id": False})

@@ -14,7 +14,9 @@ _ISSUED = "move_type = 'out_invoice' AND state != 'cancel' AND it_released IS NO
 
 
 class AccountMove(models.Model):
-    _inherit = "account.move"
+    _name = "account.move"
+    _inherit = ["account.move", "it.protected.fields.mixin"]
+    _it_protected_fields = IT_BILLING_FIELDS
 
     it_contract_id = fields.Many2one(
         "it.contract", string="IT Contract", index="btree_not_null", copy=False, check_company=True,
@@ -49,21 +51,20 @@ class AccountMove(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        if not self.env.su and any(IT_BILLING_FIELDS.intersection(vals) for vals in vals_list):
-            self._it_refuse_billing_fields()
+        self._it_check_protected_fields(vals_list, create=True)
         return super().create(vals_list)
 
     def write(self, vals):
-        if not self.env.su and (IT_BILLING_FIELDS.intersection(vals) or (
-                "it_contract_id" in vals and any(self.mapped("it_invoice_kind")))):
-            self._it_refuse_billing_fields()
+        self._it_check_protected_fields([vals])
+        if "it_contract_id" in vals and not self._it_is_addon_write() and any(self.mapped("it_invoice_kind")):
+            raise UserError(self._it_protected_message([self._fields["it_contract_id"].string]))
         return super().write(vals)
 
-    def _it_refuse_billing_fields(self):
-        raise UserError(self.env._(
-            "What an invoice bills for the IT contracts (contract month, request, package, credited) is set by "
-            "the invoicing itself and cannot be changed by hand."
-        ))
+    def _it_protected_message(self, names):
+        return self.env._(
+            "What an invoice bills for the IT contracts (%(fields)s) is set by the invoicing itself and cannot be "
+            "changed by hand.", fields=", ".join(names),
+        )
 
     def _post(self, soft=True):
         posted = super()._post(soft=soft)
@@ -90,7 +91,7 @@ class AccountMove(models.Model):
     def _it_release(self):
         """What these invoices billed is free to be invoiced again: the time, the month, the package, the job."""
         moves = self.sudo()
-        moves.filtered(lambda move: move.state != "cancel").write({"it_released": True})
+        moves.filtered(lambda move: move.state != "cancel")._it_addon_write({"it_released": True})
         lines = self.env["account.analytic.line"].sudo().search([("it_invoice_id", "in", moves.ids)])
         lines._it_free_from_invoice()
         tasks = self.env["project.task"].sudo().search([("it_credit_move_id", "in", moves.ids)])

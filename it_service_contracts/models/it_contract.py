@@ -3,7 +3,14 @@ from dateutil.relativedelta import relativedelta
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, float_compare
+
+# counters of the hours: kept by the addon alone (design rule 9); a manager corrects them with an adjustment
+COUNTER_FIELDS = frozenset({
+    "hours_used", "hours_remaining", "hours_adjusted", "hours_available", "hours_rolled_over",
+    "hours_carried_over", "hours_forfeited", "hours_rollover_available", "usage_warning_sent",
+    "depleted_warning_sent", "expiry_warning_sent",
+})
 
 CONTRACT_TYPES = [
     ("hour_package", "Hour Package"),
@@ -14,9 +21,10 @@ CONTRACT_TYPES = [
 class ItContract(models.Model):
     _name = "it.contract"
     _description = "IT Service Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "it.protected.fields.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
+    _it_protected_fields = COUNTER_FIELDS
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram",
@@ -93,6 +101,15 @@ class ItContract(models.Model):
     hours_total = fields.Float(string="Hours Bought", tracking=True)
     hours_used = fields.Float(
         readonly=True, copy=False, default=0.0, help="Billable hours drawn from the package by timesheets.",
+    )
+    adjustment_ids = fields.One2many("it.contract.adjustment", "contract_id", string="Adjustments", readonly=True)
+    hours_adjusted = fields.Float(
+        string="Hours Adjusted", compute="_compute_hours_adjusted", store=True,
+        help="Hours added (or taken off) by the managers' adjustments.",
+    )
+    hours_available = fields.Float(
+        string="Hours Available", compute="_compute_hours_available", store=True,
+        help="Hours bought, carried in and adjusted: what the package's time can draw on.",
     )
     hours_remaining = fields.Float(compute="_compute_hours_remaining", store=True)
     package_price = fields.Monetary(compute="_compute_package_price", string="Package Price")
@@ -187,8 +204,12 @@ class ItContract(models.Model):
 
     _check_hours_used = models.Constraint(
         "CHECK(contract_type != 'hour_package' OR hours_used IS NULL OR "
-        "(hours_used >= 0 AND hours_used <= hours_total))",
-        "The hours used of a package cannot be negative nor exceed the hours bought.",
+        "(hours_used >= 0 AND hours_used <= COALESCE(hours_available, hours_total)))",
+        "The hours used of a package cannot be negative nor exceed the hours available.",
+    )
+    _check_hours_available = models.Constraint(
+        "CHECK(hours_available IS NULL OR hours_available >= 0)",
+        "A package cannot have fewer than zero hours available.",
     )
     _check_billing_terms = models.Constraint(
         "CHECK(billing_increment >= 0 AND onsite_minimum_hours >= 0 AND rollover_cap_hours >= 0 "
@@ -255,10 +276,23 @@ class ItContract(models.Model):
                 else company.it_flat_hourly_rate
             )
 
-    @api.depends("hours_total", "hours_used")
+    @api.depends("adjustment_ids.hours")
+    def _compute_hours_adjusted(self):
+        totals = dict(self.env["it.contract.adjustment"].sudo()._read_group(
+            [("contract_id", "in", self.ids)], ["contract_id"], ["hours:sum"],
+        ))
+        for contract in self:
+            contract.hours_adjusted = totals.get(contract.sudo(), 0.0)
+
+    @api.depends("hours_total", "hours_adjusted")
+    def _compute_hours_available(self):
+        for contract in self:
+            contract.hours_available = contract.hours_total + contract.hours_adjusted
+
+    @api.depends("hours_available", "hours_used")
     def _compute_hours_remaining(self):
         for contract in self:
-            contract.hours_remaining = contract.hours_total - contract.hours_used
+            contract.hours_remaining = contract.hours_available - contract.hours_used
 
     @api.depends("hours_total", "hourly_rate", "hours_rolled_over")
     def _compute_package_price(self):
@@ -417,12 +451,37 @@ class ItContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._it_check_protected_fields(vals_list, create=True)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].with_company(vals.get("company_id")).next_by_code(
                     "it.contract", sequence_date=vals.get("date_start"),
                 ) or "/"
         return super().create(vals_list)
+
+    def write(self, vals):
+        self._it_check_protected_fields([vals])
+        self._it_check_hours_bought_change(vals)
+        return super().write(vals)
+
+    def _it_check_hours_bought_change(self, vals):
+        """The hours bought are the sale; once a package has started, hours are corrected by an adjustment."""
+        if "hours_total" not in vals or self._it_is_addon_write():
+            return
+        started = self.filtered(lambda c: c.contract_type == "hour_package" and c.state != "draft" and float_compare(
+            c.hours_total, vals["hours_total"] or 0.0, precision_digits=6))
+        if started:
+            raise UserError(self.env._(
+                "Package %(name)s has started: its hours bought no longer change. Correct its hours with an "
+                "adjustment, which keeps the reason.", name=started[0].name,
+            ))
+
+    def _it_protected_message(self, names):
+        return self.env._(
+            "The hours counters of a contract (%(fields)s) are kept by its timesheets; a manager corrects the hours "
+            "with an adjustment, which keeps the reason.",
+            fields=", ".join(names),
+        )
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -590,14 +649,14 @@ class ItContract(models.Model):
             contract.current_hours_remaining = period.hours_remaining if period else contract.current_hours_included
             contract.current_hours_overage = period.hours_overage
 
-    @api.constrains("hours_total", "hours_used")
+    @api.constrains("hours_total", "hours_available", "hours_used")
     def _check_hours_used_within_total(self):
         for package in self.filtered(lambda c: c.contract_type == "hour_package"):
-            if package.hours_used > package.hours_total:
+            if package.hours_used > package.hours_available:
                 raise ValidationError(self.env._(
                     "Package %(name)s has already used %(used)s hours; it cannot have fewer hours than that "
                     "(%(total)s).",
-                    name=package.name, used=round(package.hours_used, 2), total=round(package.hours_total, 2),
+                    name=package.name, used=round(package.hours_used, 2), total=round(package.hours_available, 2),
                 ))
 
     @api.constrains("billing_increment", "onsite_minimum_hours", "rollover_cap_hours", "usage_warning_percent",
@@ -674,9 +733,9 @@ class ItContract(models.Model):
         if not ids:
             return {}
         self.flush_model()
-        condition = SQL("COALESCE(hours_used, 0) < hours_total") if only_with_hours_left else SQL("TRUE")
+        condition = SQL("COALESCE(hours_used, 0) < hours_available") if only_with_hours_left else SQL("TRUE")
         rows = self.env.execute_query_dict(SQL(
-            """SELECT id, COALESCE(hours_total, 0) AS hours_total, COALESCE(hours_used, 0) AS hours_used,
+            """SELECT id, COALESCE(hours_available, 0) AS hours_total, COALESCE(hours_used, 0) AS hours_used,
                       COALESCE(usage_warning_percent, 0) AS usage_warning_percent
                  FROM it_contract
                 WHERE id IN %s AND contract_type = 'hour_package' AND %s
@@ -693,7 +752,7 @@ class ItContract(models.Model):
             return
         self.env.cr.execute(SQL(
             """UPDATE it_contract AS c
-                  SET hours_used = v.used, hours_remaining = c.hours_total - v.used
+                  SET hours_used = v.used, hours_remaining = c.hours_available - v.used
                  FROM (VALUES %s) AS v(id, used)
                 WHERE c.id = v.id""",
             SQL(", ").join(SQL("(%s, %s::float8)", pid, state["hours_used"]) for pid, state in changed.items()),
@@ -720,23 +779,23 @@ class ItContract(models.Model):
 
     def _it_check_usage_warnings(self):
         """Warn once when a package reaches its usage threshold and once when it is used up; re-arm on release."""
-        for package in self.filtered(lambda c: c.contract_type == "hour_package" and c.hours_total > 0):
+        for package in self.filtered(lambda c: c.contract_type == "hour_package" and c.hours_available > 0):
             # the same comparison as the cron's query, so the two can never disagree
-            over_threshold = package.hours_used * 100.0 >= package.hours_total * package.usage_warning_percent
-            used_share = package.hours_used * 100.0 / package.hours_total
-            depleted = package.hours_used >= package.hours_total
+            over_threshold = package.hours_used * 100.0 >= package.hours_available * package.usage_warning_percent
+            used_share = package.hours_used * 100.0 / package.hours_available
+            depleted = package.hours_used >= package.hours_available
             if depleted and not package.depleted_warning_sent:
-                package.write({"depleted_warning_sent": True, "usage_warning_sent": True})
+                package._it_addon_write({"depleted_warning_sent": True, "usage_warning_sent": True})
                 package._it_warn("it_service_contracts.mail_template_package_depleted", self.env._(
                     "The hours of package %s are used up", package.name))
             elif not depleted and over_threshold and not package.usage_warning_sent:
-                package.usage_warning_sent = True
+                package._it_addon_write({"usage_warning_sent": True})
                 package._it_warn("it_service_contracts.mail_template_package_usage", self.env._(
                     "%(percent)s%% of package %(name)s is used", percent=round(used_share), name=package.name))
             if not depleted and package.depleted_warning_sent:
-                package.depleted_warning_sent = False
+                package._it_addon_write({"depleted_warning_sent": False})
             if not over_threshold and package.usage_warning_sent:
-                package.usage_warning_sent = False
+                package._it_addon_write({"usage_warning_sent": False})
 
     def _it_warn(self, template_xmlid, summary, note=None):
         """Email the client contact and the account manager, and give the account manager a to-do."""
@@ -768,10 +827,10 @@ class ItContract(models.Model):
         queries = {
             "usage": SQL(
                 """SELECT id FROM it_contract
-                    WHERE state = 'active' AND contract_type = 'hour_package' AND hours_total > 0
+                    WHERE state = 'active' AND contract_type = 'hour_package' AND hours_available > 0
                       AND ((NOT COALESCE(usage_warning_sent, FALSE)
-                            AND COALESCE(hours_used, 0) * 100 >= hours_total * usage_warning_percent)
-                        OR (NOT COALESCE(depleted_warning_sent, FALSE) AND COALESCE(hours_used, 0) >= hours_total))
+                            AND COALESCE(hours_used, 0) * 100 >= hours_available * usage_warning_percent)
+                        OR (NOT COALESCE(depleted_warning_sent, FALSE) AND COALESCE(hours_used, 0) >= hours_available))
                     ORDER BY id LIMIT %s""", batch_size),
             "expiry": SQL(
                 """SELECT id FROM it_contract
@@ -800,7 +859,7 @@ class ItContract(models.Model):
 
     def _it_send_expiry_warnings(self):
         for package in self.filtered(lambda c: not c.expiry_warning_sent):
-            package.expiry_warning_sent = True
+            package._it_addon_write({"expiry_warning_sent": True})
             package._it_warn("it_service_contracts.mail_template_package_expiring", self.env._(
                 "Package %(name)s ends on %(date)s with %(hours)s h left",
                 name=package.name, date=package.date_end, hours=round(package.hours_remaining, 2)))
@@ -810,11 +869,11 @@ class ItContract(models.Model):
     def _it_on_expiry(self):
         """Record what an expiring package leaves unused, carry it over if allowed, and offer a renewal."""
         for package in self.filtered(lambda c: c.contract_type == "hour_package"):
-            left = max(package.hours_total - package.hours_used, 0.0)
+            left = max(package.hours_available - package.hours_used, 0.0)
             carry = 0.0
             if package.rollover_allowed:
                 carry = min(left, package.rollover_cap_hours) if package.rollover_cap_hours > 0 else left
-            package.write({"hours_forfeited": left - carry, "hours_rollover_available": carry})
+            package._it_addon_write({"hours_forfeited": left - carry, "hours_rollover_available": carry})
             renewal = package.renewal_ids.filtered(lambda c: c.state in ("draft", "active"))[:1]
             if renewal:
                 package._it_carry_over(renewal)
@@ -832,11 +891,11 @@ class ItContract(models.Model):
         carry = self.hours_rollover_available
         if carry <= 0 or renewal.contract_type != "hour_package":
             return
-        renewal.write({
+        renewal._it_addon_write({
             "hours_total": renewal.hours_total + carry,
             "hours_rolled_over": renewal.hours_rolled_over + carry,
         })
-        self.write({"hours_rollover_available": 0.0, "hours_carried_over": self.hours_carried_over + carry})
+        self._it_addon_write({"hours_rollover_available": 0.0, "hours_carried_over": self.hours_carried_over + carry})
         renewal.message_post(body=self.env._(
             "%(hours)s unused hours carried over from %(previous)s.", hours=round(carry, 2), previous=self.name,
         ))

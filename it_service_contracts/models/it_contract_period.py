@@ -13,9 +13,13 @@ class ItContractPeriod(models.Model):
     """
 
     _name = "it.contract.period"
+    _inherit = ["it.protected.fields.mixin"]
     _description = "IT Contract Month"
     _order = "date_start desc, contract_id"
     _check_company_auto = True
+    _it_protected_fields = frozenset({
+        "contract_id", "date_start", "date_end", "hours_included", "hours_used", "hours_overage",
+    })
 
     contract_id = fields.Many2one(
         "it.contract", string="Contract", required=True, readonly=True, index=True, ondelete="cascade",
@@ -47,6 +51,21 @@ class ItContractPeriod(models.Model):
         "CHECK(hours_used >= 0 AND hours_used <= hours_included AND hours_overage >= 0 AND date_end >= date_start)",
         "The hours of a contract month cannot be negative, nor use more than the included hours.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._it_check_protected_fields(vals_list, create=True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._it_check_protected_fields([vals])
+        return super().write(vals)
+
+    def _it_protected_message(self, names):
+        return self.env._(
+            "The months of a flat contract and their hours (%(fields)s) are kept by the contract and its timesheets.",
+            fields=", ".join(names),
+        )
 
     @api.depends("contract_id.name", "date_start")
     def _compute_display_name(self):

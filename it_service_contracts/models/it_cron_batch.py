@@ -48,7 +48,7 @@ class ItCronBatch(models.AbstractModel):
                 process(records)
                 self.env.flush_all()
             return set()
-        except Exception:
+        except Exception:  # any failure is retried record by record below
             self.env.invalidate_all()
         failed = set()
         for record in records:
@@ -56,7 +56,7 @@ class ItCronBatch(models.AbstractModel):
                 with self.env.cr.savepoint():
                     process(record)
                     self.env.flush_all()
-            except Exception as error:
+            except Exception as error:  # one bad record must not stop the batch
                 self.env.invalidate_all()
                 if isinstance(error, UserError):  # bad input, reported to whoever answers for it
                     _logger.warning("%s: %s is left for the next run: %s", label or "batch", record, error)

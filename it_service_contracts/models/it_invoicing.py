@@ -354,8 +354,8 @@ class ItInvoicing(models.AbstractModel):
 
     @api.model
     def _it_create_invoices(self, plans):
-        Move = self.env["account.move"].sudo()
-        moves = Move
+        Move = self.env["account.move"].sudo()._it_addon_env()
+        moves = self.env["account.move"]
         by_company = defaultdict(list)
         for plan in plans:
             self._it_check_plan(plan)
@@ -386,7 +386,7 @@ class ItInvoicing(models.AbstractModel):
             # the invoice is linked to its contract, month or request: no "created" note in the chatter each time
             created = Move.with_company(company).with_context(
                 default_move_type="out_invoice", mail_create_nolog=True, mail_create_nosubscribe=True,
-            ).create(vals_list)
+            ).create(vals_list).with_env(self.env)
             for plan, move in zip(company_plans, created, strict=True):
                 if plan["timesheets"]:
                     plan["timesheets"]._it_set_invoice(move)

@@ -5,11 +5,21 @@ import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import AccessError, ValidationError
 from odoo.tools import SQL
 from odoo.tools.misc import format_datetime
 
 CLOSED_TASK_STATES = ("1_done", "1_canceled")
+
+# the SLA record of a request: kept by the addon alone (design rule 9), never by a user's create or write
+SLA_BOOKKEEPING_FIELDS = frozenset({
+    "first_response_date", "sla_resolution_date", "sla_paused_since", "sla_paused_hours", "sla_state",
+    "sla_notified_state",
+    # computed from the above and the contract; a direct write would only fake them until the next change
+    "out_of_hours", "sla_response_deadline", "sla_resolution_deadline", "sla_response_risk_date",
+    "sla_resolution_risk_date", "sla_next_deadline", "sla_risk_date", "sla_compliance", "sla_met_count",
+    "sla_breached_count",
+})
 
 SLA_STATES = [
     ("on_track", "On Track"),
@@ -26,7 +36,10 @@ PLAN_MAX_WINDOWS = 60
 class ProjectTask(models.Model):
     """Service requests are project tasks worked under a client's contract, or ad-hoc."""
 
-    _inherit = "project.task"
+    _name = "project.task"
+    _inherit = ["project.task", "it.protected.fields.mixin"]
+
+    _it_protected_fields = SLA_BOOKKEEPING_FIELDS
 
     # the fields whose change moves a request in or out of a stopped-clock or closed state
     _IT_TRANSITION_FIELDS = frozenset({"stage_id", "state"})
@@ -83,7 +96,7 @@ class ProjectTask(models.Model):
 
     # ------------------------------------------------------------------ SLA clock
     it_reported_date = fields.Datetime(
-        string="Reported On", default=fields.Datetime.now, copy=False,
+        string="Reported On", default=fields.Datetime.now, copy=False, tracking=True,
         help="When the client reported the request: the SLA clock starts here.",
     )
     out_of_hours = fields.Boolean(
@@ -537,6 +550,7 @@ class ProjectTask(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._it_check_protected_fields(vals_list, create=True)
         for vals in vals_list:
             self._it_prepare_request_vals(vals)
         tasks = super().create(vals_list)
@@ -558,7 +572,28 @@ class ProjectTask(models.Model):
             if vals:
                 task._it_write_sla(vals)
 
+    def _it_protected_message(self, names):
+        return self.env._(
+            "The SLA record of a service request (%(fields)s) is kept by the service desk rules: it follows the "
+            "request's stages, timesheets and messages and cannot be set by hand.",
+            fields=", ".join(names),
+        )
+
+    def _it_check_reported_date_change(self, vals):
+        """Once a technician has responded, moving the reported date moves the SLA: a manager's decision."""
+        if "it_reported_date" not in vals or self.env.su:
+            return
+        new = fields.Datetime.to_datetime(vals["it_reported_date"])
+        responded = self.sudo().filtered(lambda t: t.first_response_date and t.it_reported_date != new)
+        if responded and not self.env.user.has_group("it_service_contracts.group_it_manager"):
+            raise AccessError(self.env._(
+                "Request %(task)s has already been responded to: only an IT services manager can change the date it "
+                "was reported on.", task=responded[0].display_name,
+            ))
+
     def write(self, vals):
+        self._it_check_protected_fields([vals])
+        self._it_check_reported_date_change(vals)
         transition = bool(self._IT_TRANSITION_FIELDS & vals.keys())
         before = {task.id: task._it_is_closed() for task in self} if transition else {}
         result = super().write(vals)
@@ -759,6 +794,7 @@ class ProjectTask(models.Model):
         contracts = self.env["it.contract"].sudo().search([
             ("partner_id", "in", clients.ids), ("state", "=", "active"), ("date_start", "<=", today),
             "|", ("date_end", "=", False), ("date_end", ">=", today),
+            ("company_id", "in", self.env.companies.ids),  # never the figures of a company the user is not in
         ]) if clients else self.env["it.contract"]
         flats = contracts.filtered(lambda c: c.contract_type == "monthly_flat")
         current = {c: (c.current_hours_included, c.current_hours_remaining) for c in flats}

@@ -60,6 +60,7 @@ class ResPartner(models.Model):
             ("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "active"),
             ("contract_type", "=", "monthly_flat"), ("date_start", "<=", today),
             "|", ("date_end", "=", False), ("date_end", ">=", today),
+            ("company_id", "in", self.env.companies.ids),  # a shared client: only the figures of my companies
         ])
         by_client = {contract.partner_id: contract for contract in flats}
         for partner in self:

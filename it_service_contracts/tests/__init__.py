@@ -1,5 +1,7 @@
 from . import test_it_contract
 from . import test_access
+from . import test_protected_records
+from . import test_rpc_roles
 from . import test_tour
 from . import test_translation
 from . import test_sla_deadlines

@@ -59,5 +59,21 @@ class TestAccess(ItServiceCommon):
 
     def test_portal_and_plain_users_have_no_access(self):
         employee = new_test_user(self.env, "plain_employee", groups="base.group_user", company_id=self.company.id)
-        with self.assertRaises(AccessError):
-            self.env["it.contract"].with_user(employee).search([])
+        contact = self.env["res.partner"].create({"name": "Jane Client", "parent_id": self.client.id})
+        portal = new_test_user(
+            self.env, "client_portal", groups="base.group_portal", company_id=self.company.id, partner_id=contact.id,
+        )
+        self.assertTrue(portal._is_portal())
+        self.assertEqual(portal.partner_id.commercial_partner_id, self.client)
+        for user in (employee, portal):
+            for model in ("it.contract", "it.contract.period", "it.contract.adjustment", "it.audit",
+                          "it.contract.sla", "it.contract.line"):
+                with self.subTest(user=user.login, model=model), self.assertRaises(AccessError):
+                    self.env[model].with_user(user).search([])
+            with self.assertRaises(AccessError):
+                self.contract.with_user(user).read(["hours_remaining"])
+            with self.assertRaises(AccessError):
+                self.env["it.contract.adjustment"].with_user(user).create(
+                    {"contract_id": self.contract.id, "hours": 5.0, "reason": "Free hours"},
+                )
+        self.assertFalse(self.contract.adjustment_ids)

@@ -1,5 +1,6 @@
 from datetime import date
 
+from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
@@ -43,10 +44,11 @@ class TestContractPeriod(ItTimesheetCommon):
         self.assertEqual(len(self.flat.period_ids), 1)
 
     def test_one_period_per_month(self):
+        vals = {"contract_id": self.flat.id, "date_start": "2026-01-01", "date_end": "2026-01-31"}
+        with self.assertRefusedWith(UserError, "are kept by the contract and its timesheets"):
+            self.env["it.contract.period"].create(vals)
         with mute_logger("odoo.sql_db"), self.assertRefusedWith(Exception, "one period per month|contract_month_uniq"):
-            self.env["it.contract.period"].create({
-                "contract_id": self.flat.id, "date_start": "2026-01-01", "date_end": "2026-01-31",
-            })
+            self.env["it.contract.period"]._it_addon_create([vals])
         # creating on demand twice is harmless
         Period = self.env["it.contract.period"]
         Period._it_ensure_periods({(self.flat.id, date(2026, 1, 1))})

@@ -73,9 +73,13 @@ class TestItContract(ItServiceCommon):
         )
 
     def test_end_before_start(self):
-        self.assertRefused(
-            self._contract_vals("monthly_flat", date_start="2026-05-01", date_end="2026-04-30"), "before it starts",
-        )
+        vals = self._contract_vals("monthly_flat", date_start="2026-05-01", date_end="2026-04-30")
+        with self.assertRefused("cannot end .*before it starts"):
+            self.env["it.contract"].create(vals)
+        contract = self._create_contract("monthly_flat", date_start="2026-05-01")
+        with self.assertRefused("cannot end .*before it starts"):
+            contract.date_end = "2026-04-30"
+        self.assertFalse(contract.date_end)
 
     def test_package_rate_at_or_above_adhoc_rate(self):
         self.assertCreateRefused(self._contract_vals(hourly_rate=200.0), "lower than the ad-hoc rate")

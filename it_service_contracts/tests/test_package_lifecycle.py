@@ -1,4 +1,4 @@
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tests import freeze_time, tagged
 
 from .timesheet_common import ItTimesheetCommon
@@ -132,6 +132,9 @@ class TestPackageLifecycle(ItTimesheetCommon):
 
     def test_hours_used_never_exceed_hours_bought(self):
         self._log(self.request, 6.0)
-        with self.assertRefusedWith(ValidationError, "already used 6"):
+        with self.assertRefusedWith(UserError, "Correct its hours with an adjustment"):
             self.package.hours_total = 5.0
+        # and the rule holds for the addon's own writes too
+        with self.assertRefusedWith(ValidationError, "already used 6"):
+            self.package._it_addon_write({"hours_total": 5.0})
         self.assertEqual(self.package.hours_total, 10.0)

@@ -236,12 +236,22 @@ class TestTimesheetClassification(ItTimesheetCommon):
         journal = self.env["account.journal"].create({
             "name": "IT Sales", "code": "ITS", "type": "sale", "company_id": self.company.id,
         })
-        invoice = self.env["account.move"].create({
+        invoice, other_invoice = self.env["account.move"].create([{
             "move_type": "out_invoice", "partner_id": self.client.id, "company_id": self.company.id,
             "journal_id": journal.id,
-        })
-        line.it_invoice_id = invoice
+        }] * 2)
+        with self.assertRefusedWith(UserError, "invoice link by invoicing"):
+            line.it_invoice_id = invoice
+        self.assertFalse(line.it_invoice_id)
+        line._it_set_invoice(invoice)
+        self.assertEqual(line.it_invoice_id, invoice)
         self.assertTrue(line.readonly_timesheet)
+        with self.assertRefusedWith(UserError, "already invoiced on"):
+            line._it_set_invoice(other_invoice)
+        with self.assertRefusedWith(UserError, "invoice link by invoicing"):
+            line.it_invoice_id = False
+        with self.assertRefusedWith(UserError, "cancel the invoice or credit it in full"):
+            line._it_free_from_invoice()
         with self.assertRefusedWith(UserError, "invoiced on"):
             line.unit_amount = 3.0
         with self.assertRefusedWith(UserError, "invoiced on"):
@@ -251,9 +261,14 @@ class TestTimesheetClassification(ItTimesheetCommon):
         with self.assertRefusedWith(UserError, "invoiced on"):
             line._it_reclassify("non_billable", "Goodwill")
         self.assertEqual(self.package.hours_used, 2.0)
+        self.assertEqual(line.it_invoice_id, invoice)
         invoice.button_cancel()
+        line._it_free_from_invoice()
+        self.assertFalse(line.it_invoice_id)
         line.unit_amount = 1.0
         self.assertEqual(self.package.hours_used, 1.0)
+        line._it_set_invoice(other_invoice)
+        self.assertEqual(line.it_invoice_id, other_invoice)
 
     def test_plain_timesheets_are_untouched(self):
         line = self._log(self.plain_task, 0.0)

@@ -165,3 +165,52 @@ class TestTimesheetConcurrency(BaseCase):
                 sum(lines.filtered(lambda t: t.it_billing_type == "package").mapped("it_billable_hours")),
                 package.hours_used,
             )
+
+    def _adjust_in_own_transaction(self, hours, results):
+        """A manager takes hours off the package in a transaction of their own, replayed as Odoo does."""
+        attempts = []
+        try:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+
+                def work():
+                    attempts.append(1)
+                    adjustment = env["it.contract.adjustment"].create({
+                        "contract_id": self.ids["package"], "date": "2026-03-02", "hours": hours,
+                        "reason": "Hours counted twice",
+                    })
+                    env.flush_all()
+                    return adjustment.id
+
+                results["adjustment"] = (retrying(work, env), len(attempts))
+        except Exception as error:  # the refusal is what the test looks at
+            results["adjustment"] = error
+
+    @mute_logger("odoo.sql_db", "odoo.service.model")
+    def test_adjustment_and_last_hours_at_once(self):
+        """A manager taking 2 h off while a technician logs the last 2 h: one of them cannot have them."""
+        results = {}
+        hold = {"locked": threading.Event(), "release": threading.Event()}
+        technician = threading.Thread(
+            target=self._log_in_own_transaction, args=(self.ids["employees"][0], results, "A", hold),
+        )
+        manager = threading.Thread(target=self._adjust_in_own_transaction, args=(-2.0, results))
+        technician.start()
+        self.assertTrue(hold["locked"].wait(60), "the technician did not get to the package")
+        manager.start()
+        deadline = time.monotonic() + 60
+        while not self._waiting_for_lock() and time.monotonic() < deadline and manager.is_alive():
+            time.sleep(0.1)
+        waited = self._waiting_for_lock()
+        hold["release"].set()
+        technician.join(120)
+        manager.join(120)
+        self.assertTrue(waited, "the manager should have waited for the technician's lock on the package")
+        self.assertNotIsInstance(results.get("A"), Exception, f"technician: {results.get('A')}")
+        self.assertIsInstance(results.get("adjustment"), Exception, "the adjustment came too late")
+        self.assertIn("has 0.0 h left", str(results["adjustment"]))
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            package = env["it.contract"].browse(self.ids["package"])
+            self.assertFalse(package.adjustment_ids)
+            self.assertEqual((package.hours_available, package.hours_used, package.hours_remaining), (3.0, 3.0, 0.0))

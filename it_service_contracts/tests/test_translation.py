@@ -1,7 +1,10 @@
 import polib
+from lxml import etree
 
+from odoo.modules.module import get_manifest
 from odoo.tests import tagged
 from odoo.tools.misc import file_path
+from odoo.tools.translate import TranslationModuleReader
 
 from .common import ItServiceCommon
 
@@ -25,6 +28,32 @@ class TestTranslation(ItServiceCommon):
         self.assertGreater(len(po), 100)
         missing = [entry.msgid for entry in po if not entry.msgstr.strip() or entry.fuzzy or entry.obsolete]
         self.assertFalse(missing, f"untranslated, fuzzy or obsolete entries in {PO_FILE}; translate them")
+
+    def test_po_file_matches_a_fresh_export(self):
+        """Every term the addon shows (fields, views, data, messages in the code) is translated, and the file
+        keeps no term the addon no longer has: compared with what Odoo exports from the code now."""
+        reader = TranslationModuleReader(self.env.cr, modules=["it_service_contracts"])
+        demo = self._demo_xmlids()  # the demo is written in Polish and is not part of the translation
+        exported = {
+            source for module, _type, _name, res_id, source, _value, _comments in reader
+            # a demo product's template has the product's xml id with a suffix
+            if module == "it_service_contracts" and source and not str(res_id).startswith(demo)
+        }
+        self.assertIn("Hour Package", exported)
+        po = polib.pofile(file_path(PO_FILE))
+        translated = {entry.msgid for entry in po if entry.msgstr.strip() and not entry.fuzzy and not entry.obsolete}
+        missing = sorted(exported - translated)
+        self.assertFalse(missing, f"terms of the addon missing from {PO_FILE} (run make i18n and translate them)")
+        stale = sorted({entry.msgid for entry in po} - exported)
+        self.assertFalse(stale, f"terms of {PO_FILE} the addon no longer has (run make i18n)")
+
+    @staticmethod
+    def _demo_xmlids():
+        xmlids = set()
+        for path in get_manifest("it_service_contracts")["demo"]:
+            tree = etree.parse(file_path(f"it_service_contracts/{path}"))
+            xmlids.update(f"it_service_contracts.{xmlid}" for xmlid in tree.xpath("//record/@id"))
+        return tuple(xmlids)
 
     def test_ui_terms_in_polish(self):
         Contract = self.env["it.contract"].with_context(lang="pl_PL")

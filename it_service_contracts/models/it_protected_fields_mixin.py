@@ -1,0 +1,56 @@
+from odoo import models
+from odoo.exceptions import UserError
+
+# The addon's own code paths carry this object in the context to write the fields it alone maintains.
+# A context that arrives over RPC is JSON: it can carry the key, never this object, and the check is `is`.
+_ADDON_WRITE = object()
+_CONTEXT_KEY = "it_addon_write"
+
+
+class ItProtectedFieldsMixin(models.AbstractModel):
+    """Fields that only the addon writes (classification, counters, SLA bookkeeping, invoice links).
+
+    A model lists them in ``_it_protected_fields`` and calls ``_it_check_protected_fields(vals_list)`` first
+    thing in its ``create`` and ``write``. The addon writes them with ``_it_addon_write(vals)``,
+    ``_it_addon_create(vals_list)`` or, for several calls, on ``self._it_addon_env()``; the records returned
+    to callers are in the caller's environment, so the permission never leaks out.
+    """
+
+    _name = "it.protected.fields.mixin"
+    _description = "Fields Written by the IT Services Addon Only"
+
+    _it_protected_fields = frozenset()
+
+    def _it_addon_env(self):
+        """These records in an environment allowed to write the protected fields (addon code only)."""
+        return self.with_context(**{_CONTEXT_KEY: _ADDON_WRITE})
+
+    def _it_is_addon_write(self):
+        return self.env.context.get(_CONTEXT_KEY) is _ADDON_WRITE
+
+    def _it_addon_write(self, vals):
+        return self._it_addon_env().write(vals)
+
+    def _it_addon_create(self, vals_list):
+        return self._it_addon_env().create(vals_list).with_env(self.env)
+
+    def _it_protected_message(self, names):
+        """The refusal users read; a model can explain its own rule."""
+        return self.env._(
+            "%(fields)s of %(model)s are maintained by the IT services addon and cannot be set by hand.",
+            fields=", ".join(names), model=self._description,
+        )
+
+    def _it_check_protected_fields(self, vals_list, create=False):
+        """Refuse ``create``/``write`` values that set a protected field, unless the addon itself writes;
+        on ``create``, also a ``default_<field>`` context key, which Odoo would turn into a value."""
+        if self._it_is_addon_write():
+            return
+        touched = {name for vals in vals_list for name in vals if name in self._it_protected_fields}
+        if create:
+            touched.update(
+                name for name in self._it_protected_fields if self.env.context.get(f"default_{name}") is not None
+            )
+        if touched:
+            names = sorted(self._fields[name]._description_string(self.env) for name in touched)
+            raise UserError(self._it_protected_message(names))
