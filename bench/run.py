@@ -17,7 +17,7 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADDON = "it_service_contracts"
-BENCHMARKS = ["sla", "timesheet"]  # add a name here and a bench/bench_<name>.py beside bench_sla.py
+BENCHMARKS = ["sla", "timesheet", "audit"]  # add a name here and a bench/bench_<name>.py beside bench_sla.py
 
 
 def load(name):
