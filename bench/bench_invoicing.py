@@ -75,8 +75,10 @@ def _fixtures(env, count, today):
         for i in range(2 * count)
     ])
     ours, theirs = clients[:count], clients[count:]
+    server = env.ref("it_service_contracts.asset_category_server")
     audits = env["it.audit"].create([
-        {"partner_id": client.id, "company_id": company.id, "recommended_type": "monthly_flat"} for client in ours
+        {"partner_id": client.id, "company_id": company.id, "asset_ids": [Command.create({"category_id": server.id})]}
+        for client in ours
     ])
     audits.write({"state": "done"})
     contracts = env["it.contract"].create([{

@@ -49,8 +49,9 @@ def _setup(env):
     })
     client = env["res.partner"].create({"name": "Bench Client", "is_company": True})
     service = env["product.product"].create({"name": "Bench support", "type": "service"})
-    audit = env["it.audit"].create({"partner_id": client.id, "estimated_monthly_hours": 10,
-                                    "recommended_type": "monthly_flat"})
+    audit = env["it.audit"].create({"partner_id": client.id, "asset_ids": [(0, 0, {
+        "category_id": env.ref("it_service_contracts.asset_category_server").id,
+    })]})
     audit.action_done()
     contract = env["it.contract"].create({
         "partner_id": client.id, "contract_type": "monthly_flat", "audit_id": audit.id,

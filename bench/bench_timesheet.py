@@ -50,8 +50,9 @@ def _fixtures(env):
     contracts = env["it.contract"]
     for partner, contract_type in ((client, "hour_package"), (flat_client, "monthly_flat")):
         audit = env["it.audit"].create({
-            "partner_id": partner.id, "company_id": company.id, "estimated_monthly_hours": 10,
-            "recommended_type": contract_type,
+            "partner_id": partner.id, "company_id": company.id, "asset_ids": [(0, 0, {
+                "category_id": env.ref("it_service_contracts.asset_category_server").id,
+            })],
         })
         audit.action_done()
         values = {

@@ -17,7 +17,8 @@ import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADDON = "it_service_contracts"
-BENCHMARKS = ["sla", "timesheet", "invoicing"]  # add a name here and a bench/bench_<name>.py beside bench_sla.py
+# add a name here and a bench/bench_<name>.py beside bench_sla.py
+BENCHMARKS = ["sla", "timesheet", "invoicing", "audit"]
 
 
 def load(name):

@@ -3,7 +3,12 @@ from . import it_protected_fields_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
+from . import it_form_comparison
+from . import it_asset_category
+from . import it_asset
 from . import it_audit
+from . import it_audit_stage
+from . import it_audit_finding
 from . import it_contract
 from . import it_contract_sla
 from . import it_contract_line

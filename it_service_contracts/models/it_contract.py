@@ -126,10 +126,25 @@ class ItContract(models.Model):
     invoice_ids = fields.One2many("account.move", "it_contract_id", string="Invoices", readonly=True)
     invoice_count = fields.Integer(compute="_compute_invoice_count")
     audit_id = fields.Many2one(
-        "it.audit", string="Audit", check_company=True, tracking=True,
+        "it.audit", string="Audit", check_company=True, tracking=True, index="btree_not_null",
+        compute="_compute_audit_id", store=True, readonly=False, precompute=True,
         domain="[('partner_id', '=', partner_id), ('state', '=', 'done')]",
-        help="The audit of the client's hardware and software this contract is based on.",
+        help="The audit of the client's hardware and software this contract is based on: by default the client's "
+        "latest completed audit.",
     )
+    audit_exception_reason = fields.Text(
+        string="Started without Audit Because", tracking=True, copy=False,
+        help="A manager's exception: why this contract may start without a completed audit.",
+    )
+    renewal_actual_monthly_hours = fields.Float(
+        string="Actual Hours per Month", compute="_compute_renewal_advice",
+        help="The client's billable and covered hours of the last 12 months, per month.",
+    )
+    renewal_recommended_type = fields.Selection(
+        [*CONTRACT_TYPES, ("adhoc", "Ad-hoc Help")], string="Best Form on Actual Use",
+        compute="_compute_renewal_advice",
+    )
+    renewal_advice = fields.Text(compute="_compute_renewal_advice")
     previous_contract_id = fields.Many2one("it.contract", string="Renewal Of", readonly=True, copy=False)
     renewal_ids = fields.One2many("it.contract", "previous_contract_id", string="Renewals", readonly=True)
     note = fields.Html(string="Terms")
@@ -321,14 +336,62 @@ class ItContract(models.Model):
         for contract in self:
             contract.invoice_count = counts.get(contract, 0)
 
+    @api.depends("partner_id")
+    def _compute_audit_id(self):
+        """A contract rests on its client's latest completed audit, however it is written (form, RPC, import)."""
+        stale = self.filtered(lambda c: c.partner_id and c.audit_id.partner_id != c.partner_id)
+        latest = {}
+        for audit in self.env["it.audit"].search(
+            [("partner_id", "in", stale.partner_id.ids), ("state", "=", "done")], order="date desc, id desc",
+        ):
+            latest.setdefault(audit.partner_id, audit)
+        for contract in stale:
+            contract.audit_id = latest.get(contract.partner_id, False)
+
+    def _compute_renewal_advice(self):
+        """The audit's comparison run again on what the client really used in the last 12 months."""
+        today = fields.Date.context_today(self)
+        since = today - relativedelta(months=12)
+        hours_by_client = {}
+        for contract, total in self.env["account.analytic.line"].sudo()._read_group(
+            [("it_contract_id.partner_id", "in", self.partner_id.ids), ("date", ">=", since), ("date", "<=", today),
+             ("it_billing_type", "!=", "non_billable")],
+            ["it_contract_id"], ["unit_amount:sum"],
+        ):
+            hours_by_client[contract.partner_id] = hours_by_client.get(contract.partner_id, 0.0) + total
+        labels = dict(self._fields["renewal_recommended_type"]._description_selection(self.env))
+        for contract in self:
+            if contract.state not in ("active", "expired") or contract.date_start > today:
+                contract.update({"renewal_actual_monthly_hours": 0.0, "renewal_recommended_type": False,
+                                 "renewal_advice": False})
+                continue
+            months = min(12, max(1, (today.year - contract.date_start.year) * 12
+                                 + today.month - contract.date_start.month + 1))
+            monthly = hours_by_client.get(contract.partner_id, 0.0) / months
+            result = self.env["it.form.comparison"]._it_compare(
+                contract.company_id, monthly,
+                needs_response=bool(contract.audit_id.asset_ids.category_id.filtered("requires_response")),
+            )
+            advice = self.env._(
+                "Over the last %(months)s months the client used %(hours)s hours a month; as %(current)s that costs "
+                "about %(cost)s a month.", months=months, hours=f"{monthly:.2f}",
+                current=labels[contract.contract_type], cost=f"{result['costs'][contract.contract_type]:.2f}",
+            )
+            if result["recommended"] != contract.contract_type:
+                advice += "\n" + self.env._(
+                    "Suggestion: renew as %(form)s, about %(cost)s a month.",
+                    form=labels[result["recommended"]], cost=f"{result['costs'][result['recommended']]:.2f}",
+                )
+            contract.update({
+                "renewal_actual_monthly_hours": monthly,
+                "renewal_recommended_type": result["recommended"],
+                "renewal_advice": advice,
+            })
+
     @api.onchange("partner_id")
     def _onchange_partner_id(self):
         if self.partner_id:
             self.site_ids = self.site_ids.filtered(lambda site: site.commercial_partner_id == self.partner_id)
-            if not self.audit_id or self.audit_id.partner_id != self.partner_id:
-                self.audit_id = self.env["it.audit"].search(
-                    [("partner_id", "=", self.partner_id.id), ("state", "=", "done")], order="date desc", limit=1,
-                )
 
     # ------------------------------------------------------------------ constraints
 
@@ -395,6 +458,7 @@ class ItContract(models.Model):
                 ))
 
     @api.constrains("state", "partner_id", "service_product_ids", "site_ids", "remote_service", "audit_id",
+                    "audit_exception_reason",
                     "hours_total", "monthly_fee", "service_calendar_id")
     def _check_ready_when_active(self):
         """A running contract must say whom, what and where it covers, and rest on a completed audit."""
@@ -422,6 +486,8 @@ class ItContract(models.Model):
                 "Contract %(name)s cannot start without %(missing)s.",
                 name=self.name, missing=", ".join(problems),
             ))
+        if self.audit_exception_reason:
+            return
         if self.audit_id.state != "done" or self.audit_id.partner_id != self.partner_id:
             raise ValidationError(self.env._(
                 "Contract %(name)s cannot start before the hardware and software audit of %(client)s is completed.",
@@ -457,12 +523,24 @@ class ItContract(models.Model):
                 vals["name"] = self.env["ir.sequence"].with_company(vals.get("company_id")).next_by_code(
                     "it.contract", sequence_date=vals.get("date_start"),
                 ) or "/"
-        return super().create(vals_list)
+        contracts = super().create(vals_list)
+        contracts.filtered("audit_exception_reason")._it_post_audit_exception()
+        return contracts
 
     def write(self, vals):
         self._it_check_protected_fields([vals])
         self._it_check_hours_bought_change(vals)
-        return super().write(vals)
+        result = super().write(vals)
+        if vals.get("audit_exception_reason"):
+            self._it_post_audit_exception()
+        return result
+
+    def _it_post_audit_exception(self):
+        for contract in self:
+            contract.message_post(body=self.env._(
+                "Exception to the audit rule recorded by %(user)s: %(reason)s",
+                user=self.env.user.name, reason=contract.audit_exception_reason,
+            ))
 
     def _it_check_hours_bought_change(self, vals):
         """The hours bought are the sale; once a package has started, hours are corrected by an adjustment."""

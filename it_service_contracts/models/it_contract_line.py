@@ -2,6 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 
 
 class ItContractLine(models.Model):
@@ -29,6 +30,11 @@ class ItContractLine(models.Model):
     price_subtotal = fields.Monetary(
         string="Subtotal", compute="_compute_price_subtotal", store=True, precompute=True,
     )
+    pricing = fields.Selection(
+        [("fixed", "Fixed"), ("per_asset", "Per Asset")], required=True, default="fixed",
+        help="Per asset: each month the client's assets of the category in service on the invoice date are counted.",
+    )
+    asset_category_id = fields.Many2one("it.asset.category", string="Asset Category")
     date_delivered = fields.Date(
         string="Delivered From", help="The first day the service is delivered; it is invoiced from that month on.",
     )
@@ -37,6 +43,28 @@ class ItContractLine(models.Model):
         "CHECK(quantity > 0 AND price_unit >= 0)",
         "An additional service needs a positive quantity and a price that is not negative.",
     )
+
+    @api.constrains("pricing", "asset_category_id")
+    def _check_asset_category(self):
+        for line in self:
+            if line.pricing == "per_asset" and not line.asset_category_id:
+                raise ValidationError(self.env._(
+                    "The service %(service)s is priced per asset: say which category of assets it counts.",
+                    service=line.product_id.display_name,
+                ))
+
+    def _it_monthly_quantity(self, date):
+        """The quantity to invoice for the month of ``date``: the client's assets of the category in service on
+        that date for per-asset pricing, the line's quantity otherwise."""
+        self.ensure_one()
+        if self.pricing != "per_asset":
+            return self.quantity
+        assets = self.env["it.asset"].sudo()
+        return float(assets.search_count(
+            assets._it_in_service_domain(date)
+            & Domain("partner_id", "=", self.contract_id.partner_id.id)
+            & Domain("category_id", "=", self.asset_category_id.id)
+        ))
 
     @api.depends("product_id")
     def _compute_name(self):

@@ -62,6 +62,10 @@ class ProjectTask(models.Model):
         help="The contract this request is served under, found by itself when only one running contract of the "
         "client covers the site and the service; empty for ad-hoc work.",
     )
+    it_asset_id = fields.Many2one(
+        "it.asset", string="Affected Asset", index="btree_not_null", check_company=True,
+        domain="[('partner_id', '=', it_client_id)]",
+    )
     it_site_id = fields.Many2one(
         "res.partner", string="Site", compute="_compute_it_site_id", store=True, readonly=False,
         index="btree_not_null",

@@ -25,6 +25,24 @@ class ResCompany(models.Model):
         "it must be lower than the standard package rate.",
     )
 
+    it_package_minimum_hours = fields.Float(
+        string="Smallest Hour Package", default=20.0,
+        help="The fewest hours a package is sold with; the audit's recommendation never offers less.",
+    )
+    it_flat_minimum_fee = fields.Monetary(
+        string="Lowest Flat Monthly Fee", currency_field="currency_id", default=2500.0,
+        help="A flat monthly contract never costs less than this, whatever its included hours.",
+    )
+    it_warranty_horizon_days = fields.Integer(
+        string="Warranty Reminder (days)", default=30,
+        help="How many days before a warranty or licence ends the account manager gets an activity.",
+    )
+
+    _check_it_audit_terms = models.Constraint(
+        "CHECK(it_package_minimum_hours >= 0 AND it_flat_minimum_fee >= 0 AND it_warranty_horizon_days >= 0)",
+        "The smallest package, the lowest flat fee and the warranty reminder cannot be negative.",
+    )
+
     @api.constrains("it_adhoc_hourly_rate", "it_package_hourly_rate", "it_flat_hourly_rate")
     def _check_it_hourly_rates(self):
         for company in self:

@@ -24,6 +24,7 @@ class ResPartner(models.Model):
     it_month_hours_used = fields.Float(string="Included Hours Used", compute="_compute_it_month_hours")
     it_month_hours_left = fields.Float(string="Included Hours Left", compute="_compute_it_month_hours")
     it_month_hours_overage = fields.Float(string="Overage This Month", compute="_compute_it_month_hours")
+    it_asset_count = fields.Integer(string="IT Assets", compute="_compute_it_asset_count")
     it_request_count = fields.Integer(string="Service Requests", compute="_compute_it_request_count")
 
     @api.depends("commercial_partner_id")
@@ -94,4 +95,21 @@ class ResPartner(models.Model):
             "it_service_request": True,
             "search_default_open": 1,
         }
+        return action
+
+    def _compute_it_asset_count(self):
+        """Assets of the client, or of the site when the partner is one of its addresses."""
+        assets = self.env["it.asset"]
+        by_client = dict(assets._read_group([("partner_id", "in", self.ids)], ["partner_id"], ["__count"]))
+        by_site = dict(assets._read_group([("site_id", "in", self.ids)], ["site_id"], ["__count"]))
+        for partner in self:
+            partner.it_asset_count = by_client.get(partner, 0) or by_site.get(partner, 0)
+
+    def action_view_it_assets(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_asset_action")
+        field = "partner_id" if not self.parent_id else "site_id"
+        action["domain"] = [(field, "=", self.id)]
+        action["context"] = {"default_partner_id": self.commercial_partner_id.id,
+                             "default_site_id": self.id if self.parent_id else False}
         return action

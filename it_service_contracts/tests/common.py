@@ -33,11 +33,11 @@ class ItServiceCommon(TransactionCase):
             {"name": "Server administration", "type": "service", "list_price": 200.0},
             {"name": "Website design", "type": "service", "list_price": 200.0},
         ])
+        cls.workstation_category = cls.env.ref("it_service_contracts.asset_category_workstation")
         cls.audit = cls.env["it.audit"].create({
             "partner_id": cls.client.id,
             "company_id": cls.company.id,
-            "estimated_monthly_hours": 10,
-            "recommended_type": "hour_package",
+            "asset_ids": [(0, 0, {"category_id": cls.workstation_category.id})],
         })
         cls.audit.action_done()
 

@@ -1,3 +1,4 @@
+from odoo import Command
 from odoo.tests import new_test_user
 
 from .timesheet_common import ItTimesheetCommon
@@ -37,7 +38,10 @@ class ItInvoicingCommon(ItTimesheetCommon):
             "name": name, "is_company": True, "street": "Polna 1", "city": "Gdańsk", **values,
         })
         audit = cls.env["it.audit"].create({
-            "partner_id": client.id, "company_id": cls.company.id, "recommended_type": "monthly_flat",
+            "partner_id": client.id, "company_id": cls.company.id,
+            "asset_ids": [Command.create({
+                "category_id": cls.env.ref("it_service_contracts.asset_category_server").id,
+            })],
         })
         audit.action_done()
         return client, audit

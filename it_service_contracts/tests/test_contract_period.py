@@ -96,7 +96,7 @@ class TestContractPeriod(ItTimesheetCommon):
     def _other_audit(self):
         audit = self.env["it.audit"].create({
             "partner_id": self.other_client.id, "company_id": self.company.id,
-            "estimated_monthly_hours": 10, "recommended_type": "monthly_flat",
+            "asset_ids": [(0, 0, {"category_id": self.workstation_category.id})],
         })
         audit.action_done()
         return audit

@@ -315,7 +315,9 @@ class TestInvoicingRuns(ItInvoicingCommon):
         invoice = contracts[0].invoice_ids
         self.assertEqual(len(contracts.invoice_ids), 2)
         with self.assertRaises(psycopg2.IntegrityError), mute_logger("odoo.sql_db"):
-            invoice._it_addon_env().copy({"it_period_id": invoice.it_period_id.id, "it_invoice_kind": "flat"}).flush_recordset()
+            invoice._it_addon_env().copy({
+                "it_period_id": invoice.it_period_id.id, "it_invoice_kind": "flat",
+            }).flush_recordset()
 
     def test_killed_run_completes_on_rerun(self):
         """A run killed after its first committed batch: the re-run invoices the rest, nothing twice."""

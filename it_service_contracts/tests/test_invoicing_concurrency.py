@@ -1,6 +1,6 @@
 import psycopg2
 
-from odoo import SUPERUSER_ID, api, fields
+from odoo import SUPERUSER_ID, Command, api, fields
 from odoo.modules.registry import Registry
 from odoo.tests import tagged
 from odoo.tests.common import BaseCase, get_db_name
@@ -27,7 +27,10 @@ class TestInvoicingConcurrency(BaseCase):
                 "name": "Concurrent Invoicing Client", "is_company": True, "street": "Polna 1", "city": "Gdańsk",
             })
             audit = env["it.audit"].create({
-                "partner_id": client.id, "company_id": company.id, "recommended_type": "monthly_flat",
+                "partner_id": client.id, "company_id": company.id,
+                "asset_ids": [Command.create({
+                    "category_id": env.ref("it_service_contracts.asset_category_server").id,
+                })],
             })
             audit.action_done()
             service = env["product.product"].create({"name": "Concurrent support", "type": "service"})

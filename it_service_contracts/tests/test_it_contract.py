@@ -148,7 +148,8 @@ class TestItContract(ItServiceCommon):
 
     def test_no_activation_without_completed_audit(self):
         other_audit = self.env["it.audit"].create({
-            "partner_id": self.other_client.id, "company_id": self.company.id, "recommended_type": "hour_package",
+            "partner_id": self.other_client.id, "company_id": self.company.id,
+            "asset_ids": [(0, 0, {"category_id": self.workstation_category.id})],
         })
         contract = self._create_contract(partner_id=self.other_client.id, site_ids=[(5, 0, 0)], audit_id=other_audit.id)
         with self.assertRefused("audit"):

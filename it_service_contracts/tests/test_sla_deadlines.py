@@ -57,7 +57,7 @@ class TestSlaDeadlines(SlaCommon):
     def _other_audit(self):
         audit = self.env["it.audit"].create({
             "partner_id": self.other_client.id, "company_id": self.company.id,
-            "estimated_monthly_hours": 5, "recommended_type": "hour_package",
+            "asset_ids": [(0, 0, {"category_id": self.workstation_category.id})],
         })
         audit.action_done()
         return audit

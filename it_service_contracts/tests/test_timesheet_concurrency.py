@@ -37,8 +37,9 @@ class TestTimesheetConcurrency(BaseCase):
             client = env["res.partner"].create({"name": "Concurrent Client", "is_company": True})
             service = env["product.product"].create({"name": "Concurrent support", "type": "service"})
             audit = env["it.audit"].create({
-                "partner_id": client.id, "company_id": company.id, "estimated_monthly_hours": 5,
-                "recommended_type": "hour_package",
+                "partner_id": client.id, "company_id": company.id, "asset_ids": [(0, 0, {
+                    "category_id": env.ref("it_service_contracts.asset_category_workstation").id,
+                })],
             })
             audit.action_done()
             package = env["it.contract"].create({
@@ -82,6 +83,7 @@ class TestTimesheetConcurrency(BaseCase):
                 lambda: project.unlink(),
                 lambda: analytic.unlink(),
                 lambda: env["it.audit"].browse(ids["audit"]).unlink(),
+                lambda: env["it.asset"].search([("partner_id", "=", ids["client"])]).unlink(),
                 lambda: env["hr.employee"].browse(ids["employees"]).unlink(),
                 lambda: env["product.product"].browse(ids["service"]).product_tmpl_id.unlink(),
                 lambda: env["res.partner"].browse(ids["client"]).unlink(),

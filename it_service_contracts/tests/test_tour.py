@@ -13,7 +13,9 @@ class TestContractTour(HttpCase):
             "name": "Tour Helpdesk Service", "type": "service", "company_id": company.id,
         })
         audit = self.env["it.audit"].create({
-            "partner_id": client.id, "company_id": company.id, "recommended_type": "hour_package",
+            "partner_id": client.id, "company_id": company.id, "asset_ids": [(0, 0, {
+                "category_id": self.env.ref("it_service_contracts.asset_category_workstation").id,
+            })],
         })
         audit.action_done()
         self.start_tour("/odoo/action-it_service_contracts.it_contract_action", "it_contract_tour", login="admin")

@@ -1,0 +1,201 @@
+from datetime import timedelta
+
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+from odoo.fields import Domain
+
+ASSET_STATES = [
+    ("ok", "OK"),
+    ("attention", "Needs Attention"),
+    ("critical", "Critical"),
+    ("end_of_life", "End of Life"),
+]
+
+
+class ItAsset(models.Model):
+    """A piece of the client's hardware or software, recorded by an audit and kept as the client's inventory."""
+
+    _name = "it.asset"
+    _description = "IT Asset"
+    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _order = "partner_id, category_id, name, id"
+    _check_company_auto = True
+
+    name = fields.Char(
+        compute="_compute_name", store=True, readonly=False, precompute=True, required=True, index="trigram",
+    )
+    partner_id = fields.Many2one(
+        "res.partner", string="Client", required=True, index=True, check_company=True,
+        compute="_compute_partner_id", store=True, readonly=False, precompute=True,
+        domain="[('parent_id', '=', False)]",
+    )
+    site_id = fields.Many2one(
+        "res.partner", string="Site", index="btree_not_null", check_company=True,
+        domain="[('id', 'child_of', partner_id)]",
+    )
+    company_id = fields.Many2one(
+        "res.company", required=True, index=True, compute="_compute_company_id", store=True, readonly=False,
+        precompute=True,
+    )
+    audit_id = fields.Many2one("it.audit", string="Recorded by Audit", index="btree_not_null", check_company=True)
+    category_id = fields.Many2one("it.asset.category", string="Category", required=True, index=True)
+    asset_type = fields.Selection(
+        [("hardware", "Hardware"), ("software", "Software")], string="Type",
+        compute="_compute_asset_type", store=True, readonly=False, precompute=True, required=True,
+    )
+    make = fields.Char(string="Make or Publisher")
+    model = fields.Char(string="Model or Product")
+    product_version = fields.Char(string="Version")
+    serial = fields.Char(string="Serial Number or Licence Key", index="btree_not_null", copy=False)
+    purchase_date = fields.Date()
+    warranty_end = fields.Date(string="Warranty or Licence End", index="btree_not_null")
+    date_in_service = fields.Date(
+        string="In Service Since", compute="_compute_date_in_service", store=True, readonly=False, precompute=True,
+        help="From this date the asset counts in the client's inventory (and in per-asset pricing).",
+    )
+    date_retired = fields.Date(
+        string="Retired On", index="btree_not_null",
+        help="From this date the asset no longer counts in the client's inventory.",
+    )
+    state = fields.Selection(ASSET_STATES, required=True, default="ok", tracking=True)
+    note = fields.Text()
+    task_ids = fields.One2many("project.task", "it_asset_id", string="Service Requests")
+    task_count = fields.Integer(compute="_compute_task_count", string="Requests")
+    warranty_activity_date = fields.Date(
+        readonly=True, copy=False,
+        help="Set once the account manager has been given an activity for the current warranty or licence end.",
+    )
+
+    _unique_serial_per_client = models.UniqueIndex(
+        "(partner_id, serial) WHERE serial IS NOT NULL AND serial != ''",
+        "This client already has an asset with this serial number or licence key.",
+    )
+    _check_dates = models.Constraint(
+        "CHECK(warranty_end IS NULL OR purchase_date IS NULL OR warranty_end >= purchase_date)",
+        "The warranty or licence end cannot be before the purchase date.",
+    )
+
+    @api.depends("audit_id")
+    def _compute_partner_id(self):
+        for asset in self:
+            asset.partner_id = asset.partner_id or asset.audit_id.partner_id
+
+    @api.depends("audit_id", "partner_id")
+    def _compute_company_id(self):
+        for asset in self:
+            asset.company_id = (
+                asset.company_id or asset.audit_id.company_id or asset.partner_id.company_id or self.env.company
+            )
+
+    @api.depends("category_id", "make", "model")
+    def _compute_name(self):
+        for asset in self:
+            if not asset.name:
+                asset.name = " ".join(filter(None, [asset.make, asset.model])) or asset.category_id.name
+
+    @api.depends("category_id")
+    def _compute_asset_type(self):
+        for asset in self:
+            asset.asset_type = asset.category_id.asset_type or asset.asset_type or "hardware"
+
+    @api.depends("purchase_date")
+    def _compute_date_in_service(self):
+        for asset in self:
+            if not asset.date_in_service:
+                asset.date_in_service = asset.purchase_date
+
+    def _compute_task_count(self):
+        counts = dict(self.env["project.task"]._read_group(
+            [("it_asset_id", "in", self.ids)], ["it_asset_id"], ["__count"],
+        ))
+        for asset in self:
+            asset.task_count = counts.get(asset, 0)
+
+    @api.constrains("purchase_date", "warranty_end", "date_in_service", "date_retired")
+    def _check_dates_order(self):
+        for asset in self:
+            if asset.purchase_date and asset.warranty_end and asset.warranty_end < asset.purchase_date:
+                raise ValidationError(self.env._(
+                    "The warranty or licence end of %(asset)s (%(end)s) cannot be before its purchase date (%(buy)s).",
+                    asset=asset.display_name, end=asset.warranty_end, buy=asset.purchase_date,
+                ))
+            if asset.date_in_service and asset.date_retired and asset.date_retired < asset.date_in_service:
+                raise ValidationError(self.env._(
+                    "%(asset)s cannot be retired before it went into service.", asset=asset.display_name,
+                ))
+
+    @api.constrains("partner_id", "site_id")
+    def _check_site(self):
+        for asset in self:
+            if asset.site_id and asset.site_id.commercial_partner_id != asset.partner_id:
+                raise ValidationError(self.env._(
+                    "The site of %(asset)s must be an address of its client %(client)s.",
+                    asset=asset.display_name, client=asset.partner_id.display_name,
+                ))
+
+    def write(self, vals):
+        if "warranty_end" in vals:
+            vals = dict(vals, warranty_activity_date=False)  # a new end date deserves its own reminder
+        return super().write(vals)
+
+    @api.model
+    def _it_in_service_domain(self, date):
+        """Assets that count in the inventory on ``date``: in service by then and not yet retired."""
+        return (Domain("date_in_service", "=", False) | Domain("date_in_service", "<=", date)) & (
+            Domain("date_retired", "=", False) | Domain("date_retired", ">", date)
+        )
+
+    @api.model
+    def get_import_templates(self):
+        return [{
+            "label": self.env._("Import Template for IT Assets"),
+            "template": "/it_service_contracts/static/xls/it_asset_import_template.xlsx",
+        }]
+
+    def action_view_tasks(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_request_action")
+        action["domain"] = [("it_asset_id", "=", self.id)]
+        action["context"] = {"default_it_asset_id": self.id, "default_partner_id": self.partner_id.id}
+        return action
+
+    # ------------------------------------------------------------------ warranty and licence ends
+
+    @api.model
+    def _cron_warranty_activities(self):
+        """One activity for the account manager per warranty or licence that ends within the company's horizon."""
+        today = fields.Date.context_today(self)
+        companies = self.env["res.company"].search([])
+        due = Domain.OR(
+            Domain("company_id", "=", company.id)
+            & Domain("warranty_end", "<=", today + timedelta(days=company.it_warranty_horizon_days))
+            for company in companies
+        ) & Domain([
+            ("warranty_end", ">=", today), ("date_retired", "=", False), ("warranty_activity_date", "=", False),
+        ])
+
+        def fetch(limit, exclude_ids):
+            return self.search(due & Domain("id", "not in", list(exclude_ids)), limit=limit, order="warranty_end, id")
+
+        self.env["it.cron.batch"]._it_run(
+            fetch, lambda assets: assets._it_schedule_warranty_activities(), batch_size=200,
+            responsible=lambda asset: asset._it_account_manager(), label=self.env._("Warranty and licence ends"),
+        )
+
+    def _it_account_manager(self):
+        self.ensure_one()
+        return self.partner_id.user_id or self.audit_id.user_id or self.env.ref("base.user_admin")
+
+    def _it_schedule_warranty_activities(self):
+        todo = self.env.ref("mail.mail_activity_data_todo")
+        model = self.env["ir.model"]._get_id(self._name)
+        self.env["mail.activity"].create([{
+            "res_model_id": model,
+            "res_id": asset.id,
+            "activity_type_id": todo.id,
+            "date_deadline": asset.warranty_end,
+            "summary": self.env._("Warranty or licence ends: %(asset)s", asset=asset.display_name),
+            "user_id": asset._it_account_manager().id,
+        } for asset in self])
+        for end, assets in self.grouped("warranty_end").items():
+            assets.warranty_activity_date = end

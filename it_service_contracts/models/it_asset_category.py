@@ -1,0 +1,49 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ItAssetCategory(models.Model):
+    """A kind of asset with its effort norm: the support hours one such asset needs in a month."""
+
+    _name = "it.asset.category"
+    _description = "IT Asset Category"
+    _order = "sequence, name"
+
+    name = fields.Char(required=True, translate=True)
+    sequence = fields.Integer(default=10)
+    active = fields.Boolean(default=True)
+    asset_type = fields.Selection(
+        [("hardware", "Hardware"), ("software", "Software")], required=True, default="hardware",
+    )
+    monthly_hours = fields.Float(
+        string="Effort Norm (h/month)", digits=(16, 2),
+        help="Expected support hours per month for one asset of this category.",
+    )
+    requires_response = fields.Boolean(
+        string="Needs Guaranteed Response",
+        help="A failure of such an asset stops the client's business (a server, the network core): "
+        "ad-hoc help, with no guaranteed response time, is ruled out.",
+    )
+    monthly_asset_price = fields.Float(
+        string="Price per Asset (month)", digits="Product Price",
+        help="Monthly price of managing one asset of this category under per-asset pricing; "
+        "leave empty when the category is not priced per asset.",
+    )
+    service_product_id = fields.Many2one(
+        "product.product", string="Support Service", domain="[('type', '=', 'service')]",
+        help="The service that covers this kind of asset; it joins the scope of a contract created from an audit.",
+    )
+
+    _check_norms = models.Constraint(
+        "CHECK(monthly_hours >= 0 AND monthly_asset_price >= 0)",
+        "The effort norm and the price per asset cannot be negative.",
+    )
+
+    @api.constrains("monthly_hours", "monthly_asset_price")
+    def _check_norms_positive(self):
+        for category in self:
+            if category.monthly_hours < 0 or category.monthly_asset_price < 0:
+                raise ValidationError(self.env._(
+                    "The effort norm and the price per asset of %(category)s cannot be negative.",
+                    category=category.name,
+                ))

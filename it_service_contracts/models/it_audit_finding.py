@@ -1,0 +1,46 @@
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
+
+
+class ItAuditFinding(models.Model):
+    """Something the audit found, what to do about it and how long it takes; it becomes a task of the work plan."""
+
+    _name = "it.audit.finding"
+    _description = "IT Audit Finding"
+    _order = "audit_id, severity desc, sequence, id"
+    _check_company_auto = True
+
+    audit_id = fields.Many2one("it.audit", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="audit_id.company_id", store=True)
+    partner_id = fields.Many2one(related="audit_id.partner_id")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(string="Finding", required=True)
+    severity = fields.Selection(
+        [("0", "Low"), ("1", "Medium"), ("2", "High"), ("3", "Critical")], required=True, default="1",
+    )
+    asset_ids = fields.Many2many(
+        "it.asset", string="Affected Assets", check_company=True, domain="[('partner_id', '=', partner_id)]",
+    )
+    recommendation = fields.Text()
+    estimated_hours = fields.Float(string="Estimated Hours")
+    stage_id = fields.Many2one(
+        "it.audit.stage", string="Modernisation Stage", index="btree_not_null",
+        domain="[('audit_id', '=', audit_id)]",
+    )
+    task_id = fields.Many2one("project.task", string="Work Plan Task", readonly=True, copy=False)
+
+    _check_hours = models.Constraint("CHECK(estimated_hours >= 0)", "The estimated hours cannot be negative.")
+
+    @api.constrains("estimated_hours")
+    def _check_estimated_hours(self):
+        for finding in self:
+            if finding.estimated_hours < 0:
+                raise ValidationError(self.env._(
+                    "The estimated hours of the finding %(finding)s cannot be negative.", finding=finding.name,
+                ))
+
+    @api.constrains("stage_id", "audit_id")
+    def _check_stage_audit(self):
+        for finding in self:
+            if finding.stage_id and finding.stage_id.audit_id != finding.audit_id:
+                raise ValidationError(self.env._("A finding can only be planned in a stage of its own audit."))

@@ -1,0 +1,33 @@
+from odoo import api, fields, models
+
+
+class ItAuditStage(models.Model):
+    """A stage of modernisation: the findings to be dealt with together, by a planned date."""
+
+    _name = "it.audit.stage"
+    _description = "IT Modernisation Stage"
+    _order = "audit_id, sequence, planned_date, id"
+    _check_company_auto = True
+
+    audit_id = fields.Many2one("it.audit", required=True, index=True, ondelete="cascade")
+    company_id = fields.Many2one(related="audit_id.company_id", store=True)
+    currency_id = fields.Many2one(related="audit_id.currency_id")
+    sequence = fields.Integer(default=10)
+    name = fields.Char(string="Stage", required=True, translate=True)
+    planned_date = fields.Date()
+    finding_ids = fields.One2many("it.audit.finding", "stage_id", string="Findings")
+    estimated_hours = fields.Float(compute="_compute_estimated_hours", store=True)
+    estimated_cost = fields.Monetary(
+        compute="_compute_estimated_cost", store=True,
+        help="The stage's hours at the company's ad-hoc rate: project work is priced apart from the contract.",
+    )
+
+    @api.depends("finding_ids.estimated_hours")
+    def _compute_estimated_hours(self):
+        for stage in self:
+            stage.estimated_hours = sum(stage.finding_ids.mapped("estimated_hours"))
+
+    @api.depends("estimated_hours", "audit_id.company_id.it_adhoc_hourly_rate")
+    def _compute_estimated_cost(self):
+        for stage in self:
+            stage.estimated_cost = stage.estimated_hours * stage.audit_id.company_id.it_adhoc_hourly_rate

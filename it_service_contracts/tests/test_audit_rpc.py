@@ -1,0 +1,73 @@
+from xmlrpc.client import Fault
+
+from odoo.tests import HttpCase, tagged
+from odoo.tools import mute_logger
+
+from .audit_common import ItAuditCommon
+
+
+@tagged("post_install", "-at_install")
+class TestAuditRpc(HttpCase, ItAuditCommon):
+    """The activation gate and the audit's roles through XML-RPC, as the real users (rule 3, rule 9)."""
+
+    @mute_logger("odoo.addons.rpc.controllers.xmlrpc", "odoo.http", "odoo.sql_db")
+    def rpc(self, user, model, method, *args, **kwargs):
+        return self.xmlrpc_object.execute_kw(
+            self.env.cr.dbname, user.id, f"{user.login}_pw", model, method, list(args), kwargs)
+
+    def assertRpcRefused(self, pattern, user, model, method, *args, **kwargs):
+        with self.assertRaises(Fault) as caught:
+            self.rpc(user, model, method, *args, **kwargs)
+        self.assertRegex(caught.exception.faultString, pattern)
+
+    def _contract_without_audit(self, partner):
+        vals = self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)])
+        vals.pop("audit_id")
+        vals["service_product_ids"] = [[6, 0, vals["service_product_ids"][0][2]]]
+        return self.rpc(self.manager, "it.contract", "create", [vals])[0]
+
+    def test_no_activation_without_completed_audit_over_rpc(self):
+        partner = self.env["res.partner"].create({"name": "RPC client", "is_company": True})
+        audit = self._audit_with(3, partner=partner)  # in progress
+        contract_id = self._contract_without_audit(partner)
+        contract = self.env["it.contract"].browse(contract_id)
+        self.assertFalse(contract.audit_id)
+        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "action_confirm",
+                              [contract_id])
+        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "write",
+                              [contract_id], {"state": "active"})
+        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "write",
+                              [contract_id], {"state": "active", "audit_id": audit.id})
+        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "create",
+                              [{**self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)], audit_id=False),
+                                "state": "active", "service_product_ids": [[6, 0, self.service_support.ids]]}])
+        self.assertRpcRefused("Only an IT manager", self.technician, "it.audit", "action_done", [audit.id])
+        self.assertRpcRefused("Only an IT manager", self.technician, "it.audit", "write", [audit.id],
+                              {"state": "done"})
+        self.rpc(self.manager, "it.audit", "action_done", [audit.id])
+        # a contract written now rests on the completed audit by itself, and can start
+        later_id = self._contract_without_audit(partner)
+        self.assertEqual(self.env["it.contract"].browse(later_id).audit_id, audit)
+        self.assertEqual(contract.audit_id, audit, "the draft written before the audit now rests on it")
+        self.rpc(self.manager, "it.contract", "action_confirm", [contract_id])
+        contract.invalidate_recordset()
+        self.assertEqual(contract.state, "active")
+        self.assertRpcRefused("cannot be reopened", self.manager, "it.audit", "action_reopen", [audit.id])
+        self.assertRpcRefused("cannot be reopened", self.manager, "it.audit", "write", [audit.id], {"state": "draft"})
+        self.assertRpcRefused("Only an IT manager", self.technician, "it.audit", "write", [audit.id],
+                              {"state": "draft"})
+
+    def test_technician_records_assets_and_findings_over_rpc(self):
+        audit = self._audit_with(1, partner=self.other_client)
+        asset_id = self.rpc(self.technician, "it.asset", "create", [{
+            "audit_id": audit.id, "category_id": self.server_category.id, "serial": "RPC-1",
+        }])[0]
+        self.assertEqual(self.env["it.asset"].browse(asset_id).partner_id, self.other_client)
+        self.rpc(self.technician, "it.audit.finding", "create", [{
+            "audit_id": audit.id, "name": "No UPS", "estimated_hours": 2, "asset_ids": [[6, 0, [asset_id]]],
+        }])
+        self.assertRpcRefused("already has an asset with this serial", self.technician, "it.asset", "create", [{
+            "audit_id": audit.id, "category_id": self.server_category.id, "serial": "RPC-1",
+        }])
+        self.assertRpcRefused("not allowed", self.technician, "it.asset.category", "write",
+                              [self.server_category.id], {"monthly_hours": 0})
