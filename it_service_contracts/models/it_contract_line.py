@@ -54,9 +54,12 @@ class ItContractLine(models.Model):
                 ))
 
     def _it_monthly_quantity(self, date):
-        """The quantity to invoice for the month of ``date``: the client's assets of the category in service on
-        that date for per-asset pricing, the line's quantity otherwise."""
+        """The quantity to invoice for the month of ``date``: nothing before the month the service is delivered
+        from; then the client's assets of the category in service on that date for per-asset pricing, the line's
+        quantity otherwise."""
         self.ensure_one()
+        if self.date_delivered and self.date_delivered > date.replace(day=1) + relativedelta(months=1, days=-1):
+            return 0.0
         if self.pricing != "per_asset":
             return self.quantity
         assets = self.env["it.asset"].sudo()
@@ -89,10 +92,3 @@ class ItContractLine(models.Model):
                     "The additional service %(service)s needs a positive quantity and a price that is not negative.",
                     service=line.product_id.display_name,
                 ))
-
-    def _it_monthly_quantity(self, date):
-        """The quantity invoiced for the month of ``date``: the line's quantity, once it is delivered."""
-        self.ensure_one()
-        if self.date_delivered and self.date_delivered > date.replace(day=1) + relativedelta(months=1, days=-1):
-            return 0.0
-        return self.quantity

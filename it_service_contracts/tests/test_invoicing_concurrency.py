@@ -53,6 +53,7 @@ class TestInvoicingConcurrency(BaseCase):
             contract = env["it.contract"].browse(self.ids["contract"])
             contract.write({"state": "cancelled"})
             contract.unlink()
+            env["it.asset"].search([("partner_id", "=", self.ids["client"])]).unlink()
             env["it.audit"].browse(self.ids["audit"]).unlink()
             env["product.product"].browse(self.ids["service"]).unlink()
             env["res.partner"].browse(self.ids["client"]).unlink()
