@@ -17,12 +17,14 @@ REPORT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 def main():
     parser = argparse.ArgumentParser()
     parser.add_argument("--lint-failed", type=int, default=0)
+    parser.add_argument("--check", action="append", default=[], metavar="NAME:RC",
+                        help="a check run before the tests (0: passed), counted in the summary")
     parser.add_argument("command", nargs=argparse.REMAINDER)
     args = parser.parse_args()
     command = args.command[1:] if args.command[:1] == ["--"] else args.command
 
     report = None
-    skipped = 0
+    skipped = []
     stray_errors = []
     failed_tests = []
     proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
@@ -36,7 +38,7 @@ def main():
         if found and "when loading database" in msg:
             report = tuple(int(x) for x in found.groups())
         elif msg.startswith("skipped "):
-            skipped += 1
+            skipped.append(msg)
         elif level == "WARNING" and "failed to install" in msg:
             stray_errors.append(f"{logger}: {msg}")
         elif level in ("ERROR", "CRITICAL"):
@@ -48,7 +50,14 @@ def main():
 
     failures, errors, run = report or (0, 0, 0)
     failed = failures + errors
-    passed = max(run - failed - skipped, 0)
+    passed = max(run - failed - len(skipped), 0)
+    for check in args.check:
+        name, _sep, check_rc = check.rpartition(":")
+        if int(check_rc):
+            failed += 1
+            failed_tests.append(f"FAIL: {name}")
+        else:
+            passed += 1
     problems = []
     if report is None:
         problems.append("Odoo printed no test report (did the module install?)")
@@ -64,11 +73,11 @@ def main():
     if problems:
         failed += 1
     print()
-    for line in failed_tests + problems:
+    for line in skipped + failed_tests + problems:
         print(line)
     summary = f"{passed} passed, {failed} failed"
     if skipped:
-        summary += f", {skipped} skipped"
+        summary += f", {len(skipped)} skipped"
     print(summary)
     sys.exit(1 if failed else 0)
 
