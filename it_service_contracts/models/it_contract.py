@@ -752,17 +752,6 @@ class ItContract(models.Model):
                     "not %(value)s.", name=contract.name, value=contract.usage_warning_percent,
                 ))
 
-    def _it_covers(self, date, product, site):
-        """Whether this running contract covers work on that date, service and site (empty site: remote)."""
-        self.ensure_one()
-        return (
-            self.state == "active"
-            and self.date_start <= date
-            and (not self.date_end or date <= self.date_end)
-            and (not product or product in self.service_product_ids)
-            and (site in self.site_ids if site else self.remote_service)
-        )
-
     def action_view_timesheets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("hr_timesheet.timesheet_action_all")
