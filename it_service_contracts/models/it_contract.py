@@ -959,20 +959,26 @@ class ItContract(models.Model):
                     ORDER BY id LIMIT %s""", today, exclude, limit),
         }
         for kind, query in queries.items():
-            done = set()  # a run never takes a package twice, so it cannot spin on one it does not flag
-
-            def fetch(limit, exclude, query=query, done=done):
-                self.flush_model()
-                ids = [row[0] for row in self.env.execute_query(query(limit, list(exclude | done)))]
-                done.update(ids)
-                return self.browse(ids)
-
             process = (lambda contracts: contracts._it_check_usage_warnings()) if kind == "usage" else (
                 lambda contracts: contracts._it_send_expiry_warnings())
             self.env["it.cron.batch"]._it_run(
-                fetch, process, batch_size=batch_size, responsible=lambda contract: contract.user_id,
-                label=self.env._("Package warnings"),
+                self._it_fetch_once(query), process, batch_size=batch_size,
+                responsible=lambda contract: contract.user_id, label=self.env._("Package warnings"),
             )
+
+    @api.model
+    def _it_fetch_once(self, query):
+        """A fetch for it.cron.batch that never hands out a package twice in a run, so that the job cannot spin
+        on one it does not flag."""
+        done = set()
+
+        def fetch(limit, exclude):
+            self.flush_model()
+            ids = [row[0] for row in self.env.execute_query(query(limit, list(exclude | done)))]
+            done.update(ids)
+            return self.browse(ids)
+
+        return fetch
 
     def _it_send_expiry_warnings(self):
         for package in self.filtered(lambda c: not c.expiry_warning_sent):
