@@ -555,6 +555,7 @@ class ProjectTask(models.Model):
     @api.model_create_multi
     def create(self, vals_list):
         self._it_check_protected_fields(vals_list, create=True)
+        self._it_check_price_agreement_change(vals_list)
         for vals in vals_list:
             self._it_prepare_request_vals(vals)
         tasks = super().create(vals_list)
@@ -584,6 +585,17 @@ class ProjectTask(models.Model):
             fields=", ".join(names),
         )
 
+    def _it_check_price_agreement_change(self, vals_list):
+        """What an ad-hoc job costs the client is agreed by an IT services manager, not by the technician."""
+        if self.env.su or self._it_is_addon_write():
+            return
+        if any(vals.get("it_fixed_price") or vals.get("it_price_agreement") == "fixed" for vals in vals_list) and \
+                not self.env.user.has_group("it_service_contracts.group_it_manager"):
+            raise AccessError(self.env._(
+                "Only an IT services manager can quote a fixed price for an ad-hoc job; the technician logs the "
+                "time, which is billed at the ad-hoc rate."
+            ))
+
     def _it_check_reported_date_change(self, vals):
         """Once a technician has responded, moving the reported date moves the SLA: a manager's decision."""
         if "it_reported_date" not in vals or self.env.su:
@@ -599,6 +611,7 @@ class ProjectTask(models.Model):
     def write(self, vals):
         self._it_check_protected_fields([vals])
         self._it_check_reported_date_change(vals)
+        self._it_check_price_agreement_change([vals])
         transition = bool(self._IT_TRANSITION_FIELDS & vals.keys())
         # the addon's own bookkeeping reads its fields as the system: a portal collaborator of a shared project
         # moves a task without the right to read them, and gains no right to write them from this

@@ -1,3 +1,4 @@
+from odoo.exceptions import AccessError
 from odoo.tests import Form, freeze_time, tagged
 
 from .test_sla_common import SlaCommon, utc
@@ -55,6 +56,19 @@ class TestServiceRequest(SlaCommon):
         with self.assertRefused("negative", "project.task"):
             task.write({"it_fixed_price": -5.0})
             task.flush_recordset()
+
+    def test_only_a_manager_quotes_a_fixed_price(self):
+        task = self._new_request(partner_id=self.other_client.id)
+        with self.assertRaisesRegex(AccessError, "Only an IT services manager can quote a fixed price"):
+            task.with_user(self.technician).write({"it_price_agreement": "fixed", "it_fixed_price": 1.0})
+        with self.assertRaisesRegex(AccessError, "Only an IT services manager"):
+            self.env["project.task"].with_user(self.technician).with_context(it_service_request=True).create({
+                "name": "Quoted by the technician", "partner_id": self.other_client.id, "it_fixed_price": 1.0,
+            })
+        self.assertEqual(task.it_price_agreement, "time_materials")
+        task.with_user(self.technician).write({"name": "Laptop will not boot after the update"})
+        task.with_user(self.lead).write({"it_price_agreement": "fixed", "it_fixed_price": 450.0})
+        self.assertEqual(task.it_fixed_price, 450.0)
 
     def test_site_outside_contract_places_is_adhoc(self):
         self.flat.site_ids = self.site_a
