@@ -43,6 +43,8 @@
         "wizard/it_timesheet_reclassify_views.xml",
         "wizard/it_invoice_due_views.xml",
         "report/it_usage_statement_report.xml",
+        "report/it_monthly_client_report.xml",
+        "data/mail_template_report_data.xml",
         "views/it_service_contracts_menus.xml",
     ],
     "assets": {

@@ -13,6 +13,7 @@ from . import it_contract
 from . import it_contract_sla
 from . import it_contract_line
 from . import account_move
+from . import account_move_send
 from . import account_move_line
 from . import it_service_report
 from . import it_invoicing
