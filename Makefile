@@ -1,6 +1,6 @@
 .PHONY: demo test lint odoo-tests bench i18n
-demo:  ## set up everything and serve the demo on http://127.0.0.1:8069
-	tools/itsc demo
+demo:  ## set up everything and serve the demo on http://127.0.0.1:8069 (make demo WORKERS=4: with worker processes)
+	ITSC_WORKERS=$(WORKERS) tools/itsc demo
 test:  ## set up everything, lint, and run the whole test suite on a fresh database
 	tools/itsc test
 lint:

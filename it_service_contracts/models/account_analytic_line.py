@@ -69,7 +69,7 @@ class AccountAnalyticLine(models.Model):
         ondelete="restrict",
     )
     it_billable_hours = fields.Float(
-        string="Billable Time", readonly=True, copy=False,
+        string="Billable Hours", readonly=True, copy=False,
         help="The time billed for this line: the time worked rounded up to the contract's billing increment, "
         "at least the on-site minimum for a visit on site.",
     )

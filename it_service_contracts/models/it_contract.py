@@ -690,18 +690,17 @@ class ItContract(models.Model):
         today = fields.Date.context_today(self)
         to_start = Domain([("state", "=", "draft"), ("date_confirmed", "!=", False), ("date_start", "<=", today)])
         to_expire = Domain([("state", "=", "active"), ("date_end", "<", today)])
-        cron = self.env["ir.cron"]
-        for domain, method in ((to_start, "action_activate"), (to_expire, "_expire")):
-            while True:
-                contracts = self.search(domain, limit=batch_size)
-                if not contracts:
-                    break
-                contracts = contracts.try_lock_for_update().filtered_domain(domain)
-                if not contracts:  # the others are being handled by another worker
-                    break
-                getattr(contracts, method)()
-                if cron._commit_progress(len(contracts), remaining=self.search_count(domain)) <= 0:
-                    return
+        for domain, process, label in (
+            (to_start, lambda contracts: contracts.action_activate(), self.env._("Starting contracts")),
+            (to_expire, lambda contracts: contracts._expire(), self.env._("Expiring contracts")),
+        ):
+            self.env["it.cron.batch"]._it_run(
+                lambda limit, exclude, domain=domain: self.search(
+                    domain & Domain("id", "not in", list(exclude)), limit=limit, order="id"),
+                process, batch_size=batch_size, responsible=lambda contract: contract.user_id, label=label,
+                remaining=lambda exclude, domain=domain: self.search_count(
+                    domain & Domain("id", "not in", list(exclude))),
+            )
 
     def _expire(self):
         self.state = "expired"
@@ -901,39 +900,38 @@ class ItContract(models.Model):
     def _cron_package_warnings(self, batch_size=200):
         """Send the usage, used-up and expiry warnings that are due (batched, idempotent, multi-worker safe)."""
         today = fields.Date.context_today(self)
-        cron = self.env["ir.cron"]
         queries = {
-            "usage": SQL(
+            "usage": lambda limit, exclude: SQL(
                 """SELECT id FROM it_contract
                     WHERE state = 'active' AND contract_type = 'hour_package' AND hours_available > 0
                       AND ((NOT COALESCE(usage_warning_sent, FALSE)
                             AND COALESCE(hours_used, 0) * 100 >= hours_available * usage_warning_percent)
                         OR (NOT COALESCE(depleted_warning_sent, FALSE) AND COALESCE(hours_used, 0) >= hours_available))
-                    ORDER BY id LIMIT %s""", batch_size),
-            "expiry": SQL(
+                      AND id != ALL(%s)
+                    ORDER BY id LIMIT %s""", exclude, limit),
+            "expiry": lambda limit, exclude: SQL(
                 """SELECT id FROM it_contract
                     WHERE state = 'active' AND contract_type = 'hour_package' AND date_end IS NOT NULL
                       AND NOT COALESCE(expiry_warning_sent, FALSE)
                       AND date_end - COALESCE(expiry_warning_days, 0) <= %s
-                    ORDER BY id LIMIT %s""", today, batch_size),
+                      AND id != ALL(%s)
+                    ORDER BY id LIMIT %s""", today, exclude, limit),
         }
         for kind, query in queries.items():
-            done = set()
-            while True:
+            done = set()  # a run never takes a package twice, so it cannot spin on one it does not flag
+
+            def fetch(limit, exclude, query=query, done=done):
                 self.flush_model()
-                contracts = self.browse(row[0] for row in self.env.execute_query(query))
-                # what another worker holds is left to it; what was handled in this run is not taken twice
-                contracts = contracts.filtered(lambda c, done=done: c.id not in done)
-                contracts = contracts.try_lock_for_update(allow_referencing=True)
-                if not contracts:
-                    break
-                done.update(contracts.ids)
-                if kind == "usage":
-                    contracts._it_check_usage_warnings()
-                else:
-                    contracts._it_send_expiry_warnings()
-                if cron._commit_progress(len(contracts)) <= 0:
-                    return
+                ids = [row[0] for row in self.env.execute_query(query(limit, list(exclude | done)))]
+                done.update(ids)
+                return self.browse(ids)
+
+            process = (lambda contracts: contracts._it_check_usage_warnings()) if kind == "usage" else (
+                lambda contracts: contracts._it_send_expiry_warnings())
+            self.env["it.cron.batch"]._it_run(
+                fetch, process, batch_size=batch_size, responsible=lambda contract: contract.user_id,
+                label=self.env._("Package warnings"),
+            )
 
     def _it_send_expiry_warnings(self):
         for package in self.filtered(lambda c: not c.expiry_warning_sent):

@@ -201,12 +201,10 @@ class ItContractPeriod(models.Model):
             ("period_ids", "not any", [("date_start", "=", start)]),
         ])
         Contract = self.env["it.contract"]
-        cron = self.env["ir.cron"]
-        while True:
-            contracts = Contract.search(domain, limit=batch_size)
-            if not contracts:
-                return
-            self._it_ensure_periods({(contract.id, start) for contract in contracts})
-            contracts.invalidate_recordset(["period_ids"])
-            if cron._commit_progress(len(contracts), remaining=Contract.search_count(domain)) <= 0:
-                return
+        self.env["it.cron.batch"]._it_run(
+            lambda limit, exclude: Contract.search(domain & Domain("id", "not in", list(exclude)), limit=limit,
+                                                   order="id"),
+            lambda contracts: self._it_ensure_periods({(contract.id, start) for contract in contracts}),
+            batch_size=batch_size, responsible=lambda contract: contract.user_id, label=self.env._("Contract months"),
+            remaining=lambda exclude: Contract.search_count(domain & Domain("id", "not in", list(exclude))),
+        )

@@ -19,12 +19,13 @@ class ItCronBatch(models.AbstractModel):
     _description = "Batched Scheduled Action"
 
     @api.model
-    def _it_run(self, fetch, process, *, batch_size=200, responsible=None, label=""):
+    def _it_run(self, fetch, process, *, batch_size=200, responsible=None, label="", remaining=None):
         """Process what ``fetch(limit, exclude_ids)`` returns, batch after batch, until nothing is due.
 
         ``fetch`` returns the records due (at most ``limit``, never the ids in ``exclude_ids``);
         ``process(records)`` does the work on a recordset; ``responsible(record)`` names the user who is
-        given an activity when that record fails. Returns the ids that failed in this run.
+        given an activity when that record fails; ``remaining(exclude_ids)``, if given, counts what is left
+        for the scheduler's progress. Returns the ids that failed in this run.
         """
         cron = self.env["ir.cron"]
         skipped, failed = set(), set()
@@ -37,7 +38,8 @@ class ItCronBatch(models.AbstractModel):
             if records:
                 failed.update(self._it_process_batch(records, process, responsible, label))
                 skipped.update(failed)
-            if cron._commit_progress(len(records)) <= 0:
+            left = remaining(frozenset(skipped)) if remaining else None
+            if cron._commit_progress(len(records), remaining=left) <= 0 or left == 0:
                 break
         return failed
 

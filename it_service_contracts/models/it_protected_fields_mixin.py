@@ -52,5 +52,7 @@ class ItProtectedFieldsMixin(models.AbstractModel):
                 name for name in self._it_protected_fields if self.env.context.get(f"default_{name}") is not None
             )
         if touched:
+            for name in touched:  # a user who may not even write the field is told so first, as Odoo does
+                self._check_field_access(self._fields[name], "write")
             names = sorted(self._fields[name]._description_string(self.env) for name in touched)
             raise UserError(self._it_protected_message(names))

@@ -558,7 +558,8 @@ class ProjectTask(models.Model):
         for vals in vals_list:
             self._it_prepare_request_vals(vals)
         tasks = super().create(vals_list)
-        requests = tasks.filtered("it_is_service_request")
+        # the addon's own bookkeeping: a portal collaborator of a shared project may not read these fields
+        requests = tasks.sudo().filtered("it_is_service_request")
         if requests:
             requests._it_sla_start()
             requests._it_sla_refresh_state()
@@ -599,15 +600,18 @@ class ProjectTask(models.Model):
         self._it_check_protected_fields([vals])
         self._it_check_reported_date_change(vals)
         transition = bool(self._IT_TRANSITION_FIELDS & vals.keys())
-        before = {task.id: task._it_is_closed() for task in self} if transition else {}
+        # the addon's own bookkeeping reads its fields as the system: a portal collaborator of a shared project
+        # moves a task without the right to read them, and gains no right to write them from this
+        tasks = self.sudo()
+        before = {task.id: task._it_is_closed() for task in tasks} if transition else {}
         result = super().write(vals)
         if transition:
-            self._it_sla_on_transition(before, stage_changed="stage_id" in vals)
+            tasks._it_sla_on_transition(before, stage_changed="stage_id" in vals)
         if transition or self._IT_SLA_FIELDS & vals.keys():
-            self.filtered("it_is_service_request")._it_sla_refresh_state()
+            tasks.filtered("it_is_service_request")._it_sla_refresh_state()
         if transition:
             # a completed ad-hoc job is invoiced at once (never before)
-            completed = self.filtered(lambda t: t.it_is_adhoc and t._it_is_closed() and not before.get(t.id))
+            completed = tasks.filtered(lambda t: t.it_is_adhoc and t._it_is_closed() and not before.get(t.id))
             self.env["it.invoicing"]._it_invoice_now(completed)
         return result
 
@@ -648,9 +652,10 @@ class ProjectTask(models.Model):
 
     def _message_post_after_hook(self, message, msg_vals):
         result = super()._message_post_after_hook(message, msg_vals)
+        task = self.sudo()  # a portal collaborator may post on a shared task without reading the SLA fields
         if (
-            self.it_is_service_request
-            and not self.first_response_date
+            task.it_is_service_request
+            and not task.first_response_date
             and message.message_type in ("comment", "email")
             and not message.is_internal
             and message.subtype_id
@@ -663,9 +668,9 @@ class ProjectTask(models.Model):
     # ------------------------------------------------------------------ SLA watch
 
     @api.model
-    def _it_sla_watch_query(self, now, limit=None, count=False):
+    def _it_sla_watch_query(self, now, limit=None, exclude=(), count=False):
         """The requests whose SLA state must change at ``now``, or whose state change was not notified yet,
-        with their new state: one query on the partial indexes of the stored deadlines."""
+        with their new state (or how many there are): one query on the partial indexes of the stored deadlines."""
         self.env["project.task"].flush_model([
             "active", "sla_state", "sla_notified_state", "sla_next_deadline", "sla_risk_date",
         ])
@@ -673,8 +678,9 @@ class ProjectTask(models.Model):
             """active AND (
                    (sla_state IN ('on_track', 'at_risk') AND sla_next_deadline < %(now)s)
                 OR (sla_state = 'on_track' AND sla_risk_date <= %(now)s)
-                OR (sla_state IN ('at_risk', 'breached') AND sla_notified_state IS DISTINCT FROM sla_state))""",
-            now=now,
+                OR (sla_state IN ('at_risk', 'breached') AND sla_notified_state IS DISTINCT FROM sla_state))
+               AND id != ALL(%(exclude)s)""",
+            now=now, exclude=list(exclude),
         )
         if count:
             return self.env.execute_query(SQL("SELECT COUNT(*) FROM project_task WHERE %s", where))[0][0]
@@ -694,23 +700,22 @@ class ProjectTask(models.Model):
     def _cron_sla_watch(self, batch_size=500):
         """Mark requests at risk or breached, and tell the technician and the service desk lead once per change.
 
-        Batches are committed one by one; records another worker holds are skipped, and a crashed run is
-        simply run again: what was committed is not redone, what was not is found again by the query.
+        Batches are committed one by one; records another worker holds are skipped, a request whose
+        notification fails is left for the next run, and a crashed run is simply run again: what was committed
+        is not redone, what was not is found again by the query.
         """
-        cron = self.env["ir.cron"]
-        while True:
-            now = fields.Datetime.now()
-            rows = self._it_sla_watch_query(now, limit=batch_size)
-            if not rows:
-                return
-            targets = dict(rows)
-            tasks = self.browse(targets).try_lock_for_update()
-            if not tasks:  # all taken by another worker
-                return
-            tasks._it_sla_watch_apply(targets)
-            remaining = self._it_sla_watch_query(now, count=True) if len(rows) == batch_size else 0
-            if cron._commit_progress(len(tasks), remaining=remaining) <= 0 or not remaining:
-                return
+        targets = {}
+
+        def fetch(limit, exclude):
+            rows = self._it_sla_watch_query(fields.Datetime.now(), limit=limit, exclude=exclude)
+            targets.update(rows)
+            return self.browse(task_id for task_id, _state in rows)
+
+        self.env["it.cron.batch"]._it_run(
+            fetch, lambda tasks: tasks._it_sla_watch_apply(targets), batch_size=batch_size,
+            responsible=lambda task: task.user_ids[:1], label=self.env._("SLA watch"),
+            remaining=lambda exclude: self._it_sla_watch_query(fields.Datetime.now(), exclude=exclude, count=True),
+        )
 
     def _it_sla_watch_apply(self, targets):
         by_state = defaultdict(list)

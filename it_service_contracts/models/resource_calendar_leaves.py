@@ -83,12 +83,23 @@ class ResourceCalendarLeaves(models.Model):
     def _cron_it_fill_public_holidays(self):
         """Yearly: fill this year's and next year's public holidays of every company with a country."""
         year = fields.Date.context_today(self).year
-        for company in self.env["res.company"].sudo().search([("partner_id.country_id", "!=", False)]):
-            for fill_year in (year, year + 1):
-                try:
-                    created = self._it_fill_public_holidays(company, fill_year)
-                except UserError as error:
-                    _logger.info("Public holidays of %s not filled: %s", company.name, error)
-                    break
-                _logger.info("Public holidays %s of %s: %s added", fill_year, company.name, len(created))
-            self.env["ir.cron"]._commit_progress(1)
+        done = set()  # filling changes nothing the search sees: each company once a run
+
+        def fetch(limit, exclude):
+            companies = self.env["res.company"].sudo().search([
+                ("partner_id.country_id", "!=", False), ("id", "not in", list(exclude | done)),
+            ], limit=limit, order="id")
+            done.update(companies.ids)
+            return companies
+
+        def fill(companies):
+            for company in companies:
+                for fill_year in (year, year + 1):
+                    try:
+                        created = self._it_fill_public_holidays(company, fill_year)
+                    except UserError as error:  # no holidays known for this country: nothing to fill
+                        _logger.info("Public holidays of %s not filled: %s", company.name, error)
+                        break
+                    _logger.info("Public holidays %s of %s: %s added", fill_year, company.name, len(created))
+
+        self.env["it.cron.batch"]._it_run(fetch, fill, batch_size=20, label=self.env._("Public holidays"))
