@@ -10,6 +10,7 @@ from . import it_audit
 from . import it_audit_stage
 from . import it_audit_finding
 from . import it_contract
+from . import it_contract_coverage
 from . import it_contract_sla
 from . import it_contract_line
 from . import account_move

@@ -219,13 +219,11 @@ class AccountAnalyticLine(models.Model):
                 plans.append((line, governing.id, billable, "adhoc", None))
                 continue
             client_id, company_id, day = clients[line].id, line.company_id.id, line.date
-            covering = [
+            covering = Contract._it_draw_order([
                 row for row in candidates
                 if row["partner_id"] == client_id and row["company_id"] == company_id
-                and row["date_start"] <= day and (not row["date_end"] or day <= row["date_end"])
-                and (not product or product.id in row["product_ids"])
-                and (site.id in row["site_ids"] if site else row["remote_service"])
-            ]
+                and not Contract._it_coverage_gap(row, site, product, day)
+            ])
             if not covering:
                 plans.append((line, governing.id, billable, "adhoc", None))
                 continue
@@ -257,7 +255,7 @@ class AccountAnalyticLine(models.Model):
                     period["hours_used"] = _hours(period["hours_used"] + take)
                     pieces.append((take, "included", flat["id"], period["id"]))
                     left = _hours(left - take)
-            for row in covering:  # ordered by end date: the package that expires first comes first
+            for row in covering:  # in rule 4's order: the package that expires first comes first
                 if _cmp(left, 0.0) <= 0:
                     break
                 state = packages.get(row["id"]) if row["contract_type"] == "hour_package" else None
@@ -280,6 +278,14 @@ class AccountAnalyticLine(models.Model):
         Contract._it_store_package_hours(packages, packages_before)
         self.env["it.contract.period"].sudo()._it_store_period_hours(periods)
         self._it_store_classification(pieces_by_line)
+
+    def _it_classify_again(self):
+        """Classify these lines anew after what decides their billing changed on their request (its contract,
+        site, service or client): what they drew is given back and drawn again; invoiced time stays as billed."""
+        lines = self.sudo().filtered(lambda line: not line.it_invoice_id and line.it_billing_type)
+        if lines:
+            lines._it_release()
+            lines._it_classify()
 
     def _it_store_classification(self, pieces_by_line):
         first = {line.id: pieces[0] for line, pieces in pieces_by_line.items()}

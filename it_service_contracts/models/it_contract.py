@@ -752,17 +752,6 @@ class ItContract(models.Model):
                     "not %(value)s.", name=contract.name, value=contract.usage_warning_percent,
                 ))
 
-    def _it_covers(self, date, product, site):
-        """Whether this running contract covers work on that date, service and site (empty site: remote)."""
-        self.ensure_one()
-        return (
-            self.state == "active"
-            and self.date_start <= date
-            and (not self.date_end or date <= self.date_end)
-            and (not product or product in self.service_product_ids)
-            and (site in self.site_ids if site else self.remote_service)
-        )
-
     def action_view_timesheets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("hr_timesheet.timesheet_action_all")
@@ -836,12 +825,24 @@ class ItContract(models.Model):
         ))
         packages = self.browse(list(changed))
         packages.invalidate_recordset(["hours_used", "hours_remaining"], flush=False)
-        crossed = self.browse(
-            pid for pid, state in changed.items()
-            if self._it_usage_level(state, state["hours_used"])
-            != self._it_usage_level(state, before[pid]["hours_used"])
-        )
+        # the warnings follow what the transaction changed in total: an edit gives its hours back and draws
+        # them again, which must not send a warning twice; so the level before the first change is kept
+        levels = self.env.cr.precommit.data.setdefault("it_contract.usage_levels", {})
+        if not levels:
+            self.env.cr.precommit.add(self._it_warn_usage_levels_crossed)
+        for pid, state in changed.items():
+            levels.setdefault(pid, (state, self._it_usage_level(state, before[pid]["hours_used"])))
+
+    @api.model
+    def _it_warn_usage_levels_crossed(self):
+        """Before commit: the usage warnings of the packages whose level the transaction changed."""
+        levels = self.env.cr.precommit.data.pop("it_contract.usage_levels", {})
+        crossed = self.sudo().browse(
+            pid for pid, (state, level) in levels.items()
+            if self._it_usage_level(state, self.browse(pid).hours_used) != level
+        ).exists()
         crossed._it_check_usage_warnings()
+        self.env.flush_all()
 
     @api.model
     def _it_usage_level(self, state, used):

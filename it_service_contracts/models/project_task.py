@@ -43,6 +43,8 @@ class ProjectTask(models.Model):
 
     # the fields whose change moves a request in or out of a stopped-clock or closed state
     _IT_TRANSITION_FIELDS = frozenset({"stage_id", "state"})
+    # the fields that decide which contract covers a request, and so how its time is billed
+    _IT_COVERAGE_FIELDS = frozenset({"it_contract_id", "partner_id", "it_site_id", "it_service_product_id"})
     # the fields whose change may change the SLA deadlines or their evaluation
     _IT_SLA_FIELDS = frozenset({
         "priority", "it_contract_id", "it_reported_date", "partner_id", "it_site_id",
@@ -184,37 +186,19 @@ class ProjectTask(models.Model):
         self.ensure_one()
         return bool(self.stage_id.it_waiting_customer)
 
-    @api.model
-    def _it_active_contracts(self, client, company=None):
-        if not client:
-            return self.env["it.contract"]
-        domain = [
-            ("partner_id", "=", client.commercial_partner_id.id),
-            ("state", "=", "active"),
-            ("company_id", "in", company.ids if company else self.env.companies.ids),
-        ]
-        contracts = self.env["it.contract"].sudo().search(domain, order="contract_type desc, date_end, id")
-        return self.env["it.contract"].browse(contracts.ids)
+    def _it_service_day(self):
+        """The day a request is served under: the day it was reported (today for a new one)."""
+        self.ensure_one()
+        return self.it_reported_date.date() if self.it_reported_date else fields.Date.context_today(self)
 
-    @api.model
-    def _it_coverage_problem(self, contract, site, service):
-        """Why ``contract`` does not cover work at ``site`` (empty: remote) on ``service``, or '' when it does."""
-        contract = contract.sudo()
-        if site and site not in contract.site_ids:
-            return self.env._(
-                "Site %(site)s is outside the places of contract %(contract)s.",
-                site=site.display_name, contract=contract.name,
-            )
-        if not site and not contract.remote_service:
-            return self.env._(
-                "Contract %(contract)s does not cover remote support; choose a site.", contract=contract.name,
-            )
-        if service and service not in contract.service_product_ids:
-            return self.env._(
-                "Service %(service)s is outside the scope of contract %(contract)s.",
-                service=service.display_name, contract=contract.name,
-            )
-        return ""
+    def _it_client_contracts(self):
+        """The contracts of this request's client running on its day, in its company (as the system: a
+        technician works the request without reading contracts)."""
+        self.ensure_one()
+        Contract = self.env["it.contract"].sudo()
+        return Contract.search(Contract._it_running_domain(
+            self.partner_id, self.company_id, self._it_service_day(),
+        )) if self.partner_id else Contract
 
     def _it_calendar(self):
         self.ensure_one()
@@ -298,7 +282,7 @@ class ProjectTask(models.Model):
                 if task.partner_id != client and task.partner_id.type != "contact":
                     task.it_site_id = task.partner_id
                 continue
-            contracts = task._it_active_contracts(client, task.company_id).sudo()
+            contracts = task._it_client_contracts()
             sites = contracts.site_ids
             if task.partner_id in sites:
                 task.it_site_id = task.partner_id
@@ -312,23 +296,23 @@ class ProjectTask(models.Model):
         for task in self:
             if not task._it_is_open_request():
                 continue
-            contracts = task._it_active_contracts(task.partner_id, task.company_id).sudo()
+            contracts = task._it_client_contracts()
             services = contracts.service_product_ids
             if task.it_service_product_id and task.it_service_product_id in services:
                 continue
             task.it_service_product_id = services if len(services) == 1 else task.it_service_product_id
 
-    @api.depends("partner_id", "it_site_id", "it_service_product_id", "project_id", "company_id")
+    @api.depends("partner_id", "it_site_id", "it_service_product_id", "project_id", "company_id", "it_reported_date")
     def _compute_it_contract_id(self):
         for task in self:
             if not task._it_is_open_request():
                 continue
-            contracts = task._it_active_contracts(task.partner_id, task.company_id)
-            site, service = task.it_site_id, task.it_service_product_id
-            if task.it_contract_id in contracts and not self._it_coverage_problem(task.it_contract_id, site, service):
-                continue
-            covering = contracts.filtered(lambda c, s=site, p=service: not self._it_coverage_problem(c, s, p))
-            task.it_contract_id = covering if len(covering) == 1 else False
+            covering = self.env["it.contract"]._it_covering(
+                task.partner_id, task.company_id, task.it_site_id, task.it_service_product_id, task._it_service_day(),
+            )
+            if task.it_contract_id not in covering:
+                # several contracts may cover it: the request is served under the one rule 4 draws from first
+                task.it_contract_id = covering[:1]
 
     @api.depends("it_contract_id", "partner_id", "it_site_id", "it_service_product_id", "it_is_service_request")
     def _compute_it_is_adhoc(self):
@@ -338,19 +322,15 @@ class ProjectTask(models.Model):
                 task.it_adhoc_reason = False
                 continue
             task.it_is_adhoc = True
-            contracts = task._it_active_contracts(task.partner_id, task.company_id)
+            contracts = task._it_client_contracts()
             problems = [
-                self._it_coverage_problem(contract, task.it_site_id, task.it_service_product_id)
+                contract._it_coverage_problem(task.it_site_id, task.it_service_product_id, task._it_service_day())
                 for contract in contracts
             ]
             if not contracts:
                 task.it_adhoc_reason = self.env._("The client has no running contract.")
             elif all(problems):
                 task.it_adhoc_reason = " ".join(problems)
-            elif problems.count("") > 1:
-                task.it_adhoc_reason = self.env._(
-                    "Several running contracts cover this request: choose one, or it is served ad-hoc."
-                )
             else:
                 task.it_adhoc_reason = self.env._("Served ad-hoc: no contract was chosen.")
 
@@ -507,7 +487,7 @@ class ProjectTask(models.Model):
                     "Contract %(contract)s is not running: request %(task)s cannot be served under it.",
                     contract=contract.name, task=task.name,
                 ))
-            problem = self._it_coverage_problem(contract, task.it_site_id, task.it_service_product_id)
+            problem = contract._it_coverage_problem(task.it_site_id, task.it_service_product_id)
             if problem:
                 raise ValidationError(self.env._(
                     "%(problem)s Leave the contract of request %(task)s empty to serve it ad-hoc.",
@@ -542,10 +522,10 @@ class ProjectTask(models.Model):
             if not site and partner != partner.commercial_partner_id and partner.type != "contact":
                 site = partner
             service = self.env["product.product"].browse(vals.get("it_service_product_id"))
-            covering = self._it_active_contracts(partner, company).filtered(
-                lambda c: not self._it_coverage_problem(c, site, service)
-            )
-            contract = covering if len(covering) == 1 else Contract
+            reported = fields.Datetime.to_datetime(vals.get("it_reported_date"))
+            contract = Contract._it_covering(
+                partner, company or self.env.company, site, service, reported.date() if reported else None,
+            )[:1]
         company = contract.company_id or company or self.env.company
         project = contract.sudo().project_id or company._it_get_service_desk_project()
         vals["project_id"] = project.id
@@ -609,6 +589,10 @@ class ProjectTask(models.Model):
             tasks._it_sla_on_transition(before, stage_changed="stage_id" in vals)
         if transition or self._IT_SLA_FIELDS & vals.keys():
             tasks.filtered("it_is_service_request")._it_sla_refresh_state()
+        if self._IT_COVERAGE_FIELDS & vals.keys():
+            self.env["account.analytic.line"].sudo().search([
+                ("task_id", "in", self.ids), ("it_invoice_id", "=", False),
+            ])._it_classify_again()
         if transition:
             # a completed ad-hoc job is invoiced at once (never before)
             completed = tasks.filtered(lambda t: t.it_is_adhoc and t._it_is_closed() and not before.get(t.id))
@@ -801,11 +785,10 @@ class ProjectTask(models.Model):
         today = fields.Date.context_today(self)
         requests = self.filtered(lambda t: t._it_timesheet_client())
         clients = self.env["res.partner"].union(*(t._it_timesheet_client() for t in requests))
-        contracts = self.env["it.contract"].sudo().search([
-            ("partner_id", "in", clients.ids), ("state", "=", "active"), ("date_start", "<=", today),
-            "|", ("date_end", "=", False), ("date_end", ">=", today),
-            ("company_id", "in", self.env.companies.ids),  # never the figures of a company the user is not in
-        ]) if clients else self.env["it.contract"]
+        Contract = self.env["it.contract"]
+        # never the figures of a company the user is not in: the running domain keeps to the user's companies
+        contracts = Contract.sudo().search(Contract._it_running_domain(clients, day=today)) if clients else Contract
+        terms = {row["id"]: row for row in Contract._it_coverage_terms(contracts)}
         flats = contracts.filtered(lambda c: c.contract_type == "monthly_flat")
         current = {c: (c.current_hours_included, c.current_hours_remaining) for c in flats}
         for task in self:
@@ -816,7 +799,7 @@ class ProjectTask(models.Model):
             client = task._it_timesheet_client()
             product, site = task._it_service_and_site()
             covering = contracts.filtered(lambda c, cl=client, p=product, s=site: (
-                c.partner_id == cl and c._it_covers(today, p, s)))
+                c.partner_id == cl and not Contract._it_coverage_gap(terms[c.id], s, p, today)))
             packages = covering.filtered(lambda c: c.contract_type == "hour_package")
             task.it_package_hours_left = sum(max(p.hours_remaining, 0.0) for p in packages)
             flat = covering.filtered(lambda c: c.contract_type == "monthly_flat")[:1]

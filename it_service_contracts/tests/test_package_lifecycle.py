@@ -48,7 +48,20 @@ class TestPackageLifecycle(ItTimesheetCommon):
         line = self._log(self.request, 9.0)
         self.assertTrue(self.package.usage_warning_sent)
         line.unit_amount = 2.0
+        self.env.cr.flush()
         self.assertFalse(self.package.usage_warning_sent)
+
+    def test_an_edit_that_changes_nothing_in_total_warns_no_more(self):
+        line = self._log(self.request, 8.5)  # 85 %: warned once
+        self.assertEqual(len(self._activities(self.package)), 1)
+        line.with_user(self.manager).write({"date": "2026-01-16"})  # its hours are given back and drawn again
+        self.env.cr.flush()
+        line.with_user(self.manager).write({"name": "Printer fixed", "date": "2026-01-14"})
+        self.env.cr.flush()
+        self.assertTrue(self.package.usage_warning_sent)
+        self.assertEqual(len(self._activities(self.package)), 1)
+        self.assertEqual(len(self.package.message_ids.filtered(
+            lambda m: "left on your hour package" in (m.subject or ""))), 1)
 
     def test_configurable_threshold_and_expiry_warning(self):
         self.package.write({"usage_warning_percent": 50.0, "expiry_warning_days": 30})

@@ -95,18 +95,26 @@ class TestServiceRequest(SlaCommon):
         with self.assertRefused("belongs to", "project.task"):
             self._new_request(partner_id=self.other_client.id, it_contract_id=self.flat.id)
 
-    def test_several_contracts_must_be_chosen(self):
-        package = self._active_contract("hour_package", service_calendar_id=self.service_calendar.id)
-        task = self._new_request()
-        self.assertFalse(task.it_contract_id)
-        self.assertTrue(task.it_is_adhoc)
-        self.assertIn("Several running contracts", task.it_adhoc_reason)
-        task.it_contract_id = package
-        self.assertFalse(task.it_is_adhoc)
-        # a service only the flat contract covers settles it by itself on a new request
-        package.service_product_ids = self.service_support
-        task = self._new_request(it_service_product_id=self.service_servers.id)
+    def test_several_covering_contracts_serve_the_request_under_the_first_drawn(self):
+        """A flat contract and a package both cover the request: it is covered, not ad-hoc, under the flat
+        contract (rule 4 draws its included hours first) and with its response times; a manager may choose the
+        package instead; a service only the package covers goes to the package by itself."""
+        package = self._active_contract("hour_package", service_calendar_id=self.service_calendar.id, sla_line_ids=[
+            (0, 0, {"priority": "0", "response_hours": 8, "resolution_hours": 24}),
+        ])
+        with freeze_time("2026-01-12 09:00:00"):
+            task = self._new_request()
         self.assertEqual(task.it_contract_id, self.flat)
+        self.assertFalse(task.it_is_adhoc)
+        # reported at 10:00 in Warsaw: the flat contract's 4 h
+        self.assertEqual(task.sla_response_deadline, utc(2026, 1, 12, 13, 0))
+        task.with_user(self.lead).it_contract_id = package
+        self.assertEqual(task.it_contract_id, package, "a covering contract chosen by hand stays")
+        self.flat.service_product_ids = self.service_support
+        package.service_product_ids = self.service_support | self.service_servers
+        with freeze_time("2026-01-13 09:00:00"):
+            task = self._new_request(it_service_product_id=self.service_servers.id)
+        self.assertEqual(task.it_contract_id, package)
 
     def test_request_from_the_client(self):
         action = self.client.action_view_it_requests()

@@ -71,6 +71,20 @@ class TestTimesheetClassification(ItTimesheetCommon):
         self.assertEqual(set(lines.filtered(lambda t: t.it_billing_type != "package").it_period_id.ids), {period.id})
         self.assertAlmostEqual(sum(lines.mapped("unit_amount")), 16.0)
 
+    def test_changing_the_request_reclassifies_its_uninvoiced_time(self):
+        """Time logged remotely on a package request that turns out to be on-site work at a place the package
+        does not cover becomes ad-hoc; moved back, it draws on the package again."""
+        self.package.write({"remote_service": True, "site_ids": [(6, 0, self.site_a.ids)]})
+        request = self._request(self.package)
+        line = self._log(request, 3.0)
+        self.assertBilled(line, [("package", 3.0, self.package)])
+        request.write({"it_contract_id": False, "it_site_id": self.site_b.id})
+        self.assertBilled(line, [("adhoc", 3.0, self.env["it.contract"])])
+        self.assertEqual(self.package.hours_used, 0.0)
+        request.write({"it_site_id": False, "it_contract_id": self.package.id})
+        self.assertBilled(line, [("package", 3.0, self.package)])
+        self.assertEqual(self.package.hours_used, 3.0)
+
     def test_month_boundary(self):
         flat = self._active_contract("monthly_flat", monthly_hours=2.0)
         request = self._request(flat, service=self.service_servers)

@@ -40,7 +40,8 @@ class ItTimesheetCommon(ItServiceCommon):
 
     @classmethod
     def _log(cls, task, hours, date="2026-01-15", **values):
-        return cls.env["account.analytic.line"].create({
+        """Log time as a technician's call does: its transaction ends with the warnings it crossed."""
+        line = cls.env["account.analytic.line"].create({
             "name": values.pop("name", "Work"),
             "task_id": task.id,
             "project_id": task.project_id.id,
@@ -49,6 +50,8 @@ class ItTimesheetCommon(ItServiceCommon):
             "date": date,
             **values,
         })
+        cls.env.cr.flush()
+        return line
 
     def assertBilled(self, lines, expected):
         """``expected``: list of (billing type, billable hours, contract) in date/id order."""
