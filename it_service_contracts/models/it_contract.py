@@ -1,3 +1,5 @@
+import functools
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -918,20 +920,20 @@ class ItContract(models.Model):
                       AND id != ALL(%s)
                     ORDER BY id LIMIT %s""", today, exclude, limit),
         }
+
+        def fetch(query, done, limit, exclude):
+            self.flush_model()
+            ids = [row[0] for row in self.env.execute_query(query(limit, list(exclude | done)))]
+            done.update(ids)
+            return self.browse(ids)
+
         for kind, query in queries.items():
-            done = set()  # a run never takes a package twice, so it cannot spin on one it does not flag
-
-            def fetch(limit, exclude, query=query, done=done):
-                self.flush_model()
-                ids = [row[0] for row in self.env.execute_query(query(limit, list(exclude | done)))]
-                done.update(ids)
-                return self.browse(ids)
-
+            # a run never takes a package twice (its own ``done``), so it cannot spin on one it does not flag
             process = (lambda contracts: contracts._it_check_usage_warnings()) if kind == "usage" else (
                 lambda contracts: contracts._it_send_expiry_warnings())
             self.env["it.cron.batch"]._it_run(
-                fetch, process, batch_size=batch_size, responsible=lambda contract: contract.user_id,
-                label=self.env._("Package warnings"),
+                functools.partial(fetch, query, set()), process, batch_size=batch_size,
+                responsible=lambda contract: contract.user_id, label=self.env._("Package warnings"),
             )
 
     def _it_send_expiry_warnings(self):

@@ -22,7 +22,8 @@ class TestServiceReport(ItInvoicingCommon):
         with freeze_time("2026-11-02"):
             cls.package = cls._active_contract(hours_total=10.0, date_start="2026-11-02")
             cls.package.invoice_ids.action_post()
-            cls.adhoc_request = cls._request(name="Laptop repair")
+            cls.other_client.write({"street": "Polna 2", "city": "Gdańsk"})
+            cls.adhoc_request = cls._request(partner=cls.other_client, name="Laptop repair")
             cls._log(cls.adhoc_request, 1.5, date="2026-11-02")
             cls.adhoc_request.state = "1_done"
             cls.adhoc_request.it_invoice_ids.action_post()
@@ -36,7 +37,7 @@ class TestServiceReport(ItInvoicingCommon):
         breached._it_write_sla({"sla_state": "breached"})
         cls.env.flush_all()
 
-    def _figures(self, user, domain=(), groupby=("contract_type",)):
+    def _figures(self, user, domain=(), groupby=("contract_type",), client=None):
         report = self.env["it.service.report"].with_user(user).with_context(allowed_company_ids=self.company.ids)
         aggregates = ["hours_sold:sum", "hours_worked:sum", "hours_invoiced:sum", "hours_overage:sum",
                       "sla_compliance:avg", "revenue:sum"]
@@ -44,7 +45,7 @@ class TestServiceReport(ItInvoicingCommon):
             key if len(key) > 1 else key[0]: [round(v or 0.0, 2) for v in values]
             for *key, values in (
                 (*row[:len(groupby)], row[len(groupby):]) for row in report._read_group(
-                    [("partner_id", "=", self.client.id), *domain], list(groupby), aggregates)
+                    [("partner_id", "=", (client or self.client).id), *domain], list(groupby), aggregates)
             )
         }
 
@@ -55,6 +56,9 @@ class TestServiceReport(ItInvoicingCommon):
             # fee, 2 h of them beyond the included hours; one request met, one breached; 2,000 + 2,260
             "monthly_flat": [20.0, 12.0, 12.0, 2.0, 50.0, 4260.0],
             "hour_package": [10.0, 0.0, 0.0, 0.0, 0.0, 1600.0],
+        })
+        # a client without a contract: its job invoiced when completed
+        self.assertEqual(self._figures(self.manager, client=self.other_client), {
             "adhoc": [0.0, 1.5, 1.5, 0.0, 0.0, 300.0],
         })
 
@@ -62,7 +66,7 @@ class TestServiceReport(ItInvoicingCommon):
         figures = self._figures(self.accountant, groupby=("date:month",))
         october, november = sorted(figures)
         self.assertEqual(figures[october], [10.0, 12.0, 12.0, 2.0, 50.0, 2000.0])
-        self.assertEqual(figures[november], [20.0, 1.5, 1.5, 0.0, 0.0, 300.0 + 1600.0 + 2260.0])
+        self.assertEqual(figures[november], [20.0, 0.0, 0.0, 0.0, 0.0, 1600.0 + 2260.0])
 
     def test_credit_note_reduces_revenue(self):
         invoice = self.package.invoice_ids
@@ -77,7 +81,7 @@ class TestServiceReport(ItInvoicingCommon):
             self.assertEqual(
                 (client.it_report_hours_sold, client.it_report_hours_worked, client.it_report_hours_invoiced,
                  client.it_report_hours_overage, client.it_report_sla_compliance, client.it_report_revenue),
-                (30.0, 13.5, 13.5, 2.0, 50.0, 6160.0),
+                (30.0, 12.0, 12.0, 2.0, 50.0, 5860.0),
             )
             action = client.action_view_it_service_report()
         self.assertEqual(action["res_model"], "it.service.report")
@@ -88,13 +92,13 @@ class TestServiceReport(ItInvoicingCommon):
             allowed_company_ids=self.company.ids)
         rows = report.search([("partner_id", "=", self.client.id)])
         self.assertTrue(rows)
-        self.assertEqual(round(sum(rows.mapped("hours_worked")), 2), 13.5)
+        self.assertEqual(round(sum(rows.mapped("hours_worked")), 2), 12.0)
         with self.assertRaises(AccessError):
             rows.read(["revenue"])
         with self.assertRaises(AccessError):
             report._read_group([], ["contract_type"], ["revenue:sum"])
         client = self.client.with_user(self.tech_user).with_context(allowed_company_ids=self.company.ids)
-        self.assertEqual(client.it_report_hours_worked, 13.5)
+        self.assertEqual(client.it_report_hours_worked, 12.0)
         with self.assertRaises(AccessError):
             client.read(["it_report_revenue"])
 
