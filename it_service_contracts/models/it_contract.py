@@ -301,10 +301,11 @@ class ItContract(models.Model):
         for contract in self:
             contract.hours_adjusted = totals.get(contract.sudo(), 0.0)
 
-    @api.depends("hours_total", "hours_adjusted")
+    @api.depends("hours_total", "hours_adjusted", "hours_carried_over")
     def _compute_hours_available(self):
         for contract in self:
-            contract.hours_available = contract.hours_total + contract.hours_adjusted
+            # hours carried into a renewal left this package for good, even if it is reactivated
+            contract.hours_available = contract.hours_total + contract.hours_adjusted - contract.hours_carried_over
 
     @api.depends("hours_available", "hours_used")
     def _compute_hours_remaining(self):
@@ -532,7 +533,10 @@ class ItContract(models.Model):
     def write(self, vals):
         self._it_check_protected_fields([vals])
         self._it_check_hours_bought_change(vals)
+        self._it_check_terms_of_a_contract_that_ran(vals)
         result = super().write(vals)
+        if {"service_calendar_id", "out_of_hours_response_hours"} & vals.keys():
+            self._it_replan_open_requests()
         if vals.get("audit_exception_reason"):
             self._it_post_audit_exception()
         return result
@@ -543,6 +547,32 @@ class ItContract(models.Model):
                 "Exception to the audit rule recorded by %(user)s: %(reason)s",
                 user=self.env.user.name, reason=contract.audit_exception_reason,
             ))
+
+    def _it_replan_open_requests(self):
+        """The response times, service calendar or out-of-hours promise of these contracts changed."""
+        running = self.filtered(lambda c: c.state == "active")
+        if running:
+            self.env["project.task"]._it_recompute_open_deadlines([("it_contract_id", "in", running.ids)])
+
+    def _it_check_terms_of_a_contract_that_ran(self, vals):
+        """What a contract that has run is (its type, client and start) is history: its requests, time,
+        months and invoices rest on it. A new contract is made instead."""
+        names = {"contract_type", "partner_id", "date_start"} & vals.keys()
+        if not names:
+            return
+        for contract in self.filtered(lambda c: c.state in ("active", "expired", "closed")):
+            changed = [
+                name for name in names
+                if contract[name] != contract._fields[name].convert_to_record(
+                    contract._fields[name].convert_to_cache(vals[name], contract), contract)
+            ]
+            if changed:
+                raise UserError(self.env._(
+                    "Contract %(name)s has run: its %(fields)s can no longer change. Close it and make a new "
+                    "contract (Renew prepares one) instead.",
+                    name=contract.name,
+                    fields=", ".join(contract._fields[name]._description_string(self.env) for name in changed),
+                ))
 
     def _it_check_hours_bought_change(self, vals):
         """The hours bought are the sale; once a package has started, hours are corrected by an adjustment."""
@@ -581,13 +611,23 @@ class ItContract(models.Model):
         return True
 
     def action_activate(self):
+        """Start these contracts; an expired one is reactivated: it keeps the date it was confirmed and its
+        invoice, and what it forfeited at expiry is available again (the hours it carried into a renewal are not:
+        they left it for good)."""
         for contract in self:
             if contract.state not in ("draft", "expired"):
                 raise UserError(self.env._("Contract %s cannot be activated from its current state.", contract.name))
-        self.write({"state": "active", "date_confirmed": fields.Date.context_today(self)})
+        starting = self.filtered(lambda c: c.state == "draft")
+        reactivated = self - starting
+        if reactivated:
+            reactivated._it_addon_write({"hours_forfeited": 0.0, "hours_rollover_available": 0.0})
+            for contract in reactivated:
+                contract.message_post(body=self.env._("Contract reactivated by %s.", self.env.user.name))
+        self.write({"state": "active"})
+        starting.filtered(lambda c: not c.date_confirmed).date_confirmed = fields.Date.context_today(self)
         self._ensure_service_project()
         self._it_ensure_current_period()
-        self.env["it.invoicing"]._it_invoice_now(self.filtered(lambda c: c.contract_type == "hour_package"))
+        self.env["it.invoicing"]._it_invoice_now(starting.filtered(lambda c: c.contract_type == "hour_package"))
         return True
 
     def action_close(self):

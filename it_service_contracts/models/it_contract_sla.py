@@ -52,3 +52,23 @@ class ItContractSla(models.Model):
                     "Contract %(contract)s already has a response time for this priority.",
                     contract=line.contract_id.name,
                 ))
+
+    # the open requests of a contract whose response times change get their deadlines planned again
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        lines.contract_id._it_replan_open_requests()
+        return lines
+
+    def write(self, vals):
+        contracts = self.contract_id
+        result = super().write(vals)
+        (contracts | self.contract_id)._it_replan_open_requests()
+        return result
+
+    def unlink(self):
+        contracts = self.contract_id
+        result = super().unlink()
+        contracts._it_replan_open_requests()
+        return result

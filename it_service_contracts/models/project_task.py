@@ -6,7 +6,8 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import SQL
+from odoo.fields import Domain
+from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_datetime
 
 CLOSED_TASK_STATES = ("1_done", "1_canceled")
@@ -401,6 +402,25 @@ class ProjectTask(models.Model):
             sla_resolution_risk_date=resolution_risk,
         )
         return result
+
+    @api.model
+    def _it_recompute_open_deadlines(self, domain, batch_size=500):
+        """The terms behind the deadlines changed (a contract's response times or service calendar, a public
+        holiday): plan the deadlines of the open requests in ``domain`` again, batch by batch. Resolved
+        requests keep the deadlines they were measured against."""
+        fnames = ["out_of_hours", "sla_response_deadline", "sla_resolution_deadline", "sla_response_risk_date",
+                  "sla_resolution_risk_date"]
+        Task = self.sudo()
+        tasks = Task.search(Domain(domain) & Domain([
+            ("it_is_service_request", "=", True), ("sla_resolution_date", "=", False),
+        ]))
+        for ids in split_every(batch_size, tasks.ids):
+            batch = Task.browse(ids)
+            for fname in fnames:
+                self.env.add_to_compute(Task._fields[fname], batch)
+            batch.flush_recordset()
+            batch._it_sla_refresh_state()
+            self.env.flush_all()
 
     @api.depends(
         "sla_response_deadline", "sla_resolution_deadline", "sla_response_risk_date", "sla_resolution_risk_date",

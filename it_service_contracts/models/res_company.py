@@ -60,6 +60,26 @@ class ResCompany(models.Model):
                     "(%(package)s).",
                     flat=company.it_flat_hourly_rate, package=company.it_package_hourly_rate,
                 ))
+        self._it_check_running_contract_rates()
+
+    def _it_check_running_contract_rates(self):
+        """New company rates must keep every running contract in rule 1's order (a package below the ad-hoc
+        rate, a flat contract below the package rate): a change that would not is refused, naming them."""
+        Contract = self.env["it.contract"].sudo()
+        for company in self:
+            out_of_order = Contract.search([
+                ("company_id", "=", company.id), ("state", "=", "active"), "|",
+                "&", ("contract_type", "=", "hour_package"), ("hourly_rate", ">=", company.it_adhoc_hourly_rate),
+                "&", ("contract_type", "=", "monthly_flat"), ("hourly_rate", ">=", company.it_package_hourly_rate),
+            ])
+            if out_of_order:
+                raise ValidationError(self.env._(
+                    "These rates would leave running contracts of %(company)s at or above the rate of the looser "
+                    "form of cooperation: %(contracts)s. Keep the ad-hoc rate above every package's rate and the "
+                    "package rate above every flat contract's rate, or renegotiate those contracts first.",
+                    company=company.name, contracts=", ".join(
+                        f"{contract.name} ({contract.hourly_rate:.2f})" for contract in out_of_order),
+                ))
 
     # ------------------------------------------------------------------ invoicing
 

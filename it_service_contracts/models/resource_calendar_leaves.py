@@ -5,6 +5,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
+from odoo.fields import Domain
 
 _logger = logging.getLogger(__name__)
 
@@ -21,6 +22,45 @@ class ResourceCalendarLeaves(models.Model):
         string="Public Holiday", readonly=True,
         help="Filled from the public holidays of the company's country.",
     )
+
+    # a day off added, moved or removed changes the deadlines of the open requests planned on those calendars
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        leaves = super().create(vals_list)
+        leaves._it_replan_requests()
+        return leaves
+
+    def write(self, vals):
+        self._it_replan_requests()
+        result = super().write(vals)
+        self._it_replan_requests()
+        return result
+
+    def unlink(self):
+        leaves = self.sudo()
+        domain = leaves._it_affected_requests_domain()
+        result = super().unlink()
+        if domain:
+            self.env["project.task"]._it_recompute_open_deadlines(domain)
+        return result
+
+    def _it_affected_requests_domain(self):
+        """The requests served on the calendars these days off apply to: a calendar's own leaves, or every
+        calendar of the company for a company-wide one (a public holiday)."""
+        leaves = self.filtered(lambda leave: not leave.resource_id)
+        calendars, companies = leaves.calendar_id, leaves.filtered(lambda leave: not leave.calendar_id).company_id
+        if not calendars and not companies:
+            return None
+        return Domain.OR([
+            Domain("it_contract_id.service_calendar_id", "in", calendars.ids),
+            Domain("it_contract_id.company_id", "in", companies.ids),
+        ])
+
+    def _it_replan_requests(self):
+        domain = self.sudo()._it_affected_requests_domain()
+        if domain:
+            self.env["project.task"]._it_recompute_open_deadlines(domain)
 
     @api.model
     def _it_fill_public_holidays(self, company, year):

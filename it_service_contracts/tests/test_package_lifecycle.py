@@ -121,6 +121,25 @@ class TestPackageLifecycle(ItTimesheetCommon):
         self.assertEqual(second.hours_total, 10.0, "a renewal buys the hours bought, not those carried in")
         self.assertEqual(second.hours_rolled_over, 0.0, "a closed package carries nothing over")
 
+    def test_reactivating_an_expired_package_carries_nothing_twice(self):
+        self.package.write({"rollover_allowed": True})
+        self._log(self.request, 4.0)
+        confirmed = self.package.date_confirmed
+        with freeze_time("2026-07-02"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+            renewal = self.env["it.contract"].browse(self.package.action_renew()["res_id"])
+            self.assertEqual((renewal.hours_rolled_over, self.package.hours_carried_over), (6.0, 6.0))
+            self.package.with_user(self.manager).action_activate()
+        self.assertEqual(self.package.state, "active")
+        self.assertEqual(self.package.date_confirmed, confirmed, "a reactivated package keeps its confirmation")
+        self.assertEqual(self.package.hours_remaining, 0.0, "the 6 hours carried into the renewal left it")
+        self.assertEqual(len(self.package.invoice_ids), len(self.package.invoice_ids.exists()))
+        with freeze_time("2026-07-03"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+        self.assertEqual(self.package.state, "expired")
+        self.assertEqual(renewal.hours_rolled_over, 6.0, "carried once")
+        self.assertEqual(self.package.hours_carried_over, 6.0)
+
     def test_early_renewal_receives_rollover_at_expiry(self):
         self.package.write({"rollover_allowed": True, "rollover_cap_hours": 0.0})
         self._log(self.request, 8.0)

@@ -1,3 +1,5 @@
+import re
+
 from odoo.tests import Form, freeze_time, tagged
 
 from .test_sla_common import SlaCommon, utc
@@ -249,3 +251,71 @@ class TestSlaLineInput(SlaCommon):
             ]})
             self.env.flush_all()
         self.assertEqual(self._count(), before)
+
+
+@tagged("post_install", "-at_install")
+class TestRunningContractsKeepTheirMeaning(SlaCommon):
+    """Design rules 1 and 4 for contracts that have run: their identity is history, their terms move the
+    deadlines of the requests still open, and company rates cannot slip under them."""
+
+    def test_type_client_and_start_of_a_contract_that_ran_are_refused(self):
+        flat = self.flat.with_user(self.lead)
+        for values in ({"contract_type": "hour_package"}, {"partner_id": self.other_client.id},
+                       {"date_start": "2026-02-01"}):
+            with self.assertRefused(r"has run: its .* can no longer change"):
+                flat.write(values)
+        self.assertEqual((self.flat.contract_type, self.flat.partner_id, str(self.flat.date_start)),
+                         ("monthly_flat", self.client, "2026-01-01"))
+        flat.write({"date_start": "2026-01-01", "note": "<p>Unchanged start, new terms note</p>"})
+
+    def test_response_times_calendar_and_holidays_replan_open_requests_only(self):
+        self.flat.with_user(self.lead).out_of_hours_response_hours = 3.0
+        with freeze_time("2026-01-12 09:00:00"):
+            done = self._request(utc(2026, 1, 12, 9, 0))  # Monday 10:00 in Warsaw, 4 h to respond
+            done.stage_id = self.stage_done
+            open_request = self._request(utc(2026, 1, 12, 9, 0))
+            late = self._request(utc(2026, 1, 12, 16, 0))  # 17:00 in Warsaw: out of hours, 3 clock hours
+        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 13, 0))
+        self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 19, 0))
+        line = self.flat.sla_line_ids.filtered(lambda sla: sla.priority == "0")
+        line.with_user(self.lead).response_hours = 2.0
+        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 11, 0))
+        self.assertEqual(done.sla_response_deadline, utc(2026, 1, 12, 13, 0), "resolved: measured as it was")
+        # a company day off on that Monday: reported out of hours, the 3 clock hours apply
+        day_off = self.env["resource.calendar.leaves"].create({
+            "name": "Company day off", "company_id": self.company.id, "calendar_id": False,
+            "date_from": utc(2026, 1, 11, 23, 0), "date_to": utc(2026, 1, 12, 22, 59, 59),
+        })
+        self.assertTrue(open_request.out_of_hours)
+        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 12, 0))
+        day_off.unlink()
+        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 11, 0))
+        # a round-the-clock service calendar: 17:00 is within service hours, 2 working hours
+        always = self.env["resource.calendar"].create({
+            "name": "24/7", "company_id": self.company.id, "tz": "Europe/Warsaw", "attendance_ids": [(5, 0, 0)] + [
+                (0, 0, {"name": f"Day {day}", "dayofweek": str(day), "hour_from": 0, "hour_to": 24,
+                        "day_period": "full_day"}) for day in range(7)
+            ],
+        })
+        self.flat.with_user(self.lead).service_calendar_id = always
+        self.assertFalse(late.out_of_hours)
+        self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 18, 0))
+
+    def test_rate_change_that_would_reorder_running_contracts_is_refused(self):
+        package = self._active_contract(
+            "hour_package", partner_id=self.other_client.id, site_ids=[(5, 0, 0)], remote_service=True,
+            audit_id=self._audit_for(self.other_client).id, hourly_rate=190.0,
+        )
+        with self.assertRefused(re.escape(f"{package.name} (190.00)"), model="res.company"):
+            self.company.it_adhoc_hourly_rate = 180.0
+        self.assertEqual(self.company.it_adhoc_hourly_rate, 200.0)
+        with self.assertRefused(re.escape(f"{self.flat.name} (130.00)"), model="res.company"):
+            self.company.write({"it_package_hourly_rate": 125.0, "it_flat_hourly_rate": 110.0})
+        self.company.it_adhoc_hourly_rate = 195.0  # still above every package: fine
+
+    def _audit_for(self, client):
+        audit = self.env["it.audit"].create({
+            "partner_id": client.id, "asset_ids": [(0, 0, {"category_id": self.workstation_category.id})],
+        })
+        audit.action_done()
+        return audit

@@ -103,14 +103,14 @@ class TestPublicHolidays(SlaCommon):
         self.assertFalse(created_2024.filtered(lambda leave: leave.date_from == utc(2024, 12, 23, 23, 0)))
 
     def test_holidays_are_days_off_for_service_hours(self):
-        self.env["resource.calendar.leaves"]._it_fill_public_holidays(self.company, 2025)
-        # Tuesday 23 December 2025, 15:00: 1 h, then 24-26 December off, Monday 29 December 8:00 + 3 h
-        task = self._request(utc(2025, 12, 23, 14, 0))
-        self.assertEqual(task.sla_response_deadline, utc(2025, 12, 29, 10, 0))
+        self.env["resource.calendar.leaves"]._it_fill_public_holidays(self.company, 2026)
+        # Wednesday 23 December 2026, 15:00: 1 h, then 24-27 December off, Monday 28 December 8:00 + 3 h
+        task = self._request(utc(2026, 12, 23, 14, 0))
+        self.assertEqual(task.sla_response_deadline, utc(2026, 12, 28, 10, 0))
         # reported on a public holiday: out of hours, the flat contract's clock-hour response applies
-        task = self._request(utc(2025, 12, 24, 9, 0))
+        task = self._request(utc(2026, 12, 24, 9, 0))
         self.assertTrue(task.out_of_hours)
-        self.assertEqual(task.sla_response_deadline, utc(2025, 12, 24, 11, 0))
+        self.assertEqual(task.sla_response_deadline, utc(2026, 12, 24, 11, 0))
 
     def test_company_without_country(self):
         self.company.country_id = False
