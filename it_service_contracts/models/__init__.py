@@ -14,7 +14,9 @@ from . import it_contract_coverage
 from . import it_contract_sla
 from . import it_contract_line
 from . import account_move
+from . import account_move_send
 from . import account_move_line
+from . import it_service_report
 from . import it_invoicing
 from . import sale_order
 from . import project_task

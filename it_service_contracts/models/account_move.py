@@ -10,6 +10,8 @@ INVOICE_KINDS = [
 # an invoice counts as issued until it is cancelled or fully credited; the unique indexes below use it
 # written by the addon alone: they decide what has been invoiced
 IT_BILLING_FIELDS = frozenset({"it_period_id", "it_task_id", "it_invoice_kind", "it_released"})
+# marks the PDFs the addon attaches to a monthly invoice, which the Send wizard then mails with it
+IT_REPORT_ATTACHMENT = "it_service_contracts:monthly_report"
 _ISSUED = "move_type = 'out_invoice' AND state != 'cancel' AND it_released IS NOT TRUE"
 
 
@@ -70,7 +72,9 @@ class AccountMove(models.Model):
         posted = super()._post(soft=soft)
         credited = posted.filtered(lambda move: move.move_type == "out_refund").reversed_entry_id
         credited.filtered(lambda move: move.it_invoice_kind)._it_release_if_credited()
-        posted.filtered(lambda move: move.it_invoice_kind == "flat")._it_attach_usage_statement()
+        monthly = posted.filtered(lambda move: move.it_invoice_kind == "flat")
+        monthly._it_attach_usage_statement()
+        monthly._it_attach_monthly_client_report()
         return posted
 
     def button_cancel(self):
@@ -112,6 +116,41 @@ class AccountMove(models.Model):
                 "res_model": "account.move",
                 "res_id": move.id,
                 "mimetype": "application/pdf",
+                "description": IT_REPORT_ATTACHMENT,
+            })
+
+    def _it_report_attachments(self):
+        """The usage statement and the monthly client report attached to these invoices."""
+        return self.env["ir.attachment"].sudo().search([
+            ("res_model", "=", "account.move"), ("res_id", "in", self.ids),
+            ("description", "=", IT_REPORT_ATTACHMENT),
+        ])
+
+    def _it_reported_period(self):
+        """The month the monthly client report sent with this invoice is about: the contract's last month
+        ended by the invoice date (none for the first invoice of a contract billed in advance)."""
+        self.ensure_one()
+        return self.env["it.contract.period"].sudo().search([
+            ("contract_id", "=", self.it_contract_id.id),
+            ("date_end", "<", self.invoice_date or fields.Date.context_today(self)),
+        ], order="date_start desc", limit=1)
+
+    def _it_attach_monthly_client_report(self):
+        """The monthly client report of the month just ended goes with each posted monthly invoice."""
+        report = self.env.ref("it_service_contracts.action_report_it_monthly_client").sudo()
+        for move in self:
+            period = move._it_reported_period()
+            if not period:
+                continue
+            content, _type = report._render_qweb_pdf(report.report_name, period.ids)
+            self.env["ir.attachment"].sudo().create({
+                "name": self.env._("IT report %(contract)s %(month)s.pdf", contract=period.contract_id.name,
+                                   month=period.date_start.strftime("%Y-%m")),
+                "raw": content,
+                "res_model": "account.move",
+                "res_id": move.id,
+                "mimetype": "application/pdf",
+                "description": IT_REPORT_ATTACHMENT,
             })
 
     def _it_usage_statement(self):

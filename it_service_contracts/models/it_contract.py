@@ -1,3 +1,4 @@
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -958,6 +959,7 @@ class ItContract(models.Model):
                       AND id != ALL(%s)
                     ORDER BY id LIMIT %s""", today, exclude, limit),
         }
+
         for kind, query in queries.items():
             process = (lambda contracts: contracts._it_check_usage_warnings()) if kind == "usage" else (
                 lambda contracts: contracts._it_send_expiry_warnings())

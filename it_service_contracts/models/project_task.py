@@ -791,21 +791,22 @@ class ProjectTask(models.Model):
         self._message_log_batch(
             bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
         )
+        self._it_sla_mail_leads(by_lead, state, summaries)
+
+    def _it_sla_mail_leads(self, by_lead, state, summaries):
+        """One message per service desk lead listing the batch's requests (template rendered once per lead,
+        in the lead's language)."""
+        template = self.env.ref("it_service_contracts.mail_template_it_sla_alert")
         for lead, tasks in by_lead.items():
-            subject = (
-                self.env._("Service requests at risk") if state == "at_risk"
-                else self.env._("Service requests in breach of their SLA")
-            )
-            items = Markup().join(
-                Markup("<li>%s (%s): %s</li>") % (task._get_html_link(), task.partner_id.display_name or "",
-                                                 summaries[task.id])
-                for task in tasks
+            tasks = self.browse([task.id for task in tasks])
+            template_lang = template.with_context(lang=lead.lang or self.env.lang)
+            values = {"tasks": tasks, "summaries": summaries, "state": state}
+            subject, body = (
+                template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]
+                for name in ("subject", "body_html")
             )
             self.env["mail.thread"].sudo().message_notify(
-                partner_ids=lead.partner_id.ids,
-                subject=subject,
-                body=Markup("<p>%s</p><ul>%s</ul>") % (subject, items),
-                subtype_xmlid="mail.mt_note",
+                partner_ids=lead.partner_id.ids, subject=subject, body=body, subtype_xmlid="mail.mt_note",
             )
 
 

@@ -1,4 +1,8 @@
+from dateutil.relativedelta import relativedelta
+
 from odoo import api, fields, models
+
+from .it_service_report import REVENUE_GROUPS
 
 
 class ResPartner(models.Model):
@@ -26,6 +30,17 @@ class ResPartner(models.Model):
     it_month_hours_overage = fields.Float(string="Overage This Month", compute="_compute_it_month_hours")
     it_asset_count = fields.Integer(string="IT Assets", compute="_compute_it_asset_count")
     it_request_count = fields.Integer(string="Service Requests", compute="_compute_it_request_count")
+    # the figures of the IT services analysis over the last twelve months (smart buttons)
+    it_report_hours_sold = fields.Float(string="Hours Sold", compute="_compute_it_report_figures")
+    it_report_hours_worked = fields.Float(string="Hours Worked", compute="_compute_it_report_figures")
+    it_report_hours_invoiced = fields.Float(string="Hours Invoiced", compute="_compute_it_report_figures")
+    it_report_hours_overage = fields.Float(string="Overage Hours", compute="_compute_it_report_figures")
+    it_report_sla_compliance = fields.Float(string="SLA Compliance (%)", compute="_compute_it_report_figures")
+    it_report_revenue = fields.Monetary(
+        string="IT Revenue", compute="_compute_it_report_figures", currency_field="it_report_currency_id",
+        groups=REVENUE_GROUPS,
+    )
+    it_report_currency_id = fields.Many2one("res.currency", compute="_compute_it_report_figures")
 
     @api.depends("commercial_partner_id")
     def _compute_it_contract_stats(self):
@@ -78,6 +93,29 @@ class ResPartner(models.Model):
         ))
         for partner in self:
             partner.it_request_count = counts.get(partner.commercial_partner_id, 0)
+
+    def _compute_it_report_figures(self):
+        report = self.env["it.service.report"]
+        figures = {}
+        if report.has_access("read"):
+            since = fields.Date.start_of(fields.Date.context_today(self), "month") - relativedelta(months=11)
+            figures = report._it_partner_figures(self, since)
+        for partner in self:
+            values = figures.get(partner.commercial_partner_id.id, {})
+            partner.it_report_hours_sold = values.get("hours_sold:sum") or 0.0
+            partner.it_report_hours_worked = values.get("hours_worked:sum") or 0.0
+            partner.it_report_hours_invoiced = values.get("hours_invoiced:sum") or 0.0
+            partner.it_report_hours_overage = values.get("hours_overage:sum") or 0.0
+            partner.it_report_sla_compliance = values.get("sla_compliance:avg") or 0.0
+            partner.it_report_revenue = values.get("revenue:sum") or 0.0
+            partner.it_report_currency_id = self.env.company.currency_id
+
+    def action_view_it_service_report(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_report_action")
+        action["domain"] = [("partner_id", "=", self.commercial_partner_id.id)]
+        action["context"] = {"search_default_last_year": 1}
+        return action
 
     def action_view_it_contracts(self):
         self.ensure_one()

@@ -1,1 +1,2 @@
 from . import timesheets_analysis_report
+from . import it_monthly_client_report

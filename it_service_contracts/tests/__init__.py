@@ -18,5 +18,8 @@ from . import test_timesheet_concurrency
 from . import test_package_lifecycle
 from . import test_contract_period
 from . import test_invoicing
+from . import test_service_report
+from . import test_monthly_client_report
+from . import test_mail_templates
 from . import test_invoicing_concurrency
 from . import test_invoicing_rpc

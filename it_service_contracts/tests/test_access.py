@@ -68,6 +68,8 @@ class TestAccess(ItServiceCommon):
         for user in (employee, portal):
             for model in ("it.contract", "it.contract.period", "it.contract.adjustment", "it.audit",
                           "it.contract.sla", "it.contract.line"):
+                if user == portal and model == "it.contract.period":
+                    continue  # its own client's months, for the monthly client report (tested there)
                 with self.subTest(user=user.login, model=model), self.assertRaises(AccessError):
                     self.env[model].with_user(user).search([])
             with self.assertRaises(AccessError):
