@@ -40,7 +40,9 @@ class ResPartner(models.Model):
         string="IT Revenue", compute="_compute_it_report_figures", currency_field="it_report_currency_id",
         groups=REVENUE_GROUPS,
     )
-    it_report_currency_id = fields.Many2one("res.currency", compute="_compute_it_report_figures")
+    it_report_currency_id = fields.Many2one(
+        "res.currency", string="IT Revenue Currency", compute="_compute_it_report_figures",
+    )
 
     @api.depends("commercial_partner_id")
     def _compute_it_contract_stats(self):
