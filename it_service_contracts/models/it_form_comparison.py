@@ -33,7 +33,7 @@ class ItFormComparison(models.AbstractModel):
         }
         allowed = [form for form in costs if not (needs_response and form == "adhoc")]
         recommended = min(allowed, key=lambda form: (round(costs[form], 2), allowed.index(form)))
-        labels = dict(FORMS)
+        labels = dict(self.env["it.audit"]._fields["recommended_type"]._description_selection(self.env))
         reasons = [self.env._(
             "About %(hours)s support hours a month are expected.", hours=f"{usage:.2f}",
         )]

@@ -34,3 +34,17 @@ class TestAuditReport(ItAuditCommon):
         message = audit.message_ids[:1]
         self.assertEqual(len(message.attachment_ids), 1)
         self.assertIn(audit.name.replace("/", "-"), message.attachment_ids.name)
+
+    def test_report_in_the_clients_language(self):
+        self.env["res.lang"]._activate_lang("pl_PL")
+        self.env["ir.module.module"]._load_module_terms(["it_service_contracts"], ["pl_PL"], overwrite=True)
+        client = self.env["res.partner"].create({"name": "Kancelaria Nowak", "is_company": True, "lang": "pl_PL"})
+        audit = self._audit_with(25, servers=1, partner=client)
+        self.env["it.audit.stage"].create({"audit_id": audit.id, "name": "Pilne zabezpieczenia"})
+        audit.with_context(lang="pl_PL").action_done()
+        html = self.env["ir.actions.report"]._render_qweb_html(
+            "it_service_contracts.action_report_it_audit", audit.ids)[0].decode()
+        for term in ("Inwentarz", "Etapy modernizacji", "Porównanie form współpracy", "Stacja robocza", "Serwer",
+                     "Pakiet godzin kosztuje 2240.00 miesięcznie"):
+            self.assertIn(term, html)
+        self.assertNotIn("Forms of Cooperation Compared", html)
