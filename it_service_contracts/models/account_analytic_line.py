@@ -178,10 +178,10 @@ class AccountAnalyticLine(models.Model):
             return
         Contract = self.env["it.contract"].sudo()
         lines = self.browse(sorted(line.id for line in clients)).sudo()
-        # 1. the running contracts of these clients, with their scope and places, in one query
+        # 1. the running contracts of these clients, with their scope, places and hours, locked in one query
         dates = lines.mapped("date")
         candidates = Contract._it_running_contracts(
-            {client.id for client in clients.values()}, min(dates), max(dates),
+            {client.id for client in clients.values()}, min(dates), max(dates), lock=True,
         )
         by_id = {row["id"]: row for row in candidates}
 
@@ -231,12 +231,16 @@ class AccountAnalyticLine(models.Model):
             if flat:
                 period_keys.add((flat["id"], day.replace(day=1)))
             plans.append((line, governing.id, billable, None, covering))
-        # 3. lock what will be drawn from: packages, then months (always in the same order)
-        package_ids = sorted({
+        # 3. what will be drawn from: the packages with hours left (locked by the query above), then the months
+        package_ids = {
             row["id"] for *_rest, covering in plans if covering
             for row in covering if row["contract_type"] == "hour_package"
-        })
-        packages = Contract._it_lock_package_hours(package_ids)
+        }
+        packages = {
+            row["id"]: {"id": row["id"], "hours_total": row["hours_available"], "hours_used": row["hours_used"],
+                        "usage_warning_percent": row["usage_warning_percent"]}
+            for row in candidates if row["id"] in package_ids and _cmp(row["hours_used"], row["hours_available"]) < 0
+        }
         periods = self.env["it.contract.period"].sudo()._it_lock_periods(period_keys)
         packages_before = {pid: dict(state) for pid, state in packages.items()}
         # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage

@@ -808,9 +808,14 @@ class ItContract(models.Model):
     # package hours, under a row lock
 
     @api.model
-    def _it_running_contracts(self, client_ids, date_from, date_to):
-        """The active contracts of these clients valid at some point between the dates, with their scope and
-        places, read in one query for the timesheet classification; packages that expire first come first."""
+    def _it_running_contracts(self, client_ids, date_from, date_to, lock=False):
+        """The active contracts of these clients valid at some point between the dates, with their scope,
+        places and hours, read in one query for the timesheet classification.
+
+        With ``lock``, the same query locks them (in id order, as every locker does, so that two transactions
+        never wait for each other crosswise): the hours of a package are then read as committed and stay so
+        until this transaction ends, which is what drawing on them needs (see :meth:`_it_lock_package_hours`).
+        """
         if not client_ids:
             return []
         self.flush_model()
@@ -819,14 +824,16 @@ class ItContract(models.Model):
                       COALESCE(c.remote_service, FALSE) AS remote_service,
                       COALESCE(c.billing_increment, 0) AS billing_increment,
                       COALESCE(c.onsite_minimum_hours, 0) AS onsite_minimum_hours,
+                      COALESCE(c.hours_available, 0) AS hours_available, COALESCE(c.hours_used, 0) AS hours_used,
+                      COALESCE(c.usage_warning_percent, 0) AS usage_warning_percent,
                       ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
                              WHERE r.contract_id = c.id) AS product_ids,
                       ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids
                  FROM it_contract c
                 WHERE c.partner_id IN %s AND c.state = 'active' AND c.date_start <= %s
                   AND (c.date_end IS NULL OR c.date_end >= %s)
-                ORDER BY c.date_end NULLS LAST, c.id""",
-            tuple(client_ids), date_to, date_from,
+                ORDER BY c.id %s""",
+            tuple(client_ids), date_to, date_from, SQL("FOR NO KEY UPDATE OF c") if lock else SQL(),
         ))
 
     @api.model
@@ -872,15 +879,17 @@ class ItContract(models.Model):
         if not levels:
             self.env.cr.precommit.add(self._it_warn_usage_levels_crossed)
         for pid, state in changed.items():
-            levels.setdefault(pid, (state, self._it_usage_level(state, before[pid]["hours_used"])))
+            first = levels.setdefault(pid, {"state": state, "level": self._it_usage_level(
+                state, before[pid]["hours_used"])})
+            first["used"] = state["hours_used"]  # what the package holds now, as written above
 
     @api.model
     def _it_warn_usage_levels_crossed(self):
         """Before commit: the usage warnings of the packages whose level the transaction changed."""
         levels = self.env.cr.precommit.data.pop("it_contract.usage_levels", {})
         crossed = self.sudo().browse(
-            pid for pid, (state, level) in levels.items()
-            if self._it_usage_level(state, self.browse(pid).hours_used) != level
+            pid for pid, first in levels.items()
+            if self._it_usage_level(first["state"], first["used"]) != first["level"]
         ).exists()
         crossed._it_check_usage_warnings()
         self.env.flush_all()

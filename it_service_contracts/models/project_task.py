@@ -843,9 +843,8 @@ class ProjectTask(models.Model):
     def _it_timesheet_client(self):
         """The client whose entitlements time on this request draws from; empty for other tasks."""
         self.ensure_one()
-        if self.it_contract_id:
-            return self.it_contract_id.partner_id
-        if self.it_is_service_request:
+        # a request's contract belongs to its client (a constraint): no need to read the contract
+        if self.it_contract_id or self.it_is_service_request:
             return self.it_client_id
         return self.env["res.partner"]
 
