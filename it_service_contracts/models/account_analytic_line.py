@@ -292,23 +292,16 @@ class AccountAnalyticLine(models.Model):
             lines._it_classify()
 
     def _it_store_classification(self, pieces_by_line):
-        first = {line.id: pieces[0] for line, pieces in pieces_by_line.items()}
-        self.flush_model(CLASSIFICATION_FIELDS)
-        rows = [
-            SQL("(%s, %s, %s, %s, %s)", line_id, billing_type, contract_id or None, period_id or None, hours)
-            for line_id, (hours, billing_type, contract_id, period_id) in first.items()
-        ]
-        self.env.cr.execute(SQL(
-            """UPDATE account_analytic_line AS line
-                  SET it_billable_hours = v.hours::float8, it_billing_type = v.billing_type::varchar,
-                      it_contract_id = v.contract_id::int4, it_period_id = v.period_id::int4
-                 FROM (VALUES %s) AS v(id, billing_type, contract_id, period_id, hours)
-                WHERE line.id = v.id""",
-            SQL(", ").join(rows),
-        ))
-        lines = self.browse(list(first))
-        lines.invalidate_recordset(CLASSIFICATION_FIELDS, flush=False)
-        lines.modified(CLASSIFICATION_FIELDS)
+        # written through the cache: a new line's classification goes out with its own first flush
+        by_values = defaultdict(list)
+        for line, (hours, billing_type, contract_id, period_id) in ((line, pieces[0]) for line, pieces in
+                                                                   pieces_by_line.items()):
+            by_values[hours, billing_type, contract_id or False, period_id or False].append(line.id)
+        for (hours, billing_type, contract_id, period_id), ids in by_values.items():
+            self.browse(ids)._it_addon_write({
+                "it_billable_hours": hours, "it_billing_type": billing_type,
+                "it_contract_id": contract_id, "it_period_id": period_id,
+            })
         # a line that crossed the end of an entitlement: the first part keeps the line, the rest gets new lines
         for line, pieces in pieces_by_line.items():
             if len(pieces) < 2:
