@@ -57,6 +57,18 @@ class TestServiceRequest(SlaCommon):
             task.write({"it_fixed_price": -5.0})
             task.flush_recordset()
 
+    def test_request_finds_its_contract_in_another_allowed_company(self):
+        """Created without a company while another company is the current one: the client's contract in any
+        company the user works in serves it, in that company's project."""
+        main = self.env.ref("base.main_company")
+        env = self.env(context=dict(self.env.context, allowed_company_ids=[main.id, self.company.id]))
+        task = env["project.task"].with_context(it_service_request=True).create({
+            "name": "VPN for the branch", "partner_id": self.client.id,
+        })
+        self.assertEqual(task.it_contract_id, self.flat)
+        self.assertEqual((task.project_id, task.company_id), (self.flat.project_id, self.company))
+        self.assertFalse(task.it_is_adhoc)
+
     def test_only_a_manager_quotes_a_fixed_price(self):
         task = self._new_request(partner_id=self.other_client.id)
         with self.assertRaisesRegex(AccessError, "Only an IT services manager can quote a fixed price"):
