@@ -45,6 +45,7 @@
         "report/it_usage_statement_report.xml",
         "report/it_monthly_client_report.xml",
         "data/mail_template_report_data.xml",
+        "views/portal_templates.xml",
         "views/it_service_contracts_menus.xml",
     ],
     "assets": {
@@ -55,8 +56,8 @@
     "demo": [
         "demo/res_company_demo.xml",
         "demo/product_demo.xml",
-        "demo/res_users_demo.xml",
         "demo/res_partner_demo.xml",
+        "demo/res_users_demo.xml",
         "demo/it_audit_demo.xml",
         "demo/it_contract_demo.xml",
         "demo/project_task_demo.xml",

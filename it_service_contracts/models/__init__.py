@@ -26,3 +26,5 @@ from . import resource_calendar_leaves
 from . import account_analytic_line
 from . import it_contract_period
 from . import it_contract_adjustment
+from . import project_task_approval
+from . import project_task_portal

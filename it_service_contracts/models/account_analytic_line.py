@@ -6,6 +6,8 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, float_round
 
+from .project_task_approval import EXTRA_COST_TYPES
+
 BILLING_TYPES = [
     ("package", "Hour Package"),
     ("included", "Included Hours"),
@@ -118,6 +120,21 @@ class AccountAnalyticLine(models.Model):
         return super()._is_readonly() or bool(self._it_locking_invoice())
 
     # ------------------------------------------------------------------ checks
+
+    def _it_check_protected_fields(self, vals_list, create=False):
+        """A new line may be marked non-billable by whoever logs it on a request whose client refused paid work:
+        the only time that may still be logged there (the client's refusal decides, not the caller)."""
+        if create and not self._it_is_addon_write():
+            task_ids = {vals.get("task_id") for vals in vals_list if vals.get("it_billing_override") == "non_billable"}
+            refused = set(self.env["project.task"].sudo().search([
+                ("id", "in", [task_id for task_id in task_ids if task_id]), ("it_approval_state", "=", "refused"),
+            ]).ids) if task_ids - {None, False} else set()
+            vals_list = [
+                {key: value for key, value in vals.items() if key != "it_billing_override"}
+                if vals.get("it_billing_override") == "non_billable" and vals.get("task_id") in refused else vals
+                for vals in vals_list
+            ]
+        return super()._it_check_protected_fields(vals_list, create=create)
 
     def _it_protected_message(self, names):
         return self.env._(
@@ -278,10 +295,28 @@ class AccountAnalyticLine(models.Model):
                 else:
                     pieces.append((left, "adhoc", governing_id, False))
             pieces_by_line[line] = pieces
-        # 5. store
+        # 5. the client's decision on extra work, then store; the next work costs extra once a line is extra or
+        # has used up what it drew from
+        periods_by_id = {period["id"]: period for period in periods.values()}
+
+        def used_up(kind, contract_id, period_id):
+            if kind == "package":
+                state = packages[contract_id]
+                return _cmp(state["hours_used"], state["hours_total"]) >= 0
+            if kind == "included":
+                period = periods_by_id[period_id]
+                return _cmp(period["hours_used"], period["hours_included"]) >= 0
+            return kind in EXTRA_COST_TYPES
+
+        extra = self.env["project.task"]
+        for line, pieces in pieces_by_line.items():
+            line.task_id._it_check_time_allowed({piece[1] for piece in pieces})
+            if not line.task_id.it_approval_state and any(used_up(*piece[1:]) for piece in pieces):
+                extra |= line.task_id
         Contract._it_store_package_hours(packages, packages_before)
         self.env["it.contract.period"].sudo()._it_store_period_hours(periods)
         self._it_store_classification(pieces_by_line)
+        extra._it_ask_approval_if_extra()
 
     def _it_classify_again(self):
         """Classify these lines anew after what decides their billing changed on their request (its contract,

@@ -259,6 +259,11 @@ class ItContract(models.Model):
     service_credit_cap_percent = fields.Float(
         string="Credit Cap (%)", help="Most of the monthly fee credited for one month; 0 for no cap.",
     )
+    approval_required = fields.Boolean(
+        string="Approval Before Paid Work", tracking=True,
+        help="Work that would cost the client extra (hours used up, outside the scope or places) waits for the "
+        "client's approval in the portal.",
+    )
     sale_order_ids = fields.One2many("sale.order", "it_contract_id", string="Quotations", readonly=True)
     sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotation Count")
 

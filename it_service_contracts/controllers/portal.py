@@ -1,0 +1,206 @@
+from odoo import http
+from odoo.addons.portal.controllers.portal import CustomerPortal
+from odoo.addons.portal.controllers.portal import pager as portal_pager
+from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.http import request
+from odoo.tools import consteq
+
+PAGE_SIZE = 20
+# the states of a contract the client sees: drafts are still being negotiated, cancelled ones never ran
+PORTAL_CONTRACT_STATES = ("active", "expired", "closed")
+
+
+class ItServicePortal(CustomerPortal):
+    """The client's IT pages in /my: contracts and hours left, requests and their SLA, approvals, months and
+    statements, assets. Every page reads as the system inside a domain of the contact's own client, so a
+    page's queries do not grow with the client's records and nothing of another client can be reached."""
+
+    # ------------------------------------------------------------------ helpers
+
+    def _it_client(self):
+        return request.env.user.partner_id.commercial_partner_id
+
+    def _it_contract_domain(self):
+        return [("partner_id", "=", self._it_client().id), ("state", "in", PORTAL_CONTRACT_STATES)]
+
+    def _it_asset_domain(self):
+        return [("partner_id", "=", self._it_client().id)]
+
+    def _it_period_domain(self):
+        return [("partner_id", "=", self._it_client().id)]
+
+    def _prepare_home_portal_values(self, counters):
+        values = super()._prepare_home_portal_values(counters)
+        env = request.env
+        counts = {
+            "it_contract_count": ("it.contract", self._it_contract_domain),
+            "it_request_count": ("project.task", lambda: env["project.task"]._it_portal_domain(env.user.partner_id)),
+            "it_asset_count": ("it.asset", self._it_asset_domain),
+            "it_period_count": ("it.contract.period", self._it_period_domain),
+        }
+        for key, (model, domain) in counts.items():
+            if key in counters:
+                values[key] = env[model].sudo().search_count(domain())
+        return values
+
+    def _it_list(self, model, domain, url, page, order, page_name, template, key, extra=None):
+        Model = request.env[model].sudo()
+        pager = portal_pager(url=url, total=Model.search_count(domain), page=page, step=PAGE_SIZE)
+        records = Model.search(domain, order=order, limit=PAGE_SIZE, offset=pager["offset"])
+        values = self._prepare_portal_layout_values()
+        values.update({key: records, "pager": pager, "page_name": page_name, "default_url": url, **(extra or {})})
+        return request.render(template, values)
+
+    def _it_own(self, model, record_id, access_token=None):
+        """The record if it is the contact's client's (or the link carries its token), as the system."""
+        record = request.env[model].sudo().browse(record_id).exists()
+        if not record:
+            raise MissingError(request.env._("This document does not exist."))
+        client = record.it_client_id if model == "project.task" else record.partner_id
+        if client != self._it_client() or (model == "project.task" and not record.it_is_service_request):
+            token = record.access_token if "access_token" in record else None
+            if not (access_token and token and consteq(token, access_token)):
+                raise AccessError(request.env._("This document is not one of your company's."))
+        return record
+
+    # ------------------------------------------------------------------ contracts
+
+    @http.route(["/my/it/contracts", "/my/it/contracts/page/<int:page>"], type="http", auth="user")
+    def portal_my_it_contracts(self, page=1, **kw):
+        return self._it_list(
+            "it.contract", self._it_contract_domain(), "/my/it/contracts", page, "state, date_start desc",
+            "it_contracts", "it_service_contracts.portal_my_it_contracts", "contracts",
+        )
+
+    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="user")
+    def portal_my_it_contract(self, contract_id, **kw):
+        try:
+            contract = self._it_own("it.contract", contract_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if contract.state not in PORTAL_CONTRACT_STATES:
+            return request.redirect("/my")
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "contract": contract, "page_name": "it_contract",
+            "ledger": contract.ledger_ids if "ledger_ids" in contract else [],
+            "periods": contract.period_ids.sorted("date_start", reverse=True)[:12],
+        })
+        return request.render("it_service_contracts.portal_my_it_contract", values)
+
+    # ------------------------------------------------------------------ requests
+
+    @http.route(["/my/it/requests", "/my/it/requests/page/<int:page>"], type="http", auth="user")
+    def portal_my_it_requests(self, page=1, filterby="open", **kw):
+        Task = request.env["project.task"]
+        domain = Task._it_portal_domain(request.env.user.partner_id)
+        filters = {
+            "open": [("sla_resolution_date", "=", False)],
+            "approval": [("it_approval_state", "=", "pending")],
+            "all": [],
+        }
+        filterby = filterby if filterby in filters else "open"
+        return self._it_list(
+            "project.task", domain + filters[filterby], "/my/it/requests", page, "id desc",
+            "it_requests", "it_service_contracts.portal_my_it_requests", "tasks",
+            extra={"filterby": filterby, "priority_labels": dict(
+                Task._fields["priority"]._description_selection(request.env))},
+        )
+
+    @http.route("/my/it/requests/new", type="http", auth="user", methods=["GET"])
+    def portal_my_it_request_new(self, **kw):
+        return request.render("it_service_contracts.portal_my_it_request_new", self._it_request_form_values(kw))
+
+    def _it_request_form_values(self, posted, error=None):
+        client = self._it_client()
+        env = request.env
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "page_name": "it_request_new",
+            "sites": env["res.partner"].sudo().search([
+                ("commercial_partner_id", "=", client.id), ("type", "!=", "contact"), ("id", "!=", client.id),
+            ]),
+            "assets": env["it.asset"].sudo().search([("partner_id", "=", client.id)]),
+            "contracts": env["it.contract"].sudo().search([("partner_id", "=", client.id), ("state", "=", "active")]),
+            "priorities": env["project.task"]._fields["priority"]._description_selection(env),
+            "posted": posted,
+            "error": error,
+        })
+        return values
+
+    @http.route("/my/it/requests/new", type="http", auth="user", methods=["POST"])
+    def portal_my_it_request_create(self, **post):
+        files = [
+            (upload.filename, upload.read())
+            for upload in request.httprequest.files.getlist("attachments") if upload.filename
+        ]
+        try:
+            with request.env.cr.savepoint():
+                task = request.env["project.task"]._it_portal_report(request.env.user.partner_id, post, files)
+        except (ValidationError, UserError) as error:
+            return request.render(
+                "it_service_contracts.portal_my_it_request_new", self._it_request_form_values(post, error.args[0]),
+            )
+        return request.redirect(f"/my/it/requests/{task.id}")
+
+    @http.route("/my/it/requests/<int:task_id>", type="http", auth="public")
+    def portal_my_it_request(self, task_id, access_token=None, **kw):
+        try:
+            task = self._it_own("project.task", task_id, access_token)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        task._portal_ensure_token()
+        values = {
+            "task": task, "page_name": "it_request",
+            "priority_labels": dict(task._fields["priority"]._description_selection(request.env)),
+        }
+        values = self._get_page_view_values(task, access_token, values, "my_it_requests_history", False, **kw)
+        values["token"] = task.access_token  # the client answers in the chatter
+        return request.render("it_service_contracts.portal_my_it_request", values)
+
+    @http.route("/my/it/requests/<int:task_id>/approval", type="http", auth="user", methods=["POST"])
+    def portal_my_it_request_approval(self, task_id, decision=None, comment=None, **kw):
+        try:
+            task = self._it_own("project.task", task_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        try:
+            with request.env.cr.savepoint():
+                task._it_decide_approval(
+                    {"approve": "approved", "refuse": "refused"}.get(decision), request.env.user.partner_id,
+                    (comment or "").strip(),
+                )
+        except (UserError, AccessError) as error:
+            return self.portal_my_it_request(task.id, error=error.args[0])
+        return request.redirect(f"/my/it/requests/{task.id}")
+
+    # ------------------------------------------------------------------ months, assets
+
+    @http.route(["/my/it/months", "/my/it/months/page/<int:page>"], type="http", auth="user")
+    def portal_my_it_months(self, page=1, **kw):
+        return self._it_list(
+            "it.contract.period", self._it_period_domain(), "/my/it/months", page, "date_start desc, id desc",
+            "it_months", "it_service_contracts.portal_my_it_months", "periods",
+        )
+
+    @http.route("/my/it/months/<int:period_id>/<string:report>", type="http", auth="user")
+    def portal_my_it_month_report(self, period_id, report, download=False, **kw):
+        """The month's client report, or the usage statement of its invoice once the invoice is sent."""
+        try:
+            period = self._it_own("it.contract.period", period_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if report == "report":
+            return self._show_report(period, "pdf", "it_service_contracts.action_report_it_monthly_client",
+                                     download=download)
+        if report == "statement" and period.invoice_id.state == "posted":
+            return self._show_report(period.invoice_id, "pdf", "it_service_contracts.action_report_it_usage_statement",
+                                     download=download)
+        return request.not_found()
+
+    @http.route(["/my/it/assets", "/my/it/assets/page/<int:page>"], type="http", auth="user")
+    def portal_my_it_assets(self, page=1, **kw):
+        return self._it_list(
+            "it.asset", self._it_asset_domain(), "/my/it/assets", page, "site_id, name",
+            "it_assets", "it_service_contracts.portal_my_it_assets", "assets",
+        )

@@ -1,0 +1,183 @@
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.exceptions import AccessError, UserError, ValidationError
+
+from .project_task import SLA_BOOKKEEPING_FIELDS
+
+# the client's decision on paid work: recorded by the addon from the client's answer, never set by hand
+APPROVAL_FIELDS = frozenset({
+    "it_approval_state", "it_approval_rate", "it_approval_reason", "it_approval_requested_date",
+    "it_approval_partner_id", "it_approval_date", "it_approval_comment",
+})
+
+# the time that costs the client extra: beyond the month's included hours, or outside any entitlement
+EXTRA_COST_TYPES = frozenset({"overage", "adhoc"})
+
+RATE_GROUPS = "it_service_contracts.group_it_manager,account.group_account_invoice"
+
+
+class ProjectTask(models.Model):
+    """The client's approval before paid work on a request (issue: approval before paid work).
+
+    A request asks for it when its client's contract requires approval and work on it would cost extra: the
+    request is outside every contract's scope or places, or the package or the month's included hours are used
+    up. The client approves or refuses in the portal; billable extra time cannot be logged on a refused request.
+    """
+
+    _inherit = "project.task"
+
+    _it_protected_fields = SLA_BOOKKEEPING_FIELDS | APPROVAL_FIELDS
+
+    it_approval_state = fields.Selection(
+        [("pending", "Approval Pending"), ("approved", "Approved"), ("refused", "Refused")],
+        string="Client Approval", readonly=True, copy=False, tracking=True, index="btree_not_null",
+        help="Whether the client approved work that costs extra; empty when no approval is needed.",
+    )
+    it_approval_rate = fields.Monetary(
+        string="Rate to Approve", currency_field="it_currency_id", readonly=True, copy=False, groups=RATE_GROUPS,
+        help="The hourly rate the extra work will be billed at.",
+    )
+    it_approval_reason = fields.Char(string="Why Approval Is Needed", readonly=True, copy=False)
+    it_approval_requested_date = fields.Datetime(string="Approval Requested On", readonly=True, copy=False)
+    it_approval_partner_id = fields.Many2one(
+        "res.partner", string="Decided By", readonly=True, copy=False,
+        help="The client's contact who approved or refused the extra work.",
+    )
+    it_approval_date = fields.Datetime(string="Decided On", readonly=True, copy=False)
+    it_approval_comment = fields.Text(string="Client's Comment", readonly=True, copy=False)
+
+    # ------------------------------------------------------------------ when approval is needed
+
+    def _it_extra_cost(self):
+        """Why work on this request would cost the client extra and at which hourly rate, as
+        ``(reason, rate)``, or None when it is covered or the client's contracts do not ask for approval."""
+        self.ensure_one()
+        task = self.sudo()
+        if not task.it_is_service_request or task.sla_resolution_date:
+            return None
+        contracts = task._it_client_contracts()
+        if not contracts.filtered("approval_required"):
+            return None
+        adhoc_rate = task.company_id.it_adhoc_hourly_rate
+        if task.it_is_adhoc:
+            return task.it_adhoc_reason or self.env._("The request is outside your contract."), adhoc_rate
+        # the hours left are computed, not stored: read them anew after the time just logged
+        task.invalidate_recordset(["it_package_hours_left", "it_month_hours_left"])
+        contracts.invalidate_recordset(["current_period_id", "current_hours_included", "current_hours_remaining"])
+        if task.it_package_hours_left > 0 or task.it_month_hours_left > 0:
+            return None
+        covering = self.env["it.contract"]._it_covering(
+            task.partner_id, task.company_id, task.it_site_id, task.it_service_product_id, task._it_service_day(),
+        )
+        flat = covering.filtered(lambda c: c.contract_type == "monthly_flat")[:1]
+        if flat:
+            return self.env._("This month's included hours are used up."), flat.hourly_rate
+        return self.env._("The hours of your package are used up."), adhoc_rate
+
+    def _it_ask_approval_if_extra(self):
+        """Ask the client's approval on the requests whose work would now cost extra (once per request)."""
+        for task in self.sudo().filtered(lambda t: t.it_is_service_request and not t.it_approval_state):
+            extra = task._it_extra_cost()
+            if extra:
+                task._it_ask_approval(*extra)
+
+    def _it_ask_approval(self, reason, rate):
+        self.ensure_one()
+        self._it_addon_write({
+            "it_approval_state": "pending", "it_approval_reason": reason, "it_approval_rate": rate,
+            "it_approval_requested_date": fields.Datetime.now(), "it_approval_partner_id": False,
+            "it_approval_date": False, "it_approval_comment": False,
+        })
+        self._portal_ensure_token()
+        if self.partner_id:
+            self.message_subscribe(self.partner_id.ids)
+        # the context serves the templates of databases installed before the request held the reason and rate
+        # (mail templates are not updated over a user's changes)
+        self.with_context(reason=reason, rate=rate).message_post_with_source(
+            "it_service_contracts.mail_template_it_approval_requested",
+            subtype_xmlid="mail.mt_comment",
+            partner_ids=self.partner_id.ids,
+        )
+
+    # ------------------------------------------------------------------ the decision
+
+    def _it_decide_approval(self, decision, partner, comment=None):
+        """Record the client's decision; ``partner`` is the contact who decided (checked by the caller)."""
+        self.ensure_one()
+        if decision not in ("approved", "refused"):
+            raise UserError(self.env._("A decision on extra work is to approve or to refuse it."))
+        task = self.sudo()
+        if task.it_approval_state != "pending":
+            raise UserError(self.env._(
+                "Request %(task)s is not waiting for your approval: %(state)s.", task=task.name,
+                state=dict(task._fields["it_approval_state"]._description_selection(self.env)).get(
+                    task.it_approval_state, self.env._("no approval is needed")),
+            ))
+        if partner.commercial_partner_id != task.it_client_id:
+            raise AccessError(self.env._("Only a contact of the client decides on extra work for request %s.",
+                                         task.name))
+        task._it_addon_write({
+            "it_approval_state": decision, "it_approval_partner_id": partner.id,
+            "it_approval_date": fields.Datetime.now(), "it_approval_comment": comment or False,
+        })
+        if decision == "approved":
+            body = self.env._("%(partner)s approved the extra work.", partner=partner.name)
+        else:
+            body = self.env._("%(partner)s refused the extra work.", partner=partner.name)
+        task.message_post(
+            body=Markup("<p>%s</p>") % body + (Markup("<p>%s</p>") % comment if comment else ""),
+            author_id=partner.id, message_type="comment", subtype_xmlid="mail.mt_comment",
+        )
+
+    def _it_protected_message(self, names):
+        approval = {self._fields[name]._description_string(self.env) for name in APPROVAL_FIELDS}
+        if set(names) <= approval:
+            return self.env._(
+                "The client's approval (%(fields)s) is recorded from the client's answer in the portal, or by an IT "
+                "services manager's button, and cannot be set by hand.", fields=", ".join(names),
+            )
+        return super()._it_protected_message(names)
+
+    def _it_check_records_approval(self):
+        if not self.env.user.has_group("it_service_contracts.group_it_manager"):
+            raise AccessError(self.env._(
+                "Only an IT services manager records a client's decision given outside the portal."
+            ))
+
+    def action_it_approval_approved_by_client(self):
+        """A manager records the approval the client gave by phone or mail (the request's contact decided)."""
+        self._it_check_records_approval()
+        for task in self:
+            task._it_decide_approval("approved", task.sudo().partner_id or task.sudo().it_client_id)
+
+    def action_it_approval_ask_again(self):
+        """A manager asks again after a refusal, e.g. once the client bought more hours."""
+        self._it_check_records_approval()
+        for task in self.sudo().filtered(lambda t: t.it_approval_state == "refused"):
+            task._it_addon_write({"it_approval_state": False})
+            task._it_ask_approval_if_extra()
+
+    # ------------------------------------------------------------------ hooks
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        tasks = super().create(vals_list)
+        tasks._it_ask_approval_if_extra()
+        return tasks
+
+    def write(self, vals):
+        result = super().write(vals)
+        if self._IT_COVERAGE_FIELDS & vals.keys():
+            self._it_ask_approval_if_extra()
+        return result
+
+    def _it_check_time_allowed(self, billing_types):
+        """Billable extra time is refused on a request whose client refused the extra work."""
+        refused = self.sudo().filtered(lambda t: t.it_approval_state == "refused")
+        if refused and EXTRA_COST_TYPES & set(billing_types):
+            raise ValidationError(self.env._(
+                "The client refused paid work on request %(task)s (%(reason)s): log this time as non-billable, "
+                "or ask the client again.", task=refused[0].name, reason=refused[0].it_approval_reason or "-",
+            ))
+

@@ -1,0 +1,154 @@
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import freeze_time, new_test_user, tagged
+
+from .timesheet_common import ItTimesheetCommon
+
+
+@tagged("post_install", "-at_install")
+@freeze_time("2026-01-20")
+class TestApproval(ItTimesheetCommon):
+    """The client's approval before work that costs extra (issue 10, item 2)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client.write({"email": "it@client.example", "lang": "en_US"})
+        cls.contact = cls.env["res.partner"].create({
+            "name": "Anna Client", "parent_id": cls.client.id, "email": "anna@client.example",
+        })
+        cls.other_contact = cls.env["res.partner"].create({
+            "name": "Olaf Other", "parent_id": cls.other_client.id, "email": "olaf@other.example",
+        })
+        cls.flat = cls._active_contract(
+            "monthly_flat", date_start="2026-01-01", monthly_hours=2.0, hourly_rate=120.0, approval_required=True,
+        )
+        cls.tech_user = new_test_user(
+            cls.env, "appr_tech", groups="it_service_contracts.group_it_technician",
+            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)],
+        )
+        cls.technician.user_id = cls.tech_user
+        cls.manager = new_test_user(
+            cls.env, "appr_manager", groups="it_service_contracts.group_it_manager",
+            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)],
+        )
+
+    def _approval_mails(self, task):
+        return task.message_ids.filtered(lambda m: "your approval is needed" in (m.subject or ""))
+
+    def test_covered_work_asks_nothing(self):
+        request = self._request(self.flat, site=self.site_a)
+        self._log(request, 1.5)
+        self.assertFalse(request.it_approval_state)
+        self.assertFalse(self._approval_mails(request))
+
+    def test_month_used_up_asks_once_with_the_flat_rate(self):
+        request = self._request(self.flat, site=self.site_a)
+        self._log(request, 1.5)
+        self.assertFalse(request.it_approval_state, "the included hours cover the first hours")
+        self._log(request, 0.5)
+        self.assertEqual(request.it_approval_state, "pending", "the next work on the request costs extra")
+        self.assertEqual(request.it_approval_rate, 120.0)
+        self.assertRegex(request.it_approval_reason, "included hours are used up")
+        mails = self._approval_mails(request)
+        self.assertEqual(len(mails), 1)
+        self.assertRegex(mails.body, r"120[.,]00")
+        self.assertEqual(mails.partner_ids, self.client)
+        self.assertIn(self.client, request.message_partner_ids)
+        # more time does not ask again
+        self._log(request, 1.0)
+        self.assertEqual(len(self._approval_mails(request)), 1)
+        # a new request once the month is used up asks at once
+        second = self._request(self.flat, site=self.site_b, name="Scanner")
+        self.assertEqual(second.it_approval_state, "pending")
+
+    def test_outside_scope_asks_with_the_adhoc_rate(self):
+        request = self._request(site=self.site_a, service=self.service_other, name="New website")
+        self.assertTrue(request.it_is_adhoc)
+        self.assertEqual(request.it_approval_state, "pending")
+        self.assertEqual(request.it_approval_rate, 200.0)
+
+    def test_no_approval_without_the_setting(self):
+        self.flat.approval_required = False
+        request = self._request(site=self.site_a, service=self.service_other)
+        self._log(request, 5.0)
+        self.assertFalse(request.it_approval_state)
+
+    def test_package_used_up_asks_with_the_adhoc_rate(self):
+        # the flat contract serves the warehouse only: the head office is the package's
+        self.flat.write({"approval_required": False, "site_ids": [(6, 0, self.site_b.ids)], "remote_service": False})
+        package = self._active_contract(hours_total=1.0, approval_required=True, date_start="2026-01-01")
+        request = self._request(package, site=self.site_a)
+        self._log(request, 1.0)
+        self.assertEqual(request.it_approval_state, "pending")
+        self.assertRegex(request.it_approval_reason, "package are used up")
+        self.assertEqual(request.it_approval_rate, 200.0)
+
+    def test_client_approves(self):
+        request = self._request(site=self.site_a, service=self.service_other)
+        request._it_decide_approval("approved", self.contact, "Go ahead")
+        self.assertEqual(request.it_approval_state, "approved")
+        self.assertEqual(request.it_approval_partner_id, self.contact)
+        self.assertTrue(request.it_approval_date)
+        self.assertEqual(request.it_approval_comment, "Go ahead")
+        self.assertIn("Anna Client approved the extra work", request.message_ids[0].body)
+        line = self._log(request.with_user(self.tech_user), 1.0)
+        self.assertEqual(line.it_billing_type, "adhoc")
+        with self.assertRaisesRegex(UserError, "not waiting for your approval"):
+            request._it_decide_approval("refused", self.contact)
+
+    def test_contact_of_another_client_cannot_decide(self):
+        request = self._request(site=self.site_a, service=self.service_other)
+        with self.assertRaisesRegex(AccessError, "Only a contact of the client"):
+            request._it_decide_approval("approved", self.other_contact)
+        self.assertEqual(request.it_approval_state, "pending")
+        with self.assertRaisesRegex(UserError, "approve or to refuse"):
+            request._it_decide_approval("maybe", self.contact)
+
+    def test_refused_blocks_billable_time_but_not_non_billable(self):
+        request = self._request(site=self.site_a, service=self.service_other)
+        request._it_decide_approval("refused", self.contact, "Too expensive")
+        lines_before = self.env["account.analytic.line"].search_count([("task_id", "=", request.id)])
+        with self.assertRaisesRegex(ValidationError, "refused paid work"), self.env.cr.savepoint():
+            self._log(request.with_user(self.tech_user), 1.0)
+        self.assertEqual(
+            self.env["account.analytic.line"].search_count([("task_id", "=", request.id)]), lines_before,
+            "nothing of the refused line is saved",
+        )
+        line = self._log(request.with_user(self.tech_user), 1.0, it_billing_override="non_billable")
+        self.assertEqual((line.it_billing_type, line.it_billing_override), ("non_billable", "non_billable"))
+        # not on a request the client did not refuse
+        other = self._request(self.flat, site=self.site_a, name="Covered")
+        with self.assertRaisesRegex(UserError, "decided by the contract rules"), self.env.cr.savepoint():
+            self._log(other.with_user(self.tech_user), 1.0, it_billing_override="non_billable")
+
+    def test_manager_records_and_asks_again(self):
+        request = self._request(site=self.site_a, service=self.service_other)
+        request.partner_id = self.contact
+        with self.assertRaisesRegex(AccessError, "Only an IT services manager"):
+            request.with_user(self.tech_user).action_it_approval_approved_by_client()
+        request._it_decide_approval("refused", self.contact)
+        request.with_user(self.manager).action_it_approval_ask_again()
+        self.assertEqual(request.it_approval_state, "pending")
+        self.assertEqual(len(self._approval_mails(request)), 2)
+        request.with_user(self.manager).action_it_approval_approved_by_client()
+        self.assertEqual(request.it_approval_state, "approved")
+        self.assertEqual(request.it_approval_partner_id, self.contact)
+
+    def test_approval_fields_are_not_written_by_hand(self):
+        request = self._request(site=self.site_a, service=self.service_other)
+        for user in (self.manager, self.tech_user):
+            with self.assertRaisesRegex(UserError, "approval .* cannot be set by hand"):
+                request.with_user(user).write({"it_approval_state": "approved"})
+        with self.assertRaisesRegex(UserError, "approval .* cannot be set by hand"):
+            self.env["project.task"].with_user(self.manager).create({
+                "name": "Forged", "project_id": self.flat.project_id.id, "it_approval_state": "approved",
+            })
+        self.assertEqual(request.it_approval_state, "pending")
+
+    def test_technician_does_not_read_the_rate(self):
+        request = self._request(site=self.site_a, service=self.service_other)
+        as_tech = request.with_user(self.tech_user)
+        self.assertEqual(as_tech.it_approval_state, "pending")
+        with self.assertRaises(AccessError):
+            as_tech.read(["it_approval_rate"])
+        self.assertNotIn("it_approval_rate", as_tech.fields_get())
