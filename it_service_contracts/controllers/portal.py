@@ -65,14 +65,14 @@ class ItServicePortal(CustomerPortal):
 
     # ------------------------------------------------------------------ contracts
 
-    @http.route(["/my/it/contracts", "/my/it/contracts/page/<int:page>"], type="http", auth="user")
+    @http.route(["/my/it/contracts", "/my/it/contracts/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_it_contracts(self, page=1, **kw):
         return self._it_list(
             "it.contract", self._it_contract_domain(), "/my/it/contracts", page, "state, date_start desc",
             "it_contracts", "it_service_contracts.portal_my_it_contracts", "contracts",
         )
 
-    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="user")
+    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="user", website=True)
     def portal_my_it_contract(self, contract_id, **kw):
         try:
             contract = self._it_own("it.contract", contract_id)
@@ -90,7 +90,7 @@ class ItServicePortal(CustomerPortal):
 
     # ------------------------------------------------------------------ requests
 
-    @http.route(["/my/it/requests", "/my/it/requests/page/<int:page>"], type="http", auth="user")
+    @http.route(["/my/it/requests", "/my/it/requests/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_it_requests(self, page=1, filterby="open", **kw):
         Task = request.env["project.task"]
         domain = Task._it_portal_domain(request.env.user.partner_id)
@@ -107,7 +107,7 @@ class ItServicePortal(CustomerPortal):
                 Task._fields["priority"]._description_selection(request.env))},
         )
 
-    @http.route("/my/it/requests/new", type="http", auth="user", methods=["GET"])
+    @http.route("/my/it/requests/new", type="http", auth="user", methods=["GET"], website=True)
     def portal_my_it_request_new(self, **kw):
         return request.render("it_service_contracts.portal_my_it_request_new", self._it_request_form_values(kw))
 
@@ -128,7 +128,7 @@ class ItServicePortal(CustomerPortal):
         })
         return values
 
-    @http.route("/my/it/requests/new", type="http", auth="user", methods=["POST"])
+    @http.route("/my/it/requests/new", type="http", auth="user", methods=["POST"], website=True)
     def portal_my_it_request_create(self, **post):
         files = [
             (upload.filename, upload.read())
@@ -143,7 +143,7 @@ class ItServicePortal(CustomerPortal):
             )
         return request.redirect(f"/my/it/requests/{task.id}")
 
-    @http.route("/my/it/requests/<int:task_id>", type="http", auth="public")
+    @http.route("/my/it/requests/<int:task_id>", type="http", auth="public", website=True)
     def portal_my_it_request(self, task_id, access_token=None, **kw):
         try:
             task = self._it_own("project.task", task_id, access_token)
@@ -151,14 +151,14 @@ class ItServicePortal(CustomerPortal):
             return request.redirect("/my")
         task._portal_ensure_token()
         values = {
-            "task": task, "page_name": "it_request",
+            "it_task": task, "page_name": "it_request",
             "priority_labels": dict(task._fields["priority"]._description_selection(request.env)),
         }
         values = self._get_page_view_values(task, access_token, values, "my_it_requests_history", False, **kw)
         values["token"] = task.access_token  # the client answers in the chatter
         return request.render("it_service_contracts.portal_my_it_request", values)
 
-    @http.route("/my/it/requests/<int:task_id>/approval", type="http", auth="user", methods=["POST"])
+    @http.route("/my/it/requests/<int:task_id>/approval", type="http", auth="user", methods=["POST"], website=True)
     def portal_my_it_request_approval(self, task_id, decision=None, comment=None, **kw):
         try:
             task = self._it_own("project.task", task_id)
@@ -176,29 +176,31 @@ class ItServicePortal(CustomerPortal):
 
     # ------------------------------------------------------------------ months, assets
 
-    @http.route(["/my/it/months", "/my/it/months/page/<int:page>"], type="http", auth="user")
+    @http.route(["/my/it/months", "/my/it/months/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_it_months(self, page=1, **kw):
         return self._it_list(
             "it.contract.period", self._it_period_domain(), "/my/it/months", page, "date_start desc, id desc",
             "it_months", "it_service_contracts.portal_my_it_months", "periods",
         )
 
-    @http.route("/my/it/months/<int:period_id>/<string:report>", type="http", auth="user")
-    def portal_my_it_month_report(self, period_id, report, download=False, **kw):
-        """The month's client report, or the usage statement of its invoice once the invoice is sent."""
+    @http.route("/my/it/months/<int:period_id>/<string:report>", type="http", auth="user", website=True)
+    def portal_my_it_month_report(self, period_id, report, report_type="pdf", download=False, **kw):
+        """The month's client report, or the usage statement of its invoice once the invoice is posted."""
         try:
             period = self._it_own("it.contract.period", period_id)
         except (AccessError, MissingError):
             return request.redirect("/my")
+        if report_type not in ("html", "pdf"):
+            return request.not_found()
         if report == "report":
-            return self._show_report(period, "pdf", "it_service_contracts.action_report_it_monthly_client",
+            return self._show_report(period, report_type, "it_service_contracts.action_report_it_monthly_client",
                                      download=download)
         if report == "statement" and period.invoice_id.state == "posted":
-            return self._show_report(period.invoice_id, "pdf", "it_service_contracts.action_report_it_usage_statement",
-                                     download=download)
+            return self._show_report(period.invoice_id, report_type,
+                                     "it_service_contracts.action_report_it_usage_statement", download=download)
         return request.not_found()
 
-    @http.route(["/my/it/assets", "/my/it/assets/page/<int:page>"], type="http", auth="user")
+    @http.route(["/my/it/assets", "/my/it/assets/page/<int:page>"], type="http", auth="user", website=True)
     def portal_my_it_assets(self, page=1, **kw):
         return self._it_list(
             "it.asset", self._it_asset_domain(), "/my/it/assets", page, "site_id, name",

@@ -77,7 +77,15 @@ class ProjectTask(models.Model):
 
     def _it_ask_approval_if_extra(self):
         """Ask the client's approval on the requests whose work would now cost extra (once per request)."""
-        for task in self.sudo().filtered(lambda t: t.it_is_service_request and not t.it_approval_state):
+        requests = self.sudo().filtered(lambda t: t.it_is_service_request and not t.it_approval_state)
+        if not requests:
+            return
+        # one query for the usual case: no contract of these clients asks for approval
+        asking = self.env["it.contract"].sudo().search_fetch([
+            ("partner_id", "in", requests.it_client_id.ids), ("approval_required", "=", True),
+            ("state", "=", "active"),
+        ], ["partner_id"])
+        for task in requests.filtered(lambda t: t.it_client_id in asking.partner_id):
             extra = task._it_extra_cost()
             if extra:
                 task._it_ask_approval(*extra)

@@ -22,5 +22,6 @@ from . import test_service_report
 from . import test_monthly_client_report
 from . import test_mail_templates
 from . import test_approval
+from . import test_portal
 from . import test_invoicing_concurrency
 from . import test_invoicing_rpc

@@ -1,4 +1,7 @@
-from odoo.tests import HttpCase, tagged
+from odoo import Command, fields
+from odoo.tests import HttpCase, new_test_user, tagged
+
+from .common import ItServiceCommon
 
 
 @tagged("post_install", "-at_install")
@@ -25,3 +28,43 @@ class TestContractTour(HttpCase):
         self.assertEqual(contract.hours_total, 25)
         self.assertEqual(contract.audit_id, audit)
         self.assertEqual(contract.service_product_ids.name, "Tour Helpdesk Service")
+
+
+@tagged("post_install", "-at_install")
+class TestPortalRequestTour(HttpCase, ItServiceCommon):
+    """A client reports a request in the portal and approves paid work; the technician logs time on it."""
+
+    def test_portal_request_and_time(self):
+        self.client.write({"lang": "en_US", "email": "office@client.example"})
+        contract = self._active_contract(
+            "monthly_flat", date_start=fields.Date.today().replace(day=1), monthly_hours=1.0,
+            approval_required=True, hourly_rate=110.0,
+            sla_line_ids=[Command.create({"priority": "2", "response_hours": 2.0, "resolution_hours": 8.0})],
+        )
+        contact = self.env["res.partner"].create({
+            "name": "Clara Client", "parent_id": self.client.id, "email": "clara@client.example", "lang": "en_US",
+        })
+        new_test_user(self.env, "tour_client", groups="base.group_portal", partner_id=contact.id, lang="en_US")
+        technician = new_test_user(
+            self.env, "tour_tech", groups="it_service_contracts.group_it_technician", lang="en_US",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        self.env["hr.employee"].create({"name": "Tour Tech", "user_id": technician.id, "company_id": self.company.id})
+        # this month's included hour is used already
+        earlier = self.env["project.task"].create({
+            "name": "Earlier work", "project_id": contract.project_id.id, "partner_id": self.client.id,
+            "it_service_product_id": self.service_support.id,
+        })
+        self.env["account.analytic.line"].with_user(technician).create({
+            "name": "Work", "task_id": earlier.id, "unit_amount": 1.0,
+        })
+
+        self.start_tour("/my/it/requests", "it_portal_request_tour", login="tour_client")
+        request = self.env["project.task"].search([("name", "=", "Tour: the plotter prints nothing")])
+        self.assertEqual((request.it_contract_id, request.partner_id, request.priority), (contract, contact, "2"))
+        self.assertEqual((request.it_approval_state, request.it_approval_partner_id), ("approved", contact))
+        self.assertEqual(request.it_approval_comment, "Approved, please come today")
+
+        self.start_tour(f"/odoo/project.task/{request.id}", "it_technician_logs_time_tour", login="tour_tech")
+        line = request.timesheet_ids
+        self.assertEqual((line.unit_amount, line.it_billing_type, line.user_id), (1.0, "overage", technician))
