@@ -26,3 +26,4 @@ from . import resource_calendar_leaves
 from . import account_analytic_line
 from . import it_contract_period
 from . import it_contract_adjustment
+from . import it_contract_ledger
