@@ -28,3 +28,4 @@ from . import it_contract_period
 from . import it_contract_adjustment
 from . import project_task_approval
 from . import project_task_portal
+from . import it_contract_ledger

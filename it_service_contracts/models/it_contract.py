@@ -113,6 +113,10 @@ class ItContract(models.Model):
         help="Hours bought, carried in and adjusted: what the package's time can draw on.",
     )
     hours_remaining = fields.Float(compute="_compute_hours_remaining", store=True)
+    ledger_ids = fields.One2many(
+        "it.contract.ledger", "contract_id", string="Ledger", readonly=True,
+        help="The movements of the package's hours, with the balance after each one.",
+    )
     package_price = fields.Monetary(compute="_compute_package_price", string="Package Price")
     monthly_fee = fields.Monetary(tracking=True)
     monthly_hours = fields.Float(string="Included Hours per Month", tracking=True)
