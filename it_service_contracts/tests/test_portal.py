@@ -126,6 +126,7 @@ class TestPortal(HttpCase, ItServiceCommon):
         html = self._get(f"/my/it/contracts/{self.contract_b.id}", self.portal_b).text
         self.assertIn("Hours left", html)
         self.assertIn("20:00", html)
+        self.assertIn("o_it_ledger_row", html, "the package ledger: its purchase")
 
     def test_requests_list_and_page(self):
         html = self._get("/my/it/requests", self.portal_a).text
