@@ -663,12 +663,7 @@ class ItContract(models.Model):
             self.date_end + relativedelta(days=1) if self.date_end else fields.Date.context_today(self),
             fields.Date.context_today(self),
         )
-        default = {
-            "date_start": start,
-            "previous_contract_id": self.id,
-            "service_product_ids": self.service_product_ids.ids,
-            "site_ids": self.site_ids.ids,
-        }
+        default = {"date_start": start, "previous_contract_id": self.id, **self._it_renewal_terms()}
         if self.contract_type == "monthly_flat" and self.date_end:
             default["date_end"] = start + (self.date_end - self.date_start)
         renewal = self.copy(default)

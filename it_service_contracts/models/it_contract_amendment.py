@@ -240,45 +240,10 @@ class ItContractAmendment(models.Model):
                  "sla_line_ids.resolution_hours", "contract_id")
     def _compute_change_html(self):
         for amendment in self:
-            before = amendment.terms_before or (
-                amendment.contract_id._it_terms_snapshot() if amendment.contract_id else {})
-            rows = amendment._it_changes(before)
-            amendment.change_html = Markup("<table class='table table-sm o_it_amendment_changes'>"
-                                           "<thead><tr><th>%s</th><th>%s</th><th>%s</th></tr></thead><tbody>%s"
-                                           "</tbody></table>") % (
-                self.env._("Term"), self.env._("Before"), self.env._("After"),
-                Markup("").join(Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows),
-            ) if rows else Markup("<p>%s</p>") % self.env._("No term changes.")
-
-    def _it_changes(self, before):
-        """(label, before, after) of each term this amendment changes, as the user reads them."""
-        self.ensure_one()
-        if not before:
-            return []
-        after = self.contract_id._it_terms_snapshot(self)
-        rows = []
-        for name in (*SCALAR_TERMS, *SET_TERMS):
-            if before.get(name) == after.get(name) or (
-                    name in ("monthly_fee", "monthly_hours") and self.contract_type == "hour_package") or (
-                    name == "hours_total" and self.contract_type == "monthly_flat"):
+            contract = amendment.contract_id
+            if not contract:
+                amendment.change_html = False
                 continue
-            field = self._fields[name]
-            if name in SET_TERMS:
-                model = self.env[field.comodel_name].sudo()
-                show = [", ".join(model.browse(ids).mapped("display_name")) or "-"
-                        for ids in (before.get(name) or [], after.get(name) or [])]
-            elif field.type == "boolean":
-                show = [self.env._("yes") if value else self.env._("no")
-                        for value in (before.get(name), after.get(name))]
-            else:
-                show = [f"{before.get(name) or 0.0:.2f}", f"{after.get(name) or 0.0:.2f}"]
-            rows.append((field._description_string(self.env), *show))
-        priorities = dict(self.env["it.contract.sla"]._fields["priority"]._description_selection(self.env))
-        for priority in sorted(set(before.get("sla", {})) | set(after.get("sla", {}))):
-            old, new = before.get("sla", {}).get(priority), after.get("sla", {}).get(priority)
-            if old != new:
-                rows.append((
-                    self.env._("Response / resolution (h), %s", priorities.get(priority, priority)),
-                    "{} / {}".format(*old) if old else "-", "{} / {}".format(*new) if new else "-",
-                ))
-        return rows
+            before = amendment.terms_before or contract._it_terms_snapshot()
+            amendment.change_html = contract._it_changes_html(
+                contract._it_terms_changes(before, contract._it_terms_snapshot(amendment)))

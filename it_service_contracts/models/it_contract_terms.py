@@ -6,7 +6,9 @@ look-up on the indexed effective dates (:meth:`_it_amendment_timeline`), never a
 """
 from datetime import timedelta
 
-from odoo import api, fields, models
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
 from odoo.tools import SQL
 
 from .it_contract_amendment import SCALAR_TERMS, SET_TERMS
@@ -21,6 +23,10 @@ class ItContract(models.Model):
         "it.contract.amendment", "contract_id", string="Amendments", readonly=True, groups=AMENDMENT_GROUPS,
     )
     amendment_count = fields.Integer(compute="_compute_amendment_count", groups=AMENDMENT_GROUPS)
+    renewal_changes_html = fields.Html(
+        string="Changes from the Previous Contract", compute="_compute_renewal_changes_html", sanitize=False,
+        groups=AMENDMENT_GROUPS,
+    )
 
     @api.depends("amendment_ids")
     def _compute_amendment_count(self):
@@ -28,6 +34,29 @@ class ItContract(models.Model):
             [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]))
         for contract in self:
             contract.amendment_count = counts.get(contract, 0)
+
+    @api.depends("previous_contract_id", "hourly_rate", "monthly_fee", "monthly_hours", "hours_total",
+                 "service_product_ids", "site_ids", "remote_service", "out_of_hours_response_hours",
+                 "sla_line_ids.response_hours", "sla_line_ids.resolution_hours")
+    def _compute_renewal_changes_html(self):
+        for contract in self:
+            previous = contract.previous_contract_id
+            contract.renewal_changes_html = contract._it_changes_html(contract._it_terms_changes(
+                previous._it_terms_snapshot(), contract._it_terms_snapshot())) if previous else False
+
+    def _it_renewal_terms(self):
+        """The terms a renewal starts from: those in force at the end, amendments agreed to take effect by then
+        included."""
+        self.ensure_one()
+        agreed = self.amendment_ids.filtered(lambda a: a.state == "confirmed" and (
+            not self.date_end or a.effective_date <= self.date_end)).sorted("effective_date")[-1:]
+        if not agreed:
+            return {"service_product_ids": self.service_product_ids.ids, "site_ids": self.site_ids.ids}
+        values = agreed._it_contract_values()
+        values["sla_line_ids"] = [Command.create({
+            "priority": line.priority, "response_hours": line.response_hours, "resolution_hours": line.resolution_hours,
+        }) for line in agreed.sla_line_ids]
+        return values
 
     def action_new_amendment(self):
         self.ensure_one()
@@ -50,6 +79,44 @@ class ItContract(models.Model):
         terms.update({name: sorted(record[name].ids) for name in SET_TERMS})
         terms["sla"] = {line.priority: [line.response_hours, line.resolution_hours] for line in record.sla_line_ids}
         return terms
+
+    def _it_terms_changes(self, before, after):
+        """``[(term, before, after)]`` of the terms that differ between two snapshots, as the user reads them."""
+        self.ensure_one()
+        skip = {"monthly_fee", "monthly_hours", "out_of_hours_response_hours"} \
+            if self.contract_type == "hour_package" else {"hours_total"}
+        rows = []
+        for name in (*SCALAR_TERMS, *SET_TERMS):
+            if name in skip or before.get(name) == after.get(name):
+                continue
+            field = self._fields[name]
+            values = (before.get(name), after.get(name))
+            if name in SET_TERMS:
+                model = self.env[field.comodel_name].sudo()
+                shown = [", ".join(model.browse(ids or []).mapped("display_name")) or "-" for ids in values]
+            elif field.type == "boolean":
+                shown = [self.env._("yes") if value else self.env._("no") for value in values]
+            else:
+                shown = [f"{value or 0.0:.2f}" for value in values]
+            rows.append((field._description_string(self.env), *shown))
+        priorities = dict(self.env["it.contract.sla"]._fields["priority"]._description_selection(self.env))
+        for priority in sorted(set(before.get("sla", {})) | set(after.get("sla", {}))):
+            old, new = before.get("sla", {}).get(priority), after.get("sla", {}).get(priority)
+            if old != new:
+                rows.append((
+                    self.env._("Response / resolution (h), %s", priorities.get(priority, priority)),
+                    "{} / {}".format(*old) if old else "-", "{} / {}".format(*new) if new else "-",
+                ))
+        return rows
+
+    def _it_changes_html(self, rows):
+        if not rows:
+            return Markup("<p>%s</p>") % self.env._("No term changes.")
+        return Markup(
+            "<table class='table table-sm o_it_term_changes'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
+            "</thead><tbody>%s</tbody></table>"
+        ) % (self.env._("Term"), self.env._("Before"), self.env._("After"),
+             Markup("").join(Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows))
 
     @api.model
     def _it_amendment_timeline(self, contract_ids, date_from):

@@ -25,9 +25,9 @@ class TestContractAmendment(ItInvoicingCommon):
             cls.request = cls._request(cls.flat, site=cls.site_a, name="Mail server")
 
     def _amend(self, **values):
-        return self.env["it.contract.amendment"].with_user(self.manager).with_context(
-            allowed_company_ids=self.company.ids, tracking_disable=False).create({"contract_id": self.flat.id, "effective_date": "2026-10-15",
-                                                          **values})
+        Amendment = self.env["it.contract.amendment"].with_user(self.manager).with_context(
+            allowed_company_ids=self.company.ids, tracking_disable=False)
+        return Amendment.create({"contract_id": self.flat.id, "effective_date": "2026-10-15", **values})
 
     def _october(self):
         return self.flat.period_ids.filtered(lambda p: p.date_start.month == 10)
@@ -115,6 +115,25 @@ class TestContractAmendment(ItInvoicingCommon):
         earlier = self._amend(monthly_hours=14.0)
         with self.assertRaisesRegex(UserError, "take effect in date order"):
             earlier.action_confirm()
+
+    @freeze_time("2026-10-20")
+    def test_renewal_carries_the_terms_in_force_at_the_end(self):
+        self._amend(monthly_hours=15.0, monthly_fee=2500.0).action_confirm()
+        self._amend(effective_date="2027-06-01", hourly_rate=125.0, sla_line_ids=[
+            Command.create({"priority": "3", "response_hours": 1.0, "resolution_hours": 4.0}),
+        ]).action_confirm()
+        renewal = self.env["it.contract"].browse(
+            self.flat.with_user(self.manager).with_context(allowed_company_ids=self.company.ids)
+            .action_renew()["res_id"])
+        self.assertEqual((renewal.state, renewal.monthly_hours, renewal.monthly_fee, renewal.hourly_rate),
+                         ("draft", 15.0, 2500.0, 125.0))
+        self.assertEqual(renewal.sla_line_ids.mapped("priority"), ["3"])
+        changes = renewal.renewal_changes_html
+        self.assertRegex(changes, r"Hourly Rate.*130\.00.*125\.00")
+        self.assertIn("1.0 / 4.0", changes)
+        self.assertNotIn("Included Hours per Month", changes, "the same as the current terms")
+        # the old contract keeps its history
+        self.assertEqual(self.flat.amendment_ids.mapped("state"), ["in_force", "confirmed"])
 
     @freeze_time("2026-10-20")
     def test_terms_on_a_day_in_one_query(self):
