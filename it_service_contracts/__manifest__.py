@@ -31,6 +31,7 @@
         "views/it_contract_period_views.xml",
         "views/it_contract_adjustment_views.xml",
         "views/it_contract_ledger_views.xml",
+        "views/it_contract_amendment_views.xml",
         "views/it_audit_views.xml",
         "views/it_asset_views.xml",
         "report/it_audit_report.xml",

@@ -29,3 +29,6 @@ from . import it_contract_adjustment
 from . import project_task_approval
 from . import project_task_portal
 from . import it_contract_ledger
+from . import it_contract_amendment
+from . import it_contract_amendment_sla
+from . import it_contract_terms

@@ -237,9 +237,10 @@ class AccountAnalyticLine(models.Model):
                 continue
             client_id, company_id, day = clients[line].id, line.company_id.id, line.date
             covering = Contract._it_draw_order([
-                row for row in candidates
-                if row["partner_id"] == client_id and row["company_id"] == company_id
-                and not Contract._it_coverage_gap(row, site, product, day)
+                row for row in (
+                    Contract._it_row_on(row, day) for row in candidates
+                    if row["partner_id"] == client_id and row["company_id"] == company_id
+                ) if not Contract._it_coverage_gap(row, site, product, day)
             ])
             if not covering:
                 plans.append((line, governing.id, billable, "adhoc", None))
@@ -271,7 +272,7 @@ class AccountAnalyticLine(models.Model):
             flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
             period = periods[(flat["id"], line.date.replace(day=1))] if flat else None
             if period:
-                take = _hours(min(left, period["hours_included"] - period["hours_used"]))
+                take = _hours(min(left, Contract._it_included_cap(flat, period, line.date) - period["hours_used"]))
                 if take > 0:
                     period["hours_used"] = _hours(period["hours_used"] + take)
                     pieces.append((take, "included", flat["id"], period["id"]))

@@ -667,12 +667,7 @@ class ItContract(models.Model):
             self.date_end + relativedelta(days=1) if self.date_end else fields.Date.context_today(self),
             fields.Date.context_today(self),
         )
-        default = {
-            "date_start": start,
-            "previous_contract_id": self.id,
-            "service_product_ids": self.service_product_ids.ids,
-            "site_ids": self.site_ids.ids,
-        }
+        default = {"date_start": start, "previous_contract_id": self.id, **self._it_renewal_terms()}
         if self.contract_type == "monthly_flat" and self.date_end:
             default["date_end"] = start + (self.date_end - self.date_start)
         renewal = self.copy(default)
@@ -828,7 +823,8 @@ class ItContract(models.Model):
         if not client_ids:
             return []
         self.flush_model()
-        return self.env.execute_query_dict(SQL(
+        self.env["it.contract.amendment"].flush_model(["contract_id", "effective_date", "state", "terms_before"])
+        rows = self.env.execute_query_dict(SQL(
             """SELECT c.id, c.partner_id, c.company_id, c.contract_type, c.date_start, c.date_end,
                       COALESCE(c.remote_service, FALSE) AS remote_service,
                       COALESCE(c.billing_increment, 0) AS billing_increment,
@@ -837,13 +833,22 @@ class ItContract(models.Model):
                       COALESCE(c.usage_warning_percent, 0) AS usage_warning_percent,
                       ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
                              WHERE r.contract_id = c.id) AS product_ids,
-                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids
+                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids,
+                      COALESCE(c.monthly_hours, 0) AS monthly_hours,
+                      ARRAY(SELECT jsonb_build_array(a.effective_date, a.terms_before) FROM it_contract_amendment a
+                             WHERE a.contract_id = c.id AND a.state = 'in_force' AND a.effective_date > %s
+                             ORDER BY a.effective_date) AS amendments
                  FROM it_contract c
                 WHERE c.partner_id IN %s AND c.state = 'active' AND c.date_start <= %s
                   AND (c.date_end IS NULL OR c.date_end >= %s)
                 ORDER BY c.id %s""",
-            tuple(client_ids), date_to, date_from, SQL("FOR NO KEY UPDATE OF c") if lock else SQL(),
+            # the amendments from the first month of the period on: a month they cut decides each line's hours
+            date_from.replace(day=1), tuple(client_ids), date_to, date_from,
+            SQL("FOR NO KEY UPDATE OF c") if lock else SQL(),
         ))
+        for row in rows:
+            row["amendments"] = [(fields.Date.to_date(day), terms) for day, terms in row["amendments"]]
+        return rows
 
     @api.model
     def _it_lock_package_hours(self, ids, only_with_hours_left=True):

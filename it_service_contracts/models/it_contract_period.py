@@ -131,6 +131,23 @@ class ItContractPeriod(models.Model):
         ))
 
     @api.model
+    def _it_update_included_hours(self, contract, effective_date):
+        """The months of ``contract`` from ``effective_date`` on get the included hours of the terms in force
+        then; a month the date cuts in two keeps the larger of both (each line draws up to the hours of its
+        own day, see the timesheet classification)."""
+        periods = self.search([("contract_id", "=", contract.id), ("date_end", ">=", effective_date)])
+        if not periods:
+            return
+        timeline = contract._it_amendment_timeline(contract.ids, min(periods.mapped("date_start"))).get(contract.id)
+        for period in periods:
+            included = max(
+                terms["monthly_hours"] if terms else contract.monthly_hours
+                for _start, _end, terms in contract._it_month_segments(period.date_start, period.date_end, timeline)
+            )
+            if included != period.hours_included:
+                period._it_addon_write({"hours_included": included})
+
+    @api.model
     def _it_lock_periods(self, keys):
         """Lock the periods of (contract id, first day of month) keys, creating them when missing.
 

@@ -243,6 +243,8 @@ class ItInvoicing(models.AbstractModel):
         ], order="date, id")
         timesheets_by_contract = timesheets.grouped("it_contract_id")
         breaches = self._it_breached_requests(contracts.filtered("service_credit_percent"), run_month)
+        # the terms each day of the billed months was under, for contracts amended since (one query)
+        timelines = self.env["it.contract"]._it_amendment_timeline(contracts.ids, min(billed.values()))
         overage_product = self.env.ref("it_service_contracts.product_it_overage")
         credit_product = self.env.ref("it_service_contracts.product_it_service_credit")
         plans = []
@@ -259,14 +261,19 @@ class ItInvoicing(models.AbstractModel):
             covered = (last - first).days + 1
             label = format_date(env, month, date_format="LLLL y")
             lines = []
-            if contract.monthly_fee:
+            timeline = timelines.get(contract.id)
+            for start, end, fee in self.env["it.contract"]._it_fee_segments(contract, first, last, timeline):
+                if not fee:
+                    continue
+                part = (end - start).days + 1
                 name = env._("Monthly fee %(contract)s, %(month)s", contract=contract.name, month=label)
-                if covered < days:
-                    name += " " + env._(
-                        "(%(covered)s of %(days)s days)", covered=covered, days=days,
-                    )
+                if part < days:
+                    name += " " + env._("(%(covered)s of %(days)s days)", covered=part, days=days)
+                    if start != first or end != last:
+                        name += " " + env._("from %(start)s to %(end)s", start=format_date(env, start),
+                                            end=format_date(env, end))
                 lines.append({"product": contract.fee_product_id, "name": name, "quantity": 1.0,
-                              "price_unit": contract.currency_id.round(contract.monthly_fee * covered / days)})
+                              "price_unit": contract.currency_id.round(fee * part / days)})
             for service in contract.line_ids:
                 quantity = service._it_monthly_quantity(month)
                 if quantity:
@@ -276,14 +283,19 @@ class ItInvoicing(models.AbstractModel):
                     })
             contract_lines = timesheets_by_contract.get(contract, self.env["account.analytic.line"])
             overage = contract_lines.filtered(lambda line: line.it_billing_type == "overage")
-            for period, period_lines in overage.grouped("it_period_id").items():
+            def rate_on(line, timeline=timeline, contract=contract):
+                terms = self.env["it.contract"]._it_terms_at(None, timeline, line.date)
+                return terms["hourly_rate"] if terms else contract.hourly_rate
+
+            by_month_and_rate = overage.grouped(lambda line: (line.it_period_id, rate_on(line)))
+            for (period, rate), period_lines in by_month_and_rate.items():
                 hours = sum(period_lines.mapped("it_billable_hours"))
                 detail = "\n".join(
                     f"{format_date(env, line.date)}  {line.employee_id.name or line.user_id.name}  "
                     f"{line.task_id.name or ''}  {line.it_billable_hours:.2f} h" for line in period_lines
                 )
                 lines.append({
-                    "product": overage_product, "quantity": hours, "price_unit": contract.hourly_rate,
+                    "product": overage_product, "quantity": hours, "price_unit": rate,
                     "it_period_id": period.id,
                     "name": env._(
                         "Hours beyond the %(included)s h included in %(month)s (%(contract)s)",

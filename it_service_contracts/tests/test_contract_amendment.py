@@ -1,0 +1,191 @@
+from xmlrpc.client import Fault
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
+from odoo.tools import mute_logger
+
+from .invoicing_common import ItInvoicingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestContractAmendment(ItInvoicingCommon):
+    """Amendments from an effective date (issue 11, item 3): a flat contract of 10 included hours a month for
+    2,000 at 130 an hour, amended on 15 October to 15 hours for 2,500."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.client.lang = "en_US"
+        with freeze_time("2026-10-20"):
+            cls.flat = cls._active_contract(
+                "monthly_flat", date_start="2026-10-01", date_end="2027-09-30", monthly_fee=2000.0,
+                monthly_hours=10.0, hourly_rate=130.0, invoice_timing="arrears", invoice_day=1,
+            )
+            cls.request = cls._request(cls.flat, site=cls.site_a, name="Mail server")
+
+    def _amend(self, **values):
+        Amendment = self.env["it.contract.amendment"].with_user(self.manager).with_context(
+            allowed_company_ids=self.company.ids, tracking_disable=False)
+        return Amendment.create({"contract_id": self.flat.id, "effective_date": "2026-10-15", **values})
+
+    def _october(self):
+        return self.flat.period_ids.filtered(lambda p: p.date_start.month == 10)
+
+    @freeze_time("2026-10-20")
+    def test_lines_before_and_after_the_date_and_the_invoice(self):
+        before = self._log(self.request, 12.0, date="2026-10-10")
+        amendment = self._amend(monthly_hours=15.0, monthly_fee=2500.0, reason="Second office")
+        self.assertEqual((amendment.hourly_rate, amendment.monthly_hours), (130.0, 15.0), "starts from the terms")
+        amendment.action_confirm()
+        self.assertEqual(amendment.state, "in_force")
+        self.assertEqual((self.flat.monthly_hours, self.flat.monthly_fee), (15.0, 2500.0))
+        self.assertEqual(amendment.terms_before["monthly_hours"], 10.0)
+        after = self._log(self.request, 3.0, date="2026-10-20")
+        lines = before | after | self.request.timesheet_ids
+        # the 10th drew up to the 10 hours of its day, the 20th up to the 15 of its own
+        self.assertBilled(lines, [
+            ("included", 10.0, self.flat), ("overage", 2.0, self.flat), ("included", 3.0, self.flat),
+        ])
+        october = self._october()
+        self.assertEqual((october.hours_included, october.hours_used, october.hours_overage), (15.0, 13.0, 2.0))
+        # the chatter tracks the change of each term
+        tracked = self.flat.message_ids.tracking_value_ids.mapped("field_id.name")
+        self.assertIn("monthly_hours", tracked)
+        self.assertIn("monthly_fee", tracked)
+        with freeze_time("2026-11-02"):
+            invoice = self._invoice_due()
+        self.assertEqual(invoice.it_period_id, october)
+        overage = self.env.ref("it_service_contracts.product_it_overage")
+        self.assertInvoiceLines(invoice, [
+            (self.flat.fee_product_id, 1.0, round(2000.0 * 14 / 31, 2)),
+            (self.flat.fee_product_id, 1.0, round(2500.0 * 17 / 31, 2)),
+            (overage, 2.0, 130.0),
+        ])
+        self.assertIn("(14 of 31 days) from", invoice.invoice_line_ids[0].name)
+        self.assertIn("(17 of 31 days) from", invoice.invoice_line_ids[1].name)
+
+    @freeze_time("2026-10-20")
+    def test_a_back_dated_amendment_classifies_the_time_since_again(self):
+        first = self._log(self.request, 10.0, date="2026-10-12")
+        second = self._log(self.request, 3.0, date="2026-10-16")
+        self.assertBilled(second, [("overage", 3.0, self.flat)])
+        self._amend(monthly_hours=15.0).action_confirm()
+        self.assertBilled(first | second, [("included", 10.0, self.flat), ("included", 3.0, self.flat)])
+        self.assertEqual(self._october().hours_overage, 0.0)
+
+    @freeze_time("2026-10-20")
+    def test_scope_and_rate_from_the_date(self):
+        self._amend(service_product_ids=[Command.link(self.service_other.id)], hourly_rate=120.0).action_confirm()
+        self.assertEqual(self.flat.hourly_rate, 120.0)
+        outside = self._request(self.flat, site=self.site_a, service=self.service_other, name="Website")
+        early = self._log(outside, 1.0, date="2026-10-14")
+        late = self._log(outside, 1.0, date="2026-10-16")
+        self.assertEqual(early.it_billing_type, "adhoc", "out of scope before the amendment")
+        self.assertEqual(late.it_billing_type, "included", "in scope from the amendment")
+
+    @freeze_time("2026-10-20")
+    def test_a_future_amendment_waits_for_its_date(self):
+        amendment = self._amend(effective_date="2026-11-01", monthly_hours=20.0)
+        amendment.action_confirm()
+        self.assertEqual((amendment.state, self.flat.monthly_hours), ("confirmed", 10.0))
+        with self.assertRaisesRegex(UserError, "is agreed"):
+            amendment.with_user(self.manager).write({"monthly_hours": 30.0})
+        with freeze_time("2026-11-01"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_amendments")
+        self.assertEqual((amendment.state, self.flat.monthly_hours), ("in_force", 20.0))
+        self.assertIn(amendment, self.flat.amendment_ids)
+
+    @freeze_time("2026-10-20")
+    def test_bad_dates_and_contracts_are_refused(self):
+        count = self.env["it.contract.amendment"].search_count([])
+        with self.assertRaisesRegex(ValidationError, "outside the contract's validity"), self.env.cr.savepoint():
+            self._amend(effective_date="2026-09-30")
+        with self.assertRaisesRegex(ValidationError, "outside the contract's validity"), self.env.cr.savepoint():
+            self._amend(effective_date="2027-10-01")
+        draft = self._create_contract("monthly_flat", date_start="2026-10-01", monthly_fee=1000.0, monthly_hours=5.0)
+        draft.action_cancel()
+        with self.assertRaisesRegex(ValidationError, "is Cancelled: only a running contract"), \
+                self.env.cr.savepoint():
+            self._amend(contract_id=draft.id)
+        self.assertEqual(self.env["it.contract.amendment"].search_count([]), count, "nothing saved")
+        self.assertEqual(self.flat.monthly_hours, 10.0)
+        # in date order
+        self._amend(effective_date="2026-10-18", monthly_hours=12.0).action_confirm()
+        earlier = self._amend(monthly_hours=14.0)
+        with self.assertRaisesRegex(UserError, "take effect in date order"):
+            earlier.action_confirm()
+
+    @freeze_time("2026-10-20")
+    def test_renewal_carries_the_terms_in_force_at_the_end(self):
+        self._amend(monthly_hours=15.0, monthly_fee=2500.0).action_confirm()
+        self._amend(effective_date="2027-06-01", hourly_rate=125.0, sla_line_ids=[
+            Command.create({"priority": "3", "response_hours": 1.0, "resolution_hours": 4.0}),
+        ]).action_confirm()
+        renewal = self.env["it.contract"].browse(
+            self.flat.with_user(self.manager).with_context(allowed_company_ids=self.company.ids)
+            .action_renew()["res_id"])
+        self.assertEqual((renewal.state, renewal.monthly_hours, renewal.monthly_fee, renewal.hourly_rate),
+                         ("draft", 15.0, 2500.0, 125.0))
+        self.assertEqual(renewal.sla_line_ids.mapped("priority"), ["3"])
+        changes = renewal.renewal_changes_html
+        self.assertRegex(changes, r"Hourly Rate.*130\.00.*125\.00")
+        self.assertIn("1.0 / 4.0", changes)
+        self.assertNotIn("Included Hours per Month", changes, "the same as the current terms")
+        # the old contract keeps its history
+        self.assertEqual(self.flat.amendment_ids.mapped("state"), ["in_force", "confirmed"])
+
+    @freeze_time("2026-10-20")
+    def test_terms_on_a_day_in_one_query(self):
+        self._amend(monthly_hours=15.0).action_confirm()
+        self._amend(effective_date="2026-10-18", monthly_hours=18.0).action_confirm()
+        Contract = self.env["it.contract"]
+        self.env.invalidate_all()
+        with self.assertQueryCount(1):
+            timeline = Contract._it_amendment_timeline(self.flat.ids, Contract._fields["date_start"].to_date(
+                "2026-10-01"))
+        current = {"monthly_hours": self.flat.monthly_hours}
+        terms_on = {day: Contract._it_terms_at(current, timeline[self.flat.id], Contract._fields[
+            "date_start"].to_date(day))["monthly_hours"] for day in ("2026-10-10", "2026-10-16", "2026-10-19")}
+        self.assertEqual(terms_on, {"2026-10-10": 10.0, "2026-10-16": 15.0, "2026-10-19": 18.0})
+
+    @freeze_time("2026-10-20")
+    def test_who_may_amend(self):
+        with self.assertRaises(AccessError):
+            self.env["it.contract.amendment"].with_user(self.tech_user).search([])
+        amendment = self._amend(monthly_hours=15.0)
+        with self.assertRaisesRegex(UserError, "maintained by the IT services addon"):
+            amendment.with_user(self.manager).write({"state": "in_force"})
+        self.assertEqual(
+            self.env["it.contract.amendment"].with_user(self.accountant).search([("id", "=", amendment.id)]),
+            amendment, "the accountant reads amendments",
+        )
+        with self.assertRaises(AccessError):
+            amendment.with_user(self.accountant).write({"reason": "mine"})
+
+
+@tagged("post_install", "-at_install")
+class TestContractAmendmentRpc(HttpCase, ItInvoicingCommon):
+    """The rules of amendments hold over the external API."""
+
+    @mute_logger("odoo.addons.rpc.controllers.xmlrpc", "odoo.http")
+    def _rpc(self, user, password, model, method, *args):
+        return self.xmlrpc_object.execute_kw(self.env.cr.dbname, user.id, password, model, method, list(args))
+
+    def test_rpc(self):
+        flat = self._flat(date_start="2026-10-01")
+        manager = new_test_user(self.env, "amend_rpc_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
+        amendment_id = self._rpc(manager, "amend_rpc_manager", "it.contract.amendment", "create", [{
+            "contract_id": flat.id, "effective_date": "2026-10-15", "monthly_hours": 12.0,
+        }])[0]
+        with self.assertRaisesRegex(Fault, "maintained by the IT services addon"):
+            self._rpc(manager, "amend_rpc_manager", "it.contract.amendment", "write", [amendment_id],
+                      {"state": "in_force"})
+        with self.assertRaisesRegex(Fault, "outside the contract's validity"):
+            self._rpc(manager, "amend_rpc_manager", "it.contract.amendment", "create", [{
+                "contract_id": flat.id, "effective_date": "2026-09-01",
+            }])
+        with self.assertRaises(Fault):
+            self._rpc(self.tech_user, "it_invoicing_tech", "it.contract.amendment", "read", [amendment_id],
+                      ["monthly_hours"])
