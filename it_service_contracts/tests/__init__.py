@@ -23,3 +23,4 @@ from . import test_monthly_client_report
 from . import test_mail_templates
 from . import test_invoicing_concurrency
 from . import test_invoicing_rpc
+from . import test_rate_visibility
