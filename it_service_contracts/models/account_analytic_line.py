@@ -6,6 +6,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, float_round
 
+from .it_money import MONEY_GROUPS
 from .project_task_approval import EXTRA_COST_TYPES
 
 BILLING_TYPES = [
@@ -81,7 +82,7 @@ class AccountAnalyticLine(models.Model):
     )
     it_invoice_id = fields.Many2one(
         "account.move", string="IT Invoice", readonly=True, copy=False, index="btree_not_null", ondelete="set null",
-        help="The invoice this time was billed on; invoiced time cannot be changed.",
+        groups=MONEY_GROUPS, help="The invoice this time was billed on; invoiced time cannot be changed.",
     )
 
     # ------------------------------------------------------------------ CRUD

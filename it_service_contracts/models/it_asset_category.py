@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .it_money import MONEY_GROUPS
+
 
 class ItAssetCategory(models.Model):
     """A kind of asset with its effort norm: the support hours one such asset needs in a month."""
@@ -25,7 +27,7 @@ class ItAssetCategory(models.Model):
         "ad-hoc help, with no guaranteed response time, is ruled out.",
     )
     monthly_asset_price = fields.Float(
-        string="Price per Asset (month)", digits="Product Price",
+        string="Price per Asset (month)", digits="Product Price", groups=MONEY_GROUPS,
         help="Monthly price of managing one asset of this category under per-asset pricing; "
         "leave empty when the category is not priced per asset.",
     )

@@ -3,6 +3,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .it_asset import ASSET_STATES
 from .it_form_comparison import FORMS
+from .it_money import MONEY_GROUPS
 
 MANAGER_FIELDS = {"state", "adjustment_hours", "chosen_type", "choice_reason"}
 
@@ -52,23 +53,28 @@ class ItAudit(models.Model):
         compute="_compute_recommendation", store=True,
         help="Hours of support per month the client's infrastructure is expected to need.",
     )
-    adhoc_monthly_cost = fields.Monetary(string="Ad-hoc per Month", compute="_compute_recommendation", store=True)
+    adhoc_monthly_cost = fields.Monetary(
+        string="Ad-hoc per Month", compute="_compute_recommendation", store=True, groups=MONEY_GROUPS,
+    )
     package_monthly_cost = fields.Monetary(
-        string="Hour Package per Month", compute="_compute_recommendation", store=True,
+        string="Hour Package per Month", compute="_compute_recommendation", store=True, groups=MONEY_GROUPS,
     )
     package_hours = fields.Integer(string="Package Hours", compute="_compute_recommendation", store=True)
     package_months = fields.Integer(string="Package Validity", compute="_compute_recommendation", store=True)
-    flat_monthly_fee = fields.Monetary(string="Flat Fee per Month", compute="_compute_recommendation", store=True)
+    flat_monthly_fee = fields.Monetary(
+        string="Flat Fee per Month", compute="_compute_recommendation", store=True, groups=MONEY_GROUPS,
+    )
     flat_hours = fields.Integer(string="Included Hours", compute="_compute_recommendation", store=True)
     per_asset_monthly_cost = fields.Monetary(
-        string="Per-asset Pricing per Month", compute="_compute_recommendation", store=True,
+        string="Per-asset Pricing per Month", compute="_compute_recommendation", store=True, groups=MONEY_GROUPS,
         help="What managing the inventory would cost priced per asset; empty when a category has no price.",
     )
     per_asset_cheaper = fields.Boolean(compute="_compute_recommendation", store=True)
     recommended_type = fields.Selection(
         FORMS, string="Recommendation", compute="_compute_recommendation", store=True, tracking=True,
     )
-    recommendation_reasons = fields.Text(compute="_compute_recommendation", store=True)
+    # the reasons compare the costs of the forms
+    recommendation_reasons = fields.Text(compute="_compute_recommendation", store=True, groups=MONEY_GROUPS)
     chosen_type = fields.Selection(
         FORMS, string="Chosen Form", tracking=True,
         help="A manager may choose another form than the recommended one, with a reason.",

@@ -1,5 +1,7 @@
 from odoo import api, fields, models
 
+from .it_money import MONEY_GROUPS
+
 
 class ItAuditStage(models.Model):
     """A stage of modernisation: the findings to be dealt with together, by a planned date."""
@@ -18,7 +20,7 @@ class ItAuditStage(models.Model):
     finding_ids = fields.One2many("it.audit.finding", "stage_id", string="Findings")
     estimated_hours = fields.Float(compute="_compute_estimated_hours", store=True)
     estimated_cost = fields.Monetary(
-        compute="_compute_estimated_cost", store=True,
+        compute="_compute_estimated_cost", store=True, groups=MONEY_GROUPS,
         help="The stage's hours at the company's ad-hoc rate: project work is priced apart from the contract.",
     )
 

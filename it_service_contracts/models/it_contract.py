@@ -6,12 +6,17 @@ from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL, float_compare
 
+from .it_money import MONEY_GROUPS
+
 # counters of the hours: kept by the addon alone (design rule 9); a manager corrects them with an adjustment
 COUNTER_FIELDS = frozenset({
     "hours_used", "hours_remaining", "hours_adjusted", "hours_available", "hours_rolled_over",
     "hours_carried_over", "hours_forfeited", "hours_rollover_available", "usage_warning_sent",
     "depleted_warning_sent", "expiry_warning_sent",
 })
+
+# who may read the quotations of a contract (the access rights of sale.order)
+QUOTATION_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice,account.group_account_readonly"
 
 CONTRACT_TYPES = [
     ("hour_package", "Hour Package"),
@@ -97,6 +102,7 @@ class ItContract(models.Model):
     )
     hourly_rate = fields.Monetary(
         compute="_compute_hourly_rate", store=True, readonly=False, precompute=True, tracking=True,
+        groups=MONEY_GROUPS,
         help="Price of a package hour, or of an hour beyond the included ones on a flat contract.",
     )
     hours_total = fields.Float(string="Hours Bought", tracking=True)
@@ -117,8 +123,8 @@ class ItContract(models.Model):
         "it.contract.ledger", "contract_id", string="Ledger", readonly=True,
         help="The movements of the package's hours, with the balance after each one.",
     )
-    package_price = fields.Monetary(compute="_compute_package_price", string="Package Price")
-    monthly_fee = fields.Monetary(tracking=True)
+    package_price = fields.Monetary(compute="_compute_package_price", string="Package Price", groups=MONEY_GROUPS)
+    monthly_fee = fields.Monetary(tracking=True, groups=MONEY_GROUPS)
     monthly_hours = fields.Float(string="Included Hours per Month", tracking=True)
     line_ids = fields.One2many("it.contract.line", "contract_id", string="Additional Services", copy=False)
     analytic_account_id = fields.Many2one(
@@ -128,8 +134,10 @@ class ItContract(models.Model):
         "project.project", string="Service Project", copy=False, check_company=True, index="btree_not_null",
         help="The project whose tasks are this contract's service requests.",
     )
-    invoice_ids = fields.One2many("account.move", "it_contract_id", string="Invoices", readonly=True)
-    invoice_count = fields.Integer(compute="_compute_invoice_count")
+    invoice_ids = fields.One2many(
+        "account.move", "it_contract_id", string="Invoices", readonly=True, groups=MONEY_GROUPS,
+    )
+    invoice_count = fields.Integer(compute="_compute_invoice_count", groups=MONEY_GROUPS)
     audit_id = fields.Many2one(
         "it.audit", string="Audit", check_company=True, tracking=True, index="btree_not_null",
         compute="_compute_audit_id", store=True, readonly=False, precompute=True,
@@ -141,15 +149,16 @@ class ItContract(models.Model):
         string="Started without Audit Because", tracking=True, copy=False,
         help="A manager's exception: why this contract may start without a completed audit.",
     )
+    # the advice compares what each form would cost: computed as the system, its text shown to who sees money
     renewal_actual_monthly_hours = fields.Float(
-        string="Actual Hours per Month", compute="_compute_renewal_advice",
+        string="Actual Hours per Month", compute="_compute_renewal_advice", compute_sudo=True,
         help="The client's billable and covered hours of the last 12 months, per month.",
     )
     renewal_recommended_type = fields.Selection(
         [*CONTRACT_TYPES, ("adhoc", "Ad-hoc Help")], string="Best Form on Actual Use",
-        compute="_compute_renewal_advice",
+        compute="_compute_renewal_advice", compute_sudo=True,
     )
-    renewal_advice = fields.Text(compute="_compute_renewal_advice")
+    renewal_advice = fields.Text(compute="_compute_renewal_advice", compute_sudo=True, groups=MONEY_GROUPS)
     previous_contract_id = fields.Many2one("it.contract", string="Renewal Of", readonly=True, copy=False)
     renewal_ids = fields.One2many("it.contract", "previous_contract_id", string="Renewals", readonly=True)
     note = fields.Html(string="Terms")
@@ -253,23 +262,29 @@ class ItContract(models.Model):
         required=True, help="In advance: the fee of the current month; in arrears: the fee of the month just ended.",
     )
     package_price_agreed = fields.Monetary(
-        string="Negotiated Package Price",
+        string="Negotiated Package Price", groups=MONEY_GROUPS,
         help="The price agreed for the whole package; empty bills the hours bought at the hourly rate.",
     )
     service_credit_percent = fields.Float(
-        string="Credit per Breach (%)",
+        string="Credit per Breach (%)", groups=MONEY_GROUPS,
         help="Share of the monthly fee credited for each request whose response time was breached in a month.",
     )
     service_credit_cap_percent = fields.Float(
-        string="Credit Cap (%)", help="Most of the monthly fee credited for one month; 0 for no cap.",
+        string="Credit Cap (%)", groups=MONEY_GROUPS,
+        help="Most of the monthly fee credited for one month; 0 for no cap.",
+    )
+    # quotations are Sales documents: for who may read them (a technician opens the contract all the same)
+    sale_order_ids = fields.One2many(
+        "sale.order", "it_contract_id", string="Quotations", readonly=True, groups=QUOTATION_GROUPS,
+    )
+    sale_order_count = fields.Integer(
+        compute="_compute_sale_order_count", string="Quotation Count", groups=QUOTATION_GROUPS,
     )
     approval_required = fields.Boolean(
         string="Approval Before Paid Work", tracking=True,
         help="Work that would cost the client extra (hours used up, outside the scope or places) waits for the "
         "client's approval in the portal.",
     )
-    sale_order_ids = fields.One2many("sale.order", "it_contract_id", string="Quotations", readonly=True)
-    sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotation Count")
 
     _check_invoicing_terms = models.Constraint(
         "CHECK(invoice_day BETWEEN 1 AND 28 AND service_credit_percent >= 0 AND service_credit_percent <= 100 "
@@ -341,7 +356,8 @@ class ItContract(models.Model):
             contract.sale_order_count = counts.get(contract, 0)
 
     def _compute_invoice_count(self):
-        counts = dict(self.env["account.move"]._read_group(
+        # counted as the system: an IT services manager sees how many, without the right to read invoices
+        counts = dict(self.env["account.move"].sudo()._read_group(
             [("it_contract_id", "in", self.ids)], ["it_contract_id"], ["__count"],
         ))
         for contract in self:

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
 
+from .it_money import MONEY_GROUPS
+
 
 class ItContractLine(models.Model):
     """A recurring additional service (monitoring, backup, licences): a monthly price invoiced with the fee."""
@@ -26,9 +28,10 @@ class ItContractLine(models.Model):
     quantity = fields.Float(default=1.0, digits="Product Unit")
     price_unit = fields.Monetary(
         string="Monthly Price", compute="_compute_price_unit", store=True, readonly=False, precompute=True,
+        groups=MONEY_GROUPS,
     )
     price_subtotal = fields.Monetary(
-        string="Subtotal", compute="_compute_price_subtotal", store=True, precompute=True,
+        string="Subtotal", compute="_compute_price_subtotal", store=True, precompute=True, groups=MONEY_GROUPS,
     )
     pricing = fields.Selection(
         [("fixed", "Fixed"), ("per_asset", "Per Asset")], required=True, default="fixed",

@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL
 
+from .it_money import MONEY_GROUPS
+
 
 class ItContractPeriod(models.Model):
     """One month of a flat contract: the included hours, how many were used, and the overage.
@@ -40,6 +42,7 @@ class ItContractPeriod(models.Model):
     )
     invoice_id = fields.Many2one(
         "account.move", string="Invoice", readonly=True, copy=False, index="btree_not_null", ondelete="set null",
+        groups=MONEY_GROUPS,
     )
     timesheet_ids = fields.One2many("account.analytic.line", "it_period_id", string="Timesheets", readonly=True)
     is_current = fields.Boolean(compute="_compute_is_current", search="_search_is_current", string="Current Month")

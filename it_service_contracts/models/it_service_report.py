@@ -1,13 +1,13 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .it_money import MONEY_GROUPS
+
 CONTRACT_TYPES = [
     ("adhoc", "Ad-hoc"),
     ("hour_package", "Hour Package"),
     ("monthly_flat", "Monthly Flat Fee"),
 ]
-# who sees money: technicians see the hours and the SLA, not the revenue
-REVENUE_GROUPS = "it_service_contracts.group_it_manager,account.group_account_invoice"
 
 
 class ItServiceReport(models.Model):
@@ -40,7 +40,7 @@ class ItServiceReport(models.Model):
     currency_id = fields.Many2one(related="company_id.currency_id", string="Currency", readonly=True)
     revenue = fields.Monetary(
         string="Revenue", readonly=True, currency_field="currency_id",
-        groups=REVENUE_GROUPS,
+        groups=MONEY_GROUPS,
         help="Invoiced untaxed amount, net of credit notes, in the company's currency.",
     )
 
@@ -101,7 +101,7 @@ class ItServiceReport(models.Model):
         """The report's totals per client (its commercial entity) since ``date_from``, for the smart buttons."""
         aggregates = ["hours_sold:sum", "hours_worked:sum", "hours_invoiced:sum", "hours_overage:sum",
                       "sla_compliance:avg"]
-        if self.env.user.has_groups(REVENUE_GROUPS):
+        if self.env.user.has_groups(MONEY_GROUPS):
             aggregates.append("revenue:sum")
         groups = self._read_group(
             [("partner_id", "in", partners.commercial_partner_id.ids), ("date", ">=", date_from)],

@@ -10,6 +10,8 @@ from odoo.fields import Domain
 from odoo.tools import SQL, split_every
 from odoo.tools.misc import format_datetime
 
+from .it_money import MONEY_GROUPS
+
 CLOSED_TASK_STATES = ("1_done", "1_canceled")
 
 # the SLA record of a request: kept by the addon alone (design rule 9), never by a user's create or write
@@ -85,20 +87,27 @@ class ProjectTask(models.Model):
         help="No running contract covers this request: it is priced on its own and invoiced after completion.",
     )
     it_adhoc_reason = fields.Char(string="Why Ad-hoc", compute="_compute_it_is_adhoc", store=True)
+    # a copy is a new job: priced at time and materials until a manager quotes it
     it_price_agreement = fields.Selection(
         [("fixed", "Quoted Fixed Price"), ("time_materials", "Time and Materials")],
-        string="Price Agreement", compute="_compute_it_price_agreement", store=True, readonly=False,
+        string="Price Agreement", compute="_compute_it_price_agreement", store=True, readonly=False, copy=False,
         help="How an ad-hoc job is priced: a quoted fixed price, or the hours worked at the ad-hoc rate.",
     )
     it_currency_id = fields.Many2one(related="company_id.currency_id", string="IT Currency")
-    it_fixed_price = fields.Monetary(string="Fixed Price", currency_field="it_currency_id")
-    it_invoice_ids = fields.One2many("account.move", "it_task_id", string="Job Invoices", readonly=True)
+    it_fixed_price = fields.Monetary(
+        string="Fixed Price", currency_field="it_currency_id", copy=False, groups=MONEY_GROUPS,
+    )
+    it_invoice_ids = fields.One2many(
+        "account.move", "it_task_id", string="Job Invoices", readonly=True, groups=MONEY_GROUPS,
+    )
     it_credit_move_id = fields.Many2one(
         "account.move", string="Service Credit On", readonly=True, copy=False, index="btree_not_null",
-        ondelete="set null", help="The invoice that credits the client for the breached response time of this request.",
+        ondelete="set null", groups=MONEY_GROUPS,
+        help="The invoice that credits the client for the breached response time of this request.",
     )
     it_adhoc_hourly_rate = fields.Monetary(
         related="company_id.it_adhoc_hourly_rate", currency_field="it_currency_id", string="Ad-hoc Rate",
+        groups=MONEY_GROUPS,
     )
 
     # ------------------------------------------------------------------ SLA clock
@@ -516,7 +525,7 @@ class ProjectTask(models.Model):
 
     @api.constrains("it_price_agreement", "it_fixed_price", "it_is_adhoc")
     def _check_it_price_agreement(self):
-        for task in self:
+        for task in self.sudo():  # also when a technician, who may not read the price, writes the request
             if task.it_fixed_price < 0:
                 raise ValidationError(self.env._("The fixed price of request %s cannot be negative.", task.name))
             if task.it_is_adhoc and task.it_price_agreement == "fixed" and task.it_fixed_price <= 0:

@@ -1,6 +1,8 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+from .it_money import MONEY_GROUPS
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -9,18 +11,21 @@ class ResCompany(models.Model):
         string="Ad-hoc Hourly Rate",
         currency_field="currency_id",
         default=200.0,
+        groups=MONEY_GROUPS,
         help="Price of one hour of ad-hoc support for clients without a contract.",
     )
     it_package_hourly_rate = fields.Monetary(
         string="Standard Hour Package Rate",
         currency_field="currency_id",
         default=160.0,
+        groups=MONEY_GROUPS,
         help="Default hourly rate of new hour packages; it must be lower than the ad-hoc rate.",
     )
     it_flat_hourly_rate = fields.Monetary(
         string="Standard Flat Contract Rate",
         currency_field="currency_id",
         default=130.0,
+        groups=MONEY_GROUPS,
         help="Default rate of the hours beyond the included ones on new flat monthly contracts; "
         "it must be lower than the standard package rate.",
     )
@@ -30,7 +35,7 @@ class ResCompany(models.Model):
         help="The fewest hours a package is sold with; the audit's recommendation never offers less.",
     )
     it_flat_minimum_fee = fields.Monetary(
-        string="Lowest Flat Monthly Fee", currency_field="currency_id", default=2500.0,
+        string="Lowest Flat Monthly Fee", currency_field="currency_id", default=2500.0, groups=MONEY_GROUPS,
         help="A flat monthly contract never costs less than this, whatever its included hours.",
     )
     it_warranty_horizon_days = fields.Integer(

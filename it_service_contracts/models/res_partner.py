@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 
-from .it_service_report import REVENUE_GROUPS
+from .it_money import MONEY_GROUPS
 
 
 class ResPartner(models.Model):
@@ -38,7 +38,7 @@ class ResPartner(models.Model):
     it_report_sla_compliance = fields.Float(string="SLA Compliance (%)", compute="_compute_it_report_figures")
     it_report_revenue = fields.Monetary(
         string="IT Revenue", compute="_compute_it_report_figures", currency_field="it_report_currency_id",
-        groups=REVENUE_GROUPS,
+        groups=MONEY_GROUPS,
     )
     it_report_currency_id = fields.Many2one(
         "res.currency", string="IT Revenue Currency", compute="_compute_it_report_figures",

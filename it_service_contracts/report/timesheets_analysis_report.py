@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 
 from ..models.account_analytic_line import BILLING_TYPES
+from ..models.it_money import MONEY_GROUPS
 
 
 class TimesheetsAnalysisReport(models.Model):
@@ -11,7 +12,7 @@ class TimesheetsAnalysisReport(models.Model):
     it_contract_id = fields.Many2one("it.contract", string="IT Contract", readonly=True)
     it_billing_type = fields.Selection(BILLING_TYPES, string="Billing", readonly=True)
     it_billable_hours = fields.Float(string="Billable Time", readonly=True)
-    it_invoice_id = fields.Many2one("account.move", string="IT Invoice", readonly=True)
+    it_invoice_id = fields.Many2one("account.move", string="IT Invoice", readonly=True, groups=MONEY_GROUPS)
 
     @api.model
     def _select(self):

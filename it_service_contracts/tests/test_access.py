@@ -24,9 +24,11 @@ class TestAccess(ItServiceCommon):
             company_id=cls.company_b.id, company_ids=[(6, 0, cls.company_b.ids)],
         )
 
-    def test_technician_reads_but_cannot_change_rates(self):
+    def test_technician_neither_reads_nor_changes_rates(self):
         contract = self.contract.with_user(self.technician)
-        self.assertEqual(contract.hourly_rate, 150.0)
+        self.assertEqual(contract.name, self.contract.name)
+        with self.assertRaises(AccessError):
+            contract.read(["hourly_rate"])
         with self.assertRaises(AccessError):
             contract.write({"hourly_rate": 100.0})
         with self.assertRaises(AccessError):
