@@ -66,5 +66,6 @@
         "demo/account_analytic_line_demo.xml",
         "demo/account_move_demo.xml",
         "demo/sale_order_demo.xml",
+        "demo/it_contract_amendment_demo.xml",
     ],
 }
