@@ -1,5 +1,6 @@
 from . import it_cron_batch
 from . import it_protected_fields_mixin
+from . import it_acceptance_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -28,3 +29,4 @@ from . import it_contract_period
 from . import it_contract_adjustment
 from . import project_task_approval
 from . import project_task_portal
+from . import mail_compose_message

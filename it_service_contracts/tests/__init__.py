@@ -25,3 +25,4 @@ from . import test_approval
 from . import test_portal
 from . import test_invoicing_concurrency
 from . import test_invoicing_rpc
+from . import test_contract_document
