@@ -16,6 +16,15 @@ COUNTER_FIELDS = frozenset({
     "depleted_warning_sent", "expiry_warning_sent",
 })
 
+# the terms the client accepts: a change of one of them on a contract sent or accepted asks for a new acceptance
+TERM_FIELDS = frozenset({
+    "contract_type", "partner_id", "date_start", "date_end", "validity_months", "service_product_ids", "site_ids",
+    "remote_service", "service_calendar_id", "out_of_hours_response_hours", "hourly_rate", "hours_total",
+    "package_price_agreed", "monthly_fee", "monthly_hours", "billing_increment", "onsite_minimum_hours",
+    "rollover_allowed", "rollover_cap_hours", "invoice_day", "invoice_timing", "service_credit_percent",
+    "service_credit_cap_percent", "note",
+})
+
 CONTRACT_TYPES = [
     ("hour_package", "Hour Package"),
     ("monthly_flat", "Flat Monthly Fee"),
@@ -579,7 +588,14 @@ class ItContract(models.Model):
         self._it_check_protected_fields([vals])
         self._it_check_hours_bought_change(vals)
         self._it_check_terms_of_a_contract_that_ran(vals)
+        terms = TERM_FIELDS & vals.keys()
+        pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
+        before = {contract: {name: contract[name] for name in terms} for contract in pending} if terms else {}
         result = super().write(vals)
+        if before:
+            self.browse([
+                c.id for c, values in before.items() if any(c[n] != v for n, v in values.items())
+            ])._it_terms_changed_after_sending()
         if {"service_calendar_id", "out_of_hours_response_hours"} & vals.keys():
             self._it_replan_open_requests()
         if vals.get("audit_exception_reason"):
@@ -777,6 +793,22 @@ class ItContract(models.Model):
         client = self.partner_id.commercial_partner_id
         return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client
 
+    def _it_terms_changed_after_sending(self):
+        """The terms of these drafts changed after they were sent (or accepted): what the client saw or signed
+        no longer holds, so the contract goes back to be sent and accepted again. The signed document stays in
+        the chatter."""
+        pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
+        if not pending:
+            return
+        for contract in pending:
+            contract.message_post(body=self.env._(
+                "The terms changed after the contract was sent to the client: send it again for acceptance.",
+            ), subtype_xmlid="mail.mt_note")
+        pending._it_addon_write({
+            "acceptance_state": "to_send", "accepted_partner_id": False, "accepted_by_name": False,
+            "accepted_signature": False, "accepted_date": False,
+        })
+
     def _it_service_hours_rows(self):
         """The service hours of the contract's calendar, day by day: ``[(day, "08:00-16:00"), ...]``, in the
         language of the environment."""
@@ -840,6 +872,7 @@ class ItContract(models.Model):
     def _it_post_term_lines(self, title, lines):
         """Post in the chatter what changed in a list of terms (response times, additional services), which
         Odoo's field tracking does not show line by line."""
+        self.browse([contract.id for contract, texts in lines.items() if texts])._it_terms_changed_after_sending()
         if self.env.context.get("tracking_disable"):
             return
         for contract, texts in lines.items():

@@ -23,7 +23,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["res.lang"]._activate_lang("en_US")
+        cls._it_english_frontend()
         cls.client.write({"email": "office@client-a.example", "lang": "en_US"})
         cls.other_client.write({"email": "office@client-b.example", "lang": "en_US"})
         cls.contact_a, cls.contact_b = cls.env["res.partner"].create([
@@ -260,7 +260,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         url = f"/my/it/contracts/{self.package.id}"
         for path in (url, f"{url}/document", f"{url}/document?report_type=html", f"{url}/document?signed=1"):
             response = self.url_open(path)
-            self.assertIn(urlparse(response.url).path, ("/my", "/en/my"), path)
+            self.assertEqual(urlparse(response.url).path, "/my", path)
             self.assertNotIn(self.package.name, response.text)
         self.assertNotIn(self.package.name, self.url_open("/my/it/contracts").text)
         self.assertIn("not one of your company", self._accept(self.package)["error"])
@@ -374,3 +374,24 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         # the form shows the history page with the acceptance record
         form = Form(self.package)
         self.assertEqual(form.acceptance_state, "to_send")
+
+    def test_a_change_of_terms_after_sending_asks_for_a_new_acceptance(self):
+        self.package._it_mark_sent()
+        self.package._it_accept(self.contact_a, "Alice A", SIGNATURE)
+        signed = self.package.signed_document_id
+        self.package.write({"hourly_rate": 150.0, "remote_service": True})  # the same terms: nothing changes
+        self.assertEqual(self.package.acceptance_state, "accepted")
+        self.package.hourly_rate = 145.0
+        self.assertEqual(
+            (self.package.acceptance_state, self.package.accepted_partner_id, self.package.accepted_by_name),
+            ("to_send", self.env["res.partner"], False), "the client never accepted this rate",
+        )
+        self.assertTrue(signed.exists(), "the document signed before stays in the chatter")
+        self.assertIn("send it again for acceptance", self.package.message_ids[0].body)
+        # a response time changed on a contract waiting for the client's answer: sent again too
+        self.package._it_mark_sent()
+        self.package.sla_line_ids[:1].response_hours = 0.75
+        self.assertEqual(self.package.acceptance_state, "to_send")
+        self.package._it_mark_sent()
+        self.package.line_ids = [Command.create({"product_id": self.backup.id, "price_unit": 10.0})]
+        self.assertEqual(self.package.acceptance_state, "to_send")
