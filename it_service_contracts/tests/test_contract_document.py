@@ -30,8 +30,10 @@ class TestContractDocument(HttpCase, ItServiceCommon):
             {"name": "Alice A", "parent_id": cls.client.id, "email": "alice@client-a.example"},
             {"name": "Bob B", "parent_id": cls.other_client.id, "email": "bob@client-b.example"},
         ])
-        cls.portal_a = new_test_user(cls.env, "doc_portal_a", groups="base.group_portal", partner_id=cls.contact_a.id)
-        cls.portal_b = new_test_user(cls.env, "doc_portal_b", groups="base.group_portal", partner_id=cls.contact_b.id)
+        cls.portal_a = new_test_user(cls.env, "doc_portal_a", groups="base.group_portal", name="Alice A",
+                                     partner_id=cls.contact_a.id)
+        cls.portal_b = new_test_user(cls.env, "doc_portal_b", groups="base.group_portal", name="Bob B",
+                                     partner_id=cls.contact_b.id)
         cls.manager = new_test_user(
             cls.env, "doc_manager", groups="it_service_contracts.group_it_manager",
             company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
@@ -191,6 +193,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         page = self.url_open(f"/my/it/contracts/{self.package.id}")
         self.assertEqual(page.status_code, 200)
         self.assertIn("Accept and sign", page.text)
+        self.assertIn('<owl-component name="portal.signature_form"', page.text)
         self.assertIn(f"/my/it/contracts/{self.package.id}/accept", page.text)
         self.assertIn(self.package.name, self.url_open("/my/it/contracts").text)
         document = self.url_open(f"/my/it/contracts/{self.package.id}/document?report_type=html")
@@ -395,3 +398,12 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.package._it_mark_sent()
         self.package.line_ids = [Command.create({"product_id": self.backup.id, "price_unit": 10.0})]
         self.assertEqual(self.package.acceptance_state, "to_send")
+
+    def test_tour_the_contact_accepts_and_signs_in_the_portal(self):
+        self.package._it_mark_sent()
+        self.start_tour(f"/my/it/contracts/{self.package.id}", "it_portal_contract_accept_tour",
+                        login="doc_portal_a")
+        self.package.invalidate_recordset()
+        self.assertEqual((self.package.acceptance_state, self.package.accepted_partner_id,
+                          self.package.accepted_by_name), ("accepted", self.contact_a, "Alice A"))
+        self.assertTrue(self.package.accepted_signature and self.package.signed_document_id)
