@@ -591,7 +591,16 @@ class ItContract(models.Model):
         terms = TERM_FIELDS & vals.keys()
         pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
         before = {contract: {name: contract[name] for name in terms} for contract in pending} if terms else {}
+        # Odoo does not track HTML fields: the further terms are posted when they change
+        notes = {contract: contract.note for contract in self} if "note" in vals else {}
         result = super().write(vals)
+        if notes and not self.env.context.get("tracking_disable"):
+            for contract, old_note in notes.items():
+                if (old_note or "") != (contract.note or ""):
+                    contract.message_post(
+                        body=Markup("%s<br/>%s") % (self.env._("Further terms changed:"), contract.note or ""),
+                        subtype_xmlid="mail.mt_note",
+                    )
         if before:
             self.browse([
                 c.id for c, values in before.items() if any(c[n] != v for n, v in values.items())

@@ -97,11 +97,15 @@ class ItContractLine(models.Model):
 
     def _it_describe(self):
         self.ensure_one()
-        return self.env._(
+        text = self.env._(
             "%(service)s: %(quantity)s x %(price)s", service=self.product_id.display_name,
-            quantity=self.env._("per asset") if self.pricing == "per_asset" else f"{self.quantity:g}",
+            quantity=self.env._("per asset (%s)", self.asset_category_id.display_name)
+            if self.pricing == "per_asset" else f"{self.quantity:g}",
             price=f"{self.price_unit:.2f}",
         )
+        if self.date_delivered:
+            text += " " + self.env._("from %s", self.date_delivered)
+        return text
 
     @api.model_create_multi
     def create(self, vals_list):

@@ -373,7 +373,11 @@ class TestContractDocument(HttpCase, ItServiceCommon):
             "product_id": self.backup.id, "quantity": 1.0, "price_unit": 60.0,
         })]
         contract.invalidate_recordset(["message_ids"])
-        self.assertIn("added: Backup monitoring", contract.message_ids[0].body)
+        self.assertIn("added: Backup monitoring: 1 x 60.00", contract.message_ids[0].body)
+        contract.note = "<p>Backups are tested every quarter.</p>"
+        contract.invalidate_recordset(["message_ids"])
+        self.assertIn("Further terms changed:", contract.message_ids[0].body)
+        self.assertIn("Backups are tested every quarter.", contract.message_ids[0].body)
         # the form shows the history page with the acceptance record
         form = Form(self.package)
         self.assertEqual(form.acceptance_state, "to_send")
