@@ -786,6 +786,10 @@ class ItContract(models.Model):
         self.ensure_one()
         return self.env._("Contract %s", self.name)
 
+    def _it_mark_sent(self):
+        """Only a draft waits for the client's acceptance; a running contract's document is sent for the record."""
+        return super(ItContract, self.filtered(lambda c: c.state == "draft"))._it_mark_sent()
+
     def _it_acceptance_check_open(self):
         """Only a contract that has not started is accepted or refused; a running one changes by amendment."""
         self.ensure_one()

@@ -177,6 +177,10 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         # the PDF (an HTML file when tests render reports)
         self.assertRegex(message.attachment_ids.name, rf"^Contract {self.package.name}\.(pdf|html)$")
         self.assertIn(f"contract {self.package.name} for your acceptance", message.subject)
+        # a running contract's document is sent for the record: it waits for no acceptance
+        self.flat.action_activate()
+        self.flat._it_mark_sent()
+        self.assertEqual(self.flat.acceptance_state, "to_send")
         # a technician cannot send it
         technician = new_test_user(self.env, "doc_tech", groups="it_service_contracts.group_it_technician",
                                    company_id=self.company.id, company_ids=[Command.set(self.company.ids)])
@@ -301,6 +305,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         # a running contract is changed by amendment, not accepted again
         self.flat._it_mark_sent()
         self.flat.action_activate()
+        self.assertEqual(self.flat.acceptance_state, "sent")
         self.assertIn("no longer waiting", self._accept(self.flat)["error"])
         self.assertEqual(self.flat.acceptance_state, "sent")
 
