@@ -3,6 +3,7 @@ import binascii
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_datetime
 from odoo.tools.image import base64_to_image
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.safe_eval import time as safe_eval_time
@@ -76,6 +77,9 @@ class ItAcceptanceMixin(models.AbstractModel):
         self.ensure_one()
         return self.display_name
 
+    def _it_after_answer(self):
+        """Called once the client's contact has accepted or refused the document (a model tells its people)."""
+
     # ------------------------------------------------------------------ sending, accepting, refusing
 
     def _it_mark_sent(self):
@@ -99,12 +103,12 @@ class ItAcceptanceMixin(models.AbstractModel):
             raise UserError(self.env._(
                 "%(document)s was already accepted by %(name)s on %(date)s.",
                 document=self._it_acceptance_document_name(), name=self.accepted_by_name,
-                date=fields.Datetime.to_string(self.accepted_date),
+                date=format_datetime(self.env, self.accepted_date),
             ))
         if self.acceptance_state == "refused":
             raise UserError(self.env._(
                 "%(document)s was refused on %(date)s; wait for the new version we will send you.",
-                document=self._it_acceptance_document_name(), date=fields.Datetime.to_string(self.refused_date),
+                document=self._it_acceptance_document_name(), date=format_datetime(self.env, self.refused_date),
             ))
         if self.acceptance_state not in expected_states:
             raise UserError(self.env._(
@@ -146,6 +150,7 @@ class ItAcceptanceMixin(models.AbstractModel):
             message_type="comment", subtype_xmlid="mail.mt_note",
         )
         self._it_addon_write({"signed_document_id": message.attachment_ids[:1].id})
+        self._it_after_answer()
         return True
 
     def _it_refuse(self, partner, comment):
@@ -168,6 +173,7 @@ class ItAcceptanceMixin(models.AbstractModel):
             ),
             author_id=partner.id, message_type="comment", subtype_xmlid="mail.mt_note",
         )
+        self._it_after_answer()
         return True
 
     def _it_render_signed_document(self):

@@ -799,6 +799,18 @@ class ItContract(models.Model):
                 name=self.name, state=dict(self._fields["state"]._description_selection(self.env))[self.state],
             ))
 
+    def _it_after_answer(self):
+        """The account manager is given a to-do: activate the accepted contract, or answer the refusal."""
+        for contract in self:
+            if contract.acceptance_state == "accepted":
+                summary = self.env._("Contract %s accepted by the client: activate it", contract.name)
+            else:
+                summary = self.env._("Contract %s refused by the client: see their comment", contract.name)
+            contract.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary,
+                user_id=contract.user_id.id or contract.create_uid.id or self.env.uid,
+            )
+
     def _it_document_recipient(self):
         """Who receives the contract document: a contact person of the client with an email (the one who will
         sign it in the portal), else the client itself."""
@@ -819,7 +831,7 @@ class ItContract(models.Model):
             ), subtype_xmlid="mail.mt_note")
         pending._it_addon_write({
             "acceptance_state": "to_send", "accepted_partner_id": False, "accepted_by_name": False,
-            "accepted_signature": False, "accepted_date": False,
+            "accepted_signature": False, "accepted_date": False, "signed_document_id": False,
         })
 
     def _it_service_hours_rows(self):
@@ -877,10 +889,6 @@ class ItContract(models.Model):
                 "force_email": True,
             },
         }
-
-    def action_it_print_document(self):
-        self.ensure_one()
-        return self.env.ref("it_service_contracts.action_report_it_contract_document").report_action(self)
 
     def _it_post_term_lines(self, title, lines):
         """Post in the chatter what changed in a list of terms (response times, additional services), which

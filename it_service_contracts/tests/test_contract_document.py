@@ -215,6 +215,8 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         message = self.package.message_ids.filtered(lambda m: signed in m.attachment_ids)
         self.assertEqual(message.author_id, self.contact_a)
         self.assertIn("accepted and signed by Alice Anderson", message.body)
+        self.assertIn("accepted by the client: activate it", self.package.activity_ids.summary,
+                      "the account manager is told to activate it")
         page = self.url_open(f"/my/it/contracts/{self.package.id}?message=accepted").text
         self.assertIn("you have accepted the contract", page)
         self.assertNotIn(f"/my/it/contracts/{self.package.id}/accept", page)
@@ -247,6 +249,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         )
         self.assertTrue(self.package.refused_date)
         self.assertFalse(self.package.accepted_partner_id)
+        self.assertIn("refused by the client", self.package.activity_ids.summary)
         self.assertTrue(self.package.message_ids.filtered(
             lambda m: "The rate is too high" in (m.body or "")))
         # refusing twice or accepting a refused contract is refused with a clear message
