@@ -589,12 +589,17 @@ class ItContract(models.Model):
         self._it_check_hours_bought_change(vals)
         self._it_check_terms_of_a_contract_that_ran(vals)
         terms = TERM_FIELDS & vals.keys()
+        if terms and not self._it_is_addon_write() and (
+            self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack")
+        ):
+            # the chatter tracks every change of a term, whatever the context says
+            self = self.with_context(tracking_disable=False, mail_notrack=False)
         pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
         before = {contract: {name: contract[name] for name in terms} for contract in pending} if terms else {}
         # Odoo does not track HTML fields: the further terms are posted when they change
         notes = {contract: contract.note for contract in self} if "note" in vals else {}
         result = super().write(vals)
-        if notes and not self.env.context.get("tracking_disable"):
+        if notes:
             for contract, old_note in notes.items():
                 if (old_note or "") != (contract.note or ""):
                     contract.message_post(
@@ -892,10 +897,8 @@ class ItContract(models.Model):
 
     def _it_post_term_lines(self, title, lines):
         """Post in the chatter what changed in a list of terms (response times, additional services), which
-        Odoo's field tracking does not show line by line."""
+        Odoo's field tracking does not show line by line; as every change of a term, whatever the context says."""
         self.browse([contract.id for contract, texts in lines.items() if texts])._it_terms_changed_after_sending()
-        if self.env.context.get("tracking_disable"):
-            return
         for contract, texts in lines.items():
             if texts:
                 contract.sudo().message_post(

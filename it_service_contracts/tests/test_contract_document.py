@@ -364,7 +364,8 @@ class TestContractDocument(HttpCase, ItServiceCommon):
     def test_chatter_tracks_the_terms(self):
         # Odoo does not track records created in the same transaction until it is committed
         self.env.cr.precommit.run()
-        contract = self.package.with_context(tracking_disable=False, mail_create_nolog=False)
+        self.assertTrue(self.package.env.context.get("tracking_disable"))
+        contract = self.package
         contract.write({"hourly_rate": 140.0, "validity_months": 3, "site_ids": [Command.set(self.site_a.ids)]})
         contract.sla_line_ids.filtered(lambda line: line.priority == "3").response_hours = 0.5
         contract.env.cr.precommit.run()
@@ -375,9 +376,13 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.assertTrue(tracked.filtered(lambda t: t.field_id.name == "validity_months"))
         self.assertTrue(tracked.filtered(lambda t: t.field_id.name == "site_ids"))
         sla = contract.message_ids.filtered(lambda m: "Response times changed" in (m.body or ""))
-        self.assertEqual(len(sla), 1)
+        self.assertEqual(len(sla), 2, "the original response times, then their change")
+        self.assertIn("added: Urgent: response 1 h, resolution 4 h", sla[1].body)
+        sla = sla[0]
         self.assertIn("Urgent (response 1 h, resolution 4 h) → Urgent: response 0.5 h, resolution 4 h", sla.body)
-        contract.with_context(tracking_disable=False).line_ids = [Command.create({
+        # whatever the context says (here the tests' tracking_disable)
+        contract = self.package
+        contract.line_ids = [Command.create({
             "product_id": self.backup.id, "quantity": 1.0, "price_unit": 60.0,
         })]
         contract.invalidate_recordset(["message_ids"])
@@ -386,6 +391,13 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         contract.invalidate_recordset(["message_ids"])
         self.assertIn("Further terms changed:", contract.message_ids[0].body)
         self.assertIn("Backups are tested every quarter.", contract.message_ids[0].body)
+        # over RPC, a context that asks not to track is not obeyed for a term
+        self._rpc(self.manager, "it.contract", "write", [self.flat.id], {"monthly_fee": 3500.0},
+                  context={"tracking_disable": True, "mail_notrack": True})
+        self.env.cr.precommit.run()
+        self.flat.invalidate_recordset(["message_ids"])
+        fee = self.flat.message_ids.tracking_value_ids.filtered(lambda t: t.field_id.name == "monthly_fee")
+        self.assertEqual((fee.old_value_float, fee.new_value_float), (3400.0, 3500.0))
         # the form shows the history page with the acceptance record
         form = Form(self.package)
         self.assertEqual(form.acceptance_state, "to_send")
