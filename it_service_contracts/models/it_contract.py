@@ -5,7 +5,7 @@ from markupsafe import Markup
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_date, format_datetime
 
 from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 
@@ -290,6 +290,10 @@ class ItContract(models.Model):
         "Defaults from the company's setting.",
     )
     sale_order_count = fields.Integer(compute="_compute_sale_order_count", string="Quotation Count")
+    version_history = fields.Html(
+        string="Versions", compute="_compute_version_history", sanitize=False,
+        help="The original terms, then each amendment, in order, with its state.",
+    )
 
     _check_invoicing_terms = models.Constraint(
         "CHECK(invoice_day BETWEEN 1 AND 28 AND service_credit_percent >= 0 AND service_credit_percent <= 100 "
@@ -349,6 +353,39 @@ class ItContract(models.Model):
     def _compute_acceptance_required(self):
         for contract in self:
             contract.acceptance_required = (contract.company_id or self.env.company).it_contract_acceptance_required
+
+    @api.depends("create_date", "date_start", "acceptance_state", "sent_date", "accepted_date", "refused_date")
+    def _compute_version_history(self):
+        headers = (self.env._("Version"), self.env._("Valid From"), self.env._("State"), self.env._("Details"))
+        for contract in self:
+            rows = Markup().join(
+                Markup("<tr>%s</tr>") % Markup().join(Markup("<td>%s</td>") % (cell or "") for cell in row)
+                for row in contract._it_version_history()
+            )
+            contract.version_history = Markup(
+                '<table class="table table-sm o_it_version_history"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+            ) % (Markup().join(Markup("<th>%s</th>") % header for header in headers), rows)
+
+    def _it_version_history(self):
+        """The versions of the contract's terms, in order: ``[(version, valid from, state, details)]``. First the
+        original terms (created, sent, accepted or refused by the client); the amendments (it.contract.amendment)
+        add their rows after them by extending this method."""
+        self.ensure_one()
+        states = dict(self._fields["acceptance_state"]._description_selection(self.env))
+        details = [self.env._("created on %(date)s by %(user)s", date=format_datetime(self.env, self.create_date),
+                              user=self.create_uid.name)] if self.create_date else []
+        if self.sent_date:
+            details.append(self.env._("sent on %s", format_datetime(self.env, self.sent_date)))
+        if self.acceptance_state == "accepted":
+            details.append(self.env._("accepted by %(name)s on %(date)s", name=self.accepted_by_name,
+                                      date=format_datetime(self.env, self.accepted_date)))
+        elif self.refused_date:
+            details.append(self.env._("refused by %(name)s on %(date)s: %(comment)s",
+                                      name=self.refused_partner_id.name,
+                                      date=format_datetime(self.env, self.refused_date),
+                                      comment=self.refusal_comment))
+        return [(self.env._("Original terms"), format_date(self.env, self.date_start),
+                 states.get(self.acceptance_state, ""), "; ".join(details))]
 
     def _compute_access_url(self):
         super()._compute_access_url()

@@ -221,6 +221,9 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.assertIn("you have accepted the contract", page)
         self.assertNotIn(f"/my/it/contracts/{self.package.id}/accept", page)
         self.assertIn("Accepted online by Alice Anderson on", self._html(self.package))
+        history = self._text(self.package.version_history)
+        self.assertIn("Original terms 01/01/2026 Accepted created on", history)
+        self.assertIn("accepted by Alice Anderson on", history)
         self.assertEqual(self.url_open(f"/my/it/contracts/{self.package.id}/document?signed=1").status_code, 200)
 
         # accepting twice, or refusing after accepting, changes nothing
