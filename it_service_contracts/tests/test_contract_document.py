@@ -418,6 +418,11 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         )
         self.assertTrue(signed.exists(), "the document signed before stays in the chatter")
         self.assertIn("send it again for acceptance", self.package.message_ids[0].body)
+        # hours carried over into an accepted renewal follow the accepted rollover terms: no new acceptance
+        self.package._it_mark_sent()
+        self.package._it_accept(self.contact_a, "Alice A", SIGNATURE)
+        self.package._it_addon_write({"hours_total": 45.0})
+        self.assertEqual(self.package.acceptance_state, "accepted")
         # a response time changed on a contract waiting for the client's answer: sent again too
         self.package._it_mark_sent()
         self.package.sla_line_ids[:1].response_hours = 0.75
