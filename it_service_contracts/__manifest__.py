@@ -46,6 +46,8 @@
         "wizard/it_invoice_due_views.xml",
         "report/it_usage_statement_report.xml",
         "report/it_monthly_client_report.xml",
+        "report/it_contract_document.xml",
+        "data/mail_template_contract_data.xml",
         "data/mail_template_report_data.xml",
         "views/portal_templates.xml",
         "views/it_service_contracts_menus.xml",

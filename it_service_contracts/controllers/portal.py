@@ -8,6 +8,9 @@ from odoo.tools import consteq
 PAGE_SIZE = 20
 # the states of a contract the client sees: drafts are still being negotiated, cancelled ones never ran
 PORTAL_CONTRACT_STATES = ("active", "expired", "closed")
+# a draft the firm has sent for acceptance is shown too: the client reads it and accepts or refuses it
+PORTAL_SENT_STATES = ("sent", "accepted", "refused")
+CONTRACT_REPORT = "it_service_contracts.action_report_it_contract_document"
 
 
 class ItServicePortal(CustomerPortal):
@@ -21,7 +24,22 @@ class ItServicePortal(CustomerPortal):
         return request.env.user.partner_id.commercial_partner_id
 
     def _it_contract_domain(self):
-        return [("partner_id", "=", self._it_client().id), ("state", "in", PORTAL_CONTRACT_STATES)]
+        return [
+            ("partner_id", "=", self._it_client().id), "|", ("state", "in", PORTAL_CONTRACT_STATES),
+            "&", ("state", "=", "draft"), ("acceptance_state", "in", PORTAL_SENT_STATES),
+        ]
+
+    @staticmethod
+    def _it_contract_shown(contract):
+        return contract.state in PORTAL_CONTRACT_STATES or (
+            contract.state == "draft" and contract.acceptance_state in PORTAL_SENT_STATES)
+
+    def _it_own_contract(self, contract_id):
+        """The contract if it is the contact's client's and shown in the portal; else an AccessError."""
+        contract = self._it_own("it.contract", contract_id)
+        if not self._it_contract_shown(contract):
+            raise AccessError(request.env._("This contract is not available in your portal."))
+        return contract
 
     def _it_asset_domain(self):
         return [("partner_id", "=", self._it_client().id)]
@@ -73,20 +91,68 @@ class ItServicePortal(CustomerPortal):
         )
 
     @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="user", website=True)
-    def portal_my_it_contract(self, contract_id, **kw):
+    def portal_my_it_contract(self, contract_id, message=None, it_error=None, **kw):
         try:
-            contract = self._it_own("it.contract", contract_id)
+            contract = self._it_own_contract(contract_id)
         except (AccessError, MissingError):
-            return request.redirect("/my")
-        if contract.state not in PORTAL_CONTRACT_STATES:
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()
         values.update({
             "contract": contract, "page_name": "it_contract",
+            "message": message if message in ("accepted", "refused") else None, "it_error": it_error,
             "ledger": contract.ledger_ids if "ledger_ids" in contract else [],
             "periods": contract.period_ids.sorted("date_start", reverse=True)[:12],
         })
         return request.render("it_service_contracts.portal_my_it_contract", values)
+
+    @http.route("/my/it/contracts/<int:contract_id>/document", type="http", auth="user", website=True)
+    def portal_my_it_contract_document(self, contract_id, report_type="pdf", download=False, signed=False, **kw):
+        """The contract document, or the copy the client signed."""
+        try:
+            contract = self._it_own_contract(contract_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        if signed:
+            attachment = contract.signed_document_id
+            if not attachment:
+                return request.not_found()
+            return request.make_response(attachment.raw, headers=[
+                ("Content-Type", attachment.mimetype or "application/pdf"),
+                ("Content-Disposition", http.content_disposition(attachment.name)),
+            ])
+        if report_type not in ("html", "pdf"):
+            return request.not_found()
+        return self._show_report(contract, report_type, CONTRACT_REPORT, download=download)
+
+    @http.route("/my/it/contracts/<int:contract_id>/accept", type="jsonrpc", auth="user", methods=["POST"],
+                website=True)
+    def portal_my_it_contract_accept(self, contract_id, name=None, signature=None, **kw):
+        """The client's contact accepts the contract with their name and drawn signature (portal.signature_form)."""
+        try:
+            contract = self._it_own_contract(contract_id)
+        except (AccessError, MissingError):
+            return {"error": request.env._("This contract is not one of your company's.")}
+        try:
+            with request.env.cr.savepoint():
+                contract._it_accept(request.env.user.partner_id, name, signature)
+        except (UserError, AccessError) as error:
+            return {"error": error.args[0]}
+        return {"force_refresh": True, "redirect_url": f"/my/it/contracts/{contract.id}?message=accepted"}
+
+    @http.route("/my/it/contracts/<int:contract_id>/refuse", type="http", auth="user", methods=["POST"],
+                website=True)
+    def portal_my_it_contract_refuse(self, contract_id, comment=None, **kw):
+        """The client's contact refuses the contract, saying why."""
+        try:
+            contract = self._it_own_contract(contract_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        try:
+            with request.env.cr.savepoint():
+                contract._it_refuse(request.env.user.partner_id, comment)
+        except (UserError, AccessError) as error:
+            return self.portal_my_it_contract(contract.id, it_error=error.args[0])
+        return request.redirect(f"/my/it/contracts/{contract.id}?message=refused")
 
     # ------------------------------------------------------------------ requests
 

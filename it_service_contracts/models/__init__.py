@@ -1,5 +1,6 @@
 from . import it_cron_batch
 from . import it_protected_fields_mixin
+from . import it_acceptance_mixin
 from . import res_company
 from . import res_config_settings
 from . import res_partner
@@ -32,3 +33,4 @@ from . import it_contract_ledger
 from . import it_contract_amendment
 from . import it_contract_amendment_sla
 from . import it_contract_terms
+from . import mail_compose_message

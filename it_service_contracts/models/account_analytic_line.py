@@ -312,8 +312,10 @@ class AccountAnalyticLine(models.Model):
 
         extra = self.env["project.task"]
         for line, pieces in pieces_by_line.items():
-            line.task_id._it_check_time_allowed({piece[1] for piece in pieces})
-            if not line.task_id.it_approval_state and any(used_up(*piece[1:]) for piece in pieces):
+            approval = line.task_id.it_approval_state
+            if approval == "refused":
+                line.task_id._it_check_time_allowed({piece[1] for piece in pieces})
+            elif not approval and any(used_up(*piece[1:]) for piece in pieces):
                 extra |= line.task_id
         Contract._it_store_package_hours(packages, packages_before)
         self.env["it.contract.period"].sudo()._it_store_period_hours(periods)

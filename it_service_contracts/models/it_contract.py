@@ -1,10 +1,13 @@
 
 from dateutil.relativedelta import relativedelta
+from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_date, format_datetime
+
+from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 
 from .it_money import MONEY_GROUPS
 
@@ -17,6 +20,14 @@ COUNTER_FIELDS = frozenset({
 
 # who may read the quotations of a contract (the access rights of sale.order)
 QUOTATION_GROUPS = "sales_team.group_sale_salesman,account.group_account_invoice,account.group_account_readonly"
+# the terms the client accepts: a change of one of them on a contract sent or accepted asks for a new acceptance
+TERM_FIELDS = frozenset({
+    "contract_type", "partner_id", "date_start", "date_end", "validity_months", "service_product_ids", "site_ids",
+    "remote_service", "service_calendar_id", "out_of_hours_response_hours", "hourly_rate", "hours_total",
+    "package_price_agreed", "monthly_fee", "monthly_hours", "billing_increment", "onsite_minimum_hours",
+    "rollover_allowed", "rollover_cap_hours", "invoice_day", "invoice_timing", "service_credit_percent",
+    "service_credit_cap_percent", "note",
+})
 
 CONTRACT_TYPES = [
     ("hour_package", "Hour Package"),
@@ -27,10 +38,12 @@ CONTRACT_TYPES = [
 class ItContract(models.Model):
     _name = "it.contract"
     _description = "IT Service Contract"
-    _inherit = ["mail.thread", "mail.activity.mixin", "it.protected.fields.mixin"]
+    # it.acceptance.mixin brings it.protected.fields.mixin
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin", "it.acceptance.mixin"]
     _order = "date_start desc, id desc"
     _check_company_auto = True
-    _it_protected_fields = COUNTER_FIELDS
+    _it_protected_fields = COUNTER_FIELDS | ACCEPTANCE_FIELDS
+    _it_acceptance_report = "it_service_contracts.action_report_it_contract_document"
 
     name = fields.Char(
         string="Reference", required=True, readonly=True, copy=False, default="/", index="trigram",
@@ -73,31 +86,32 @@ class ItContract(models.Model):
         help="Hour packages end after their validity; flat contracts may run until closed.",
     )
     validity_months = fields.Integer(
-        string="Validity (months)", default=12,
+        string="Validity (months)", default=12, tracking=True,
         help="How long the hours of a package can be used: 1 to 12 months.",
     )
     service_product_ids = fields.Many2many(
         "product.product", "it_contract_service_product_rel", "contract_id", "product_id",
-        string="Scope", check_company=True, domain="[('type', '=', 'service')]",
+        string="Scope", check_company=True, domain="[('type', '=', 'service')]", tracking=True,
         help="The services the contract covers; other work is ad-hoc.",
     )
     site_ids = fields.Many2many(
         "res.partner", "it_contract_site_rel", "contract_id", "partner_id",
-        string="Sites", check_company=True,
+        string="Sites", check_company=True, tracking=True,
         domain="[('id', 'child_of', partner_id)]",
         help="The client's addresses where on-site service is covered.",
     )
     remote_service = fields.Boolean(
-        string="Remote Support", default=True, help="Remote work is covered as well as work on the sites.",
+        string="Remote Support", default=True, tracking=True,
+        help="Remote work is covered as well as work on the sites.",
     )
     sla_line_ids = fields.One2many("it.contract.sla", "contract_id", string="Response Times", copy=True)
     service_calendar_id = fields.Many2one(
-        "resource.calendar", string="Service Hours", check_company=True,
+        "resource.calendar", string="Service Hours", check_company=True, tracking=True,
         default=lambda self: self.env.company.resource_calendar_id,
         help="Working hours and public holidays on which response times are counted.",
     )
     out_of_hours_response_hours = fields.Float(
-        string="Out-of-hours Response (h)",
+        string="Out-of-hours Response (h)", tracking=True,
         help="Guaranteed response time, in clock hours, for failures reported outside service hours.",
     )
     hourly_rate = fields.Monetary(
@@ -189,11 +203,11 @@ class ItContract(models.Model):
         help="Least time billed for one visit on a client's site; 0 for none.",
     )
     usage_warning_percent = fields.Float(
-        string="Usage Warning (%)", default=80.0,
+        string="Usage Warning (%)", default=80.0, tracking=True,
         help="The account manager and the client are warned once this share of the package hours is used.",
     )
     expiry_warning_days = fields.Integer(
-        string="Expiry Warning (days)", default=14,
+        string="Expiry Warning (days)", default=14, tracking=True,
         help="The account manager and the client are warned this many days before the package ends.",
     )
     usage_warning_sent = fields.Boolean(readonly=True, copy=False)
@@ -250,27 +264,28 @@ class ItContract(models.Model):
     # invoicing
     fee_product_id = fields.Many2one(
         "product.product", string="Fee Product", check_company=True, domain="[('type', '=', 'service')]",
-        compute="_compute_fee_product_id", store=True, readonly=False, precompute=True,
+        compute="_compute_fee_product_id", store=True, readonly=False, precompute=True, tracking=True,
         help="The product of the invoice line: the monthly fee of a flat contract, the hours of a package.",
     )
     invoice_day = fields.Integer(
-        string="Invoicing Day", default=1,
+        string="Invoicing Day", default=1, tracking=True,
         help="Day of the month (1 to 28) from which the monthly invoice of a flat contract is issued.",
     )
     invoice_timing = fields.Selection(
         [("advance", "In Advance"), ("arrears", "In Arrears")], string="Fee Invoiced", default="advance",
-        required=True, help="In advance: the fee of the current month; in arrears: the fee of the month just ended.",
+        required=True, tracking=True,
+        help="In advance: the fee of the current month; in arrears: the fee of the month just ended.",
     )
     package_price_agreed = fields.Monetary(
-        string="Negotiated Package Price", groups=MONEY_GROUPS,
+        string="Negotiated Package Price", tracking=True, groups=MONEY_GROUPS,
         help="The price agreed for the whole package; empty bills the hours bought at the hourly rate.",
     )
     service_credit_percent = fields.Float(
-        string="Credit per Breach (%)", groups=MONEY_GROUPS,
+        string="Credit per Breach (%)", tracking=True, groups=MONEY_GROUPS,
         help="Share of the monthly fee credited for each request whose response time was breached in a month.",
     )
     service_credit_cap_percent = fields.Float(
-        string="Credit Cap (%)", groups=MONEY_GROUPS,
+        string="Credit Cap (%)", tracking=True, groups=MONEY_GROUPS,
         help="Most of the monthly fee credited for one month; 0 for no cap.",
     )
     # quotations are Sales documents: for who may read them (a technician opens the contract all the same)
@@ -284,6 +299,18 @@ class ItContract(models.Model):
         string="Approval Before Paid Work", tracking=True,
         help="Work that would cost the client extra (hours used up, outside the scope or places) waits for the "
         "client's approval in the portal.",
+    )
+
+    # the client's acceptance of the contract document (fields of it.acceptance.mixin)
+    acceptance_required = fields.Boolean(
+        string="Online Acceptance Required", compute="_compute_acceptance_required", store=True, readonly=False,
+        precompute=True, tracking=True,
+        help="The contract starts only once the client's contact has accepted and signed it in the portal. "
+        "Defaults from the company's setting.",
+    )
+    version_history = fields.Html(
+        string="Versions", compute="_compute_version_history", sanitize=False,
+        help="The original terms, then each amendment, in order, with its state.",
     )
 
     _check_invoicing_terms = models.Constraint(
@@ -339,6 +366,53 @@ class ItContract(models.Model):
     def _compute_package_price(self):
         for contract in self:
             contract.package_price = (contract.hours_total - contract.hours_rolled_over) * contract.hourly_rate
+
+    @api.depends("company_id")
+    def _compute_acceptance_required(self):
+        for contract in self:
+            contract.acceptance_required = (contract.company_id or self.env.company).it_contract_acceptance_required
+
+    @api.depends("create_date", "date_start", "acceptance_state", "sent_date", "accepted_date", "refused_date")
+    def _compute_version_history(self):
+        headers = (self.env._("Version"), self.env._("Valid From"), self.env._("State"), self.env._("Details"))
+        for contract in self:
+            rows = Markup().join(
+                Markup("<tr>%s</tr>") % Markup().join(Markup("<td>%s</td>") % (cell or "") for cell in row)
+                for row in contract._it_version_history()
+            )
+            contract.version_history = Markup(
+                '<table class="table table-sm o_it_version_history"><thead><tr>%s</tr></thead><tbody>%s</tbody></table>'
+            ) % (Markup().join(Markup("<th>%s</th>") % header for header in headers), rows)
+
+    def _it_version_history(self):
+        """The versions of the contract's terms, in order: ``[(version, valid from, state, details)]``. First the
+        original terms (created, sent, accepted or refused by the client); the amendments (it.contract.amendment)
+        add their rows after them by extending this method."""
+        self.ensure_one()
+        states = dict(self._fields["acceptance_state"]._description_selection(self.env))
+        details = [self.env._("created on %(date)s by %(user)s", date=format_datetime(self.env, self.create_date),
+                              user=self.create_uid.name)] if self.create_date else []
+        if self.sent_date:
+            details.append(self.env._("sent on %s", format_datetime(self.env, self.sent_date)))
+        if self.acceptance_state == "accepted":
+            details.append(self.env._("accepted by %(name)s on %(date)s", name=self.accepted_by_name,
+                                      date=format_datetime(self.env, self.accepted_date)))
+        elif self.refused_date:
+            details.append(self.env._("refused by %(name)s on %(date)s: %(comment)s",
+                                      name=self.refused_partner_id.name,
+                                      date=format_datetime(self.env, self.refused_date),
+                                      comment=self.refusal_comment))
+        return [(self.env._("Original terms"), format_date(self.env, self.date_start),
+                 states.get(self.acceptance_state, ""), "; ".join(details))]
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for contract in self:
+            contract.access_url = f"/my/it/contracts/{contract.id}"
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Contract %s", self.name)
 
     @api.depends("contract_type")
     def _compute_fee_product_id(self):
@@ -486,14 +560,26 @@ class ItContract(models.Model):
 
     @api.constrains("state", "partner_id", "service_product_ids", "site_ids", "remote_service", "audit_id",
                     "audit_exception_reason",
-                    "hours_total", "monthly_fee", "service_calendar_id")
+                    "hours_total", "monthly_fee", "service_calendar_id", "acceptance_required", "acceptance_state")
     def _check_ready_when_active(self):
         """A running contract must say whom, what and where it covers, and rest on a completed audit."""
         for contract in self.filtered(lambda c: c.state == "active"):
             contract._check_can_activate()
 
+    def _it_check_accepted(self):
+        """A contract that requires the client's online acceptance starts only once accepted."""
+        self.ensure_one()
+        if self.acceptance_required and self.acceptance_state != "accepted":
+            raise ValidationError(self.env._(
+                "Contract %(name)s cannot start before the client accepts it online: send it to %(client)s and "
+                "wait until their contact accepts and signs it in the portal (now: %(state)s).",
+                name=self.name, client=self.partner_id.display_name,
+                state=dict(self._fields["acceptance_state"]._description_selection(self.env))[self.acceptance_state],
+            ))
+
     def _check_can_activate(self):
         self.ensure_one()
+        self._it_check_accepted()
         problems = []
         if not self.partner_id:
             problems.append(self.env._("a client"))
@@ -558,7 +644,31 @@ class ItContract(models.Model):
         self._it_check_protected_fields([vals])
         self._it_check_hours_bought_change(vals)
         self._it_check_terms_of_a_contract_that_ran(vals)
+        terms = TERM_FIELDS & vals.keys()
+        if terms and not self._it_is_addon_write() and (
+            self.env.context.get("tracking_disable") or self.env.context.get("mail_notrack")
+        ):
+            # the chatter tracks every change of a term, whatever the context says
+            self = self.with_context(tracking_disable=False, mail_notrack=False)
+        # a change of the terms by hand asks for a new acceptance; the addon's own changes (hours carried over
+        # into a renewal, by the rollover terms the client accepted) do not
+        pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
+        before = {contract: {name: contract[name] for name in terms} for contract in pending} if (
+            terms and not self._it_is_addon_write()) else {}
+        # Odoo does not track HTML fields: the further terms are posted when they change
+        notes = {contract: contract.note for contract in self} if "note" in vals else {}
         result = super().write(vals)
+        if notes:
+            for contract, old_note in notes.items():
+                if (old_note or "") != (contract.note or ""):
+                    contract.message_post(
+                        body=Markup("%s<br/>%s") % (self.env._("Further terms changed:"), contract.note or ""),
+                        subtype_xmlid="mail.mt_note",
+                    )
+        if before:
+            self.browse([
+                c.id for c, values in before.items() if any(c[n] != v for n, v in values.items())
+            ])._it_terms_changed_after_sending()
         if {"service_calendar_id", "out_of_hours_response_hours"} & vals.keys():
             self._it_replan_open_requests()
         if vals.get("audit_exception_reason"):
@@ -611,6 +721,13 @@ class ItContract(models.Model):
             ))
 
     def _it_protected_message(self, names):
+        acceptance = {self._fields[name]._description_string(self.env) for name in ACCEPTANCE_FIELDS}
+        if acceptance.intersection(names):
+            return self.env._(
+                "The client's acceptance of a contract (%(fields)s) is recorded when the contract is sent and when "
+                "the client's contact accepts or refuses it in the portal; it cannot be set by hand.",
+                fields=", ".join(names),
+            )
         return self.env._(
             "The hours counters of a contract (%(fields)s) are kept by its timesheets; a manager corrects the hours "
             "with an adjustment, which keeps the reason.",
@@ -641,6 +758,7 @@ class ItContract(models.Model):
         for contract in self:
             if contract.state not in ("draft", "expired"):
                 raise UserError(self.env._("Contract %s cannot be activated from its current state.", contract.name))
+            contract._it_check_accepted()
         starting = self.filtered(lambda c: c.state == "draft")
         reactivated = self - starting
         if reactivated:
@@ -720,6 +838,127 @@ class ItContract(models.Model):
             "origin": self.name,
         })
         return order._get_records_action(name=self.env._("Quotation"))
+
+    # ------------------------------------------------------------------ the contract document and its acceptance
+
+    def _it_acceptance_document_name(self):
+        self.ensure_one()
+        return self.env._("Contract %s", self.name)
+
+    def _it_mark_sent(self):
+        """Only a draft waits for the client's acceptance; a running contract's document is sent for the record."""
+        return super(ItContract, self.filtered(lambda c: c.state == "draft"))._it_mark_sent()
+
+    def _it_acceptance_check_open(self):
+        """Only a contract that has not started is accepted or refused; a running one changes by amendment."""
+        self.ensure_one()
+        if self.state != "draft":
+            raise UserError(self.env._(
+                "Contract %(name)s is no longer waiting for your acceptance (it is %(state)s).",
+                name=self.name, state=dict(self._fields["state"]._description_selection(self.env))[self.state],
+            ))
+
+    def _it_after_answer(self):
+        """The account manager is given a to-do: activate the accepted contract, or answer the refusal."""
+        for contract in self:
+            if contract.acceptance_state == "accepted":
+                summary = self.env._("Contract %s accepted by the client: activate it", contract.name)
+            else:
+                summary = self.env._("Contract %s refused by the client: see their comment", contract.name)
+            contract.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", summary=summary,
+                user_id=contract.user_id.id or contract.create_uid.id or self.env.uid,
+            )
+
+    def _it_document_recipient(self):
+        """Who receives the contract document: a contact person of the client with an email (the one who will
+        sign it in the portal), else the client itself."""
+        self.ensure_one()
+        client = self.partner_id.commercial_partner_id
+        return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client
+
+    def _it_terms_changed_after_sending(self):
+        """The terms of these drafts changed after they were sent (or accepted): what the client saw or signed
+        no longer holds, so the contract goes back to be sent and accepted again. The signed document stays in
+        the chatter."""
+        pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
+        if not pending:
+            return
+        for contract in pending:
+            contract.message_post(body=self.env._(
+                "The terms changed after the contract was sent to the client: send it again for acceptance.",
+            ), subtype_xmlid="mail.mt_note")
+        pending._it_addon_write({
+            "acceptance_state": "to_send", "accepted_partner_id": False, "accepted_by_name": False,
+            "accepted_signature": False, "accepted_date": False, "signed_document_id": False,
+        })
+
+    def _it_service_hours_rows(self):
+        """The service hours of the contract's calendar, day by day: ``[(day, "08:00-16:00"), ...]``, in the
+        language of the environment."""
+        self.ensure_one()
+        _ = self.env._
+        days = {"0": _("Monday"), "1": _("Tuesday"), "2": _("Wednesday"), "3": _("Thursday"), "4": _("Friday"),
+                "5": _("Saturday"), "6": _("Sunday")}
+        by_day = {}
+        for attendance in self.service_calendar_id.attendance_ids.filtered(lambda a: a.day_period != "lunch"):
+            if attendance.display_type:
+                continue
+            by_day.setdefault(attendance.dayofweek, []).append((attendance.hour_from, attendance.hour_to))
+
+        def hhmm(value):
+            hours, minutes = divmod(round(value * 60), 60)
+            return f"{hours:02d}:{minutes:02d}"
+
+        rows = []
+        for day in sorted(by_day, key=int):
+            intervals = sorted(set(by_day[day]))
+            merged = []
+            for start, end in intervals:
+                if merged and start <= merged[-1][1]:
+                    merged[-1] = (merged[-1][0], max(merged[-1][1], end))
+                else:
+                    merged.append((start, end))
+            rows.append((days.get(day, day), ", ".join(f"{hhmm(start)}-{hhmm(end)}" for start, end in merged)))
+        return rows
+
+    def action_it_send_document(self):
+        """Open the mail composer with the contract document in the client's language; sending it marks the
+        contract as sent (see mail.compose.message)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.state in ("closed", "cancelled"):
+            raise UserError(self.env._("Contract %s is closed or cancelled: there is nothing to send.", self.name))
+        template = self.env.ref("it_service_contracts.mail_template_it_contract_document", raise_if_not_found=False)
+        self._portal_ensure_token()
+        return {
+            "name": self.env._("Send the Contract"),
+            "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message",
+            "view_mode": "form",
+            "views": [(False, "form")],
+            "target": "new",
+            "context": {
+                "default_model": self._name,
+                "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False,
+                "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
+                "email_notification_allow_footer": True,
+                "force_email": True,
+            },
+        }
+
+    def _it_post_term_lines(self, title, lines):
+        """Post in the chatter what changed in a list of terms (response times, additional services), which
+        Odoo's field tracking does not show line by line; as every change of a term, whatever the context says."""
+        self.browse([contract.id for contract, texts in lines.items() if texts])._it_terms_changed_after_sending()
+        for contract, texts in lines.items():
+            if texts:
+                contract.sudo().message_post(
+                    body=Markup("%s<ul>%s</ul>") % (title, Markup().join(Markup("<li>%s</li>") % t for t in texts)),
+                    subtype_xmlid="mail.mt_note",
+                )
 
     def action_view_project(self):
         self.ensure_one()

@@ -95,3 +95,46 @@ class ItContractLine(models.Model):
                     "The additional service %(service)s needs a positive quantity and a price that is not negative.",
                     service=line.product_id.display_name,
                 ))
+
+    # the contract's chatter says what changed in its additional services (a term of the contract)
+
+    def _it_describe(self):
+        self.ensure_one()
+        text = self.env._(
+            "%(service)s: %(quantity)s x %(price)s", service=self.product_id.display_name,
+            quantity=self.env._("per asset (%s)", self.asset_category_id.display_name)
+            if self.pricing == "per_asset" else f"{self.quantity:g}",
+            price=f"{self.price_unit:.2f}",
+        )
+        if self.date_delivered:
+            text += " " + self.env._("from %s", self.date_delivered)
+        return text
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        lines = super().create(vals_list)
+        changes = {}
+        for line in lines:
+            changes.setdefault(line.contract_id, []).append(self.env._("added: %s", line._it_describe()))
+        self.env["it.contract"]._it_post_term_lines(self.env._("Additional services changed:"), changes)
+        return lines
+
+    def write(self, vals):
+        before = {line: line._it_describe() for line in self}
+        result = super().write(vals)
+        changes = {}
+        for line, old in before.items():
+            new = line._it_describe()
+            if new != old:
+                changes.setdefault(line.contract_id, []).append(f"{old} → {new}")
+        self.env["it.contract"]._it_post_term_lines(self.env._("Additional services changed:"), changes)
+        return result
+
+    def unlink(self):
+        removed = {}
+        for line in self:
+            removed.setdefault(line.contract_id, []).append(self.env._("removed: %s", line._it_describe()))
+        result = super().unlink()
+        self.env["it.contract"]._it_post_term_lines(
+            self.env._("Additional services changed:"), {c: t for c, t in removed.items() if c.exists()})
+        return result

@@ -53,22 +53,59 @@ class ItContractSla(models.Model):
                     contract=line.contract_id.name,
                 ))
 
-    # the open requests of a contract whose response times change get their deadlines planned again
+    # the open requests of a contract whose response times change get their deadlines planned again;
+    # the contract's chatter says what changed, line by line (a term of the contract)
+
+    def _it_describe(self):
+        self.ensure_one()
+        return self.env._(
+            "%(priority)s: response %(response)s h, resolution %(resolution)s h",
+            priority=self._it_priority_label(), response=f"{self.response_hours:g}",
+            resolution=f"{self.resolution_hours:g}",
+        )
+
+    def _it_priority_label(self):
+        return dict(self._fields["priority"]._description_selection(self.env)).get(self.priority, self.priority)
+
+    def _it_snapshot(self):
+        return {line: (line.priority, line.response_hours, line.resolution_hours) for line in self}
 
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
         lines.contract_id._it_replan_open_requests()
+        lines._it_track({line.contract_id: [] for line in lines}, added=lines)
         return lines
 
     def write(self, vals):
         contracts = self.contract_id
+        before = self._it_snapshot()
         result = super().write(vals)
         (contracts | self.contract_id)._it_replan_open_requests()
+        changes = {}
+        for line, (priority, response, resolution) in before.items():
+            if (line.priority, line.response_hours, line.resolution_hours) == (priority, response, resolution):
+                continue
+            old_label = dict(self._fields["priority"]._description_selection(self.env)).get(priority, priority)
+            changes.setdefault(line.contract_id, []).append(self.env._(
+                "%(old_priority)s (response %(old_response)s h, resolution %(old_resolution)s h) → %(new)s",
+                old_priority=old_label, old_response=f"{response:g}", old_resolution=f"{resolution:g}",
+                new=line._it_describe(),
+            ))
+        self._it_track(changes)
         return result
 
     def unlink(self):
         contracts = self.contract_id
+        removed = {}
+        for line in self:
+            removed.setdefault(line.contract_id, []).append(self.env._("removed: %s", line._it_describe()))
         result = super().unlink()
         contracts._it_replan_open_requests()
+        self.env["it.contract.sla"]._it_track({c: t for c, t in removed.items() if c.exists()})
         return result
+
+    def _it_track(self, changes, added=None):
+        for line in added or ():
+            changes.setdefault(line.contract_id, []).append(self.env._("added: %s", line._it_describe()))
+        self.env["it.contract"]._it_post_term_lines(self.env._("Response times changed:"), changes)

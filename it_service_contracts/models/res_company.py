@@ -38,6 +38,10 @@ class ResCompany(models.Model):
         string="Lowest Flat Monthly Fee", currency_field="currency_id", default=2500.0, groups=MONEY_GROUPS,
         help="A flat monthly contract never costs less than this, whatever its included hours.",
     )
+    it_contract_acceptance_required = fields.Boolean(
+        string="Online Acceptance of Contracts",
+        help="New contracts start only once the client's contact has accepted and signed them in the portal.",
+    )
     it_warranty_horizon_days = fields.Integer(
         string="Warranty Reminder (days)", default=30,
         help="How many days before a warranty or licence ends the account manager gets an activity.",

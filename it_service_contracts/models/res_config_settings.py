@@ -7,6 +7,9 @@ class ResConfigSettings(models.TransientModel):
     it_adhoc_hourly_rate = fields.Monetary(related="company_id.it_adhoc_hourly_rate", readonly=False)
     it_package_hourly_rate = fields.Monetary(related="company_id.it_package_hourly_rate", readonly=False)
     it_flat_hourly_rate = fields.Monetary(related="company_id.it_flat_hourly_rate", readonly=False)
+    it_contract_acceptance_required = fields.Boolean(
+        related="company_id.it_contract_acceptance_required", readonly=False,
+    )
     it_invoice_auto_post = fields.Boolean(related="company_id.it_invoice_auto_post", readonly=False)
     it_invoice_journal_id = fields.Many2one(related="company_id.it_invoice_journal_id", readonly=False)
     it_invoice_user_id = fields.Many2one(related="company_id.it_invoice_user_id", readonly=False)

@@ -28,3 +28,4 @@ from . import test_invoicing_rpc
 from . import test_contract_ledger
 from . import test_contract_amendment
 from . import test_rate_visibility
+from . import test_contract_document

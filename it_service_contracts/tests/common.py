@@ -42,6 +42,14 @@ class ItServiceCommon(TransactionCase):
         cls.audit.action_done()
 
     @classmethod
+    def _it_english_frontend(cls):
+        """Portal pages in English for the tests that read them: Odoo shows a page in the user's language only
+        if that language is active, and without a language prefix in the URL only if it is the default one
+        (a database made with Polish has Polish alone)."""
+        cls.env["res.lang"]._activate_lang("en_US")
+        cls.env["ir.default"].set("res.partner", "lang", "en_US")
+
+    @classmethod
     def _contract_vals(cls, contract_type="hour_package", **values):
         vals = {
             "partner_id": cls.client.id,

@@ -16,6 +16,7 @@ class TestPortal(HttpCase, ItServiceCommon):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
+        cls._it_english_frontend()
         cls.today = fields.Date.context_today(cls.env["it.contract"])
         cls.client.write({"email": "office@client-a.example", "lang": "en_US"})
         cls.other_client.write({"email": "office@client-b.example", "lang": "en_US"})

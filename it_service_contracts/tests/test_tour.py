@@ -35,6 +35,7 @@ class TestPortalRequestTour(HttpCase, ItServiceCommon):
     """A client reports a request in the portal and approves paid work; the technician logs time on it."""
 
     def test_portal_request_and_time(self):
+        self._it_english_frontend()
         self.client.write({"lang": "en_US", "email": "office@client.example"})
         contract = self._active_contract(
             "monthly_flat", date_start=fields.Date.today().replace(day=1), monthly_hours=1.0,
