@@ -8,7 +8,6 @@ from odoo.fields import Domain
 from odoo.tools import SQL, float_compare, format_date, format_datetime
 
 from .it_acceptance_mixin import ACCEPTANCE_FIELDS
-
 from .it_money import MONEY_GROUPS
 
 # counters of the hours: kept by the addon alone (design rule 9); a manager corrects them with an adjustment
