@@ -47,6 +47,7 @@
         "report/it_usage_statement_report.xml",
         "report/it_monthly_client_report.xml",
         "report/it_contract_document.xml",
+        "report/it_contract_amendment_report.xml",
         "data/mail_template_contract_data.xml",
         "data/mail_template_report_data.xml",
         "views/portal_templates.xml",

@@ -11,6 +11,7 @@ PORTAL_CONTRACT_STATES = ("active", "expired", "closed")
 # a draft the firm has sent for acceptance is shown too: the client reads it and accepts or refuses it
 PORTAL_SENT_STATES = ("sent", "accepted", "refused")
 CONTRACT_REPORT = "it_service_contracts.action_report_it_contract_document"
+AMENDMENT_REPORT = "it_service_contracts.action_report_it_contract_amendment"
 
 
 class ItServicePortal(CustomerPortal):
@@ -112,17 +113,7 @@ class ItServicePortal(CustomerPortal):
             contract = self._it_own_contract(contract_id)
         except (AccessError, MissingError):
             return request.redirect("/my")
-        if signed:
-            attachment = contract.signed_document_id
-            if not attachment:
-                return request.not_found()
-            return request.make_response(attachment.raw, headers=[
-                ("Content-Type", attachment.mimetype or "application/pdf"),
-                ("Content-Disposition", http.content_disposition(attachment.name)),
-            ])
-        if report_type not in ("html", "pdf"):
-            return request.not_found()
-        return self._show_report(contract, report_type, CONTRACT_REPORT, download=download)
+        return self._it_document(contract, CONTRACT_REPORT, report_type, download, signed)
 
     @http.route("/my/it/contracts/<int:contract_id>/accept", type="jsonrpc", auth="user", methods=["POST"],
                 website=True)
@@ -132,12 +123,7 @@ class ItServicePortal(CustomerPortal):
             contract = self._it_own_contract(contract_id)
         except (AccessError, MissingError):
             return {"error": request.env._("This contract is not one of your company's.")}
-        try:
-            with request.env.cr.savepoint():
-                contract._it_accept(request.env.user.partner_id, name, signature)
-        except (UserError, AccessError) as error:
-            return {"error": error.args[0]}
-        return {"force_refresh": True, "redirect_url": f"/my/it/contracts/{contract.id}?message=accepted"}
+        return self._it_accept(contract, name, signature, f"/my/it/contracts/{contract.id}")
 
     @http.route("/my/it/contracts/<int:contract_id>/refuse", type="http", auth="user", methods=["POST"],
                 website=True)
@@ -147,12 +133,89 @@ class ItServicePortal(CustomerPortal):
             contract = self._it_own_contract(contract_id)
         except (AccessError, MissingError):
             return request.redirect("/my")
+        return self._it_refuse(contract, comment, f"/my/it/contracts/{contract.id}",
+                               lambda error: self.portal_my_it_contract(contract.id, it_error=error))
+
+    # ------------------------------------------------------------------ amendments
+
+    def _it_own_amendment(self, amendment_id):
+        """The amendment if it is the contact's client's and was sent to them; else an AccessError."""
+        amendment = self._it_own("it.contract.amendment", amendment_id)
+        if amendment.acceptance_state == "to_send" and amendment.state == "draft":
+            raise AccessError(request.env._("This amendment is not available in your portal."))
+        return amendment
+
+    @http.route("/my/it/amendments/<int:amendment_id>", type="http", auth="user", website=True)
+    def portal_my_it_amendment(self, amendment_id, message=None, it_error=None, **kw):
+        try:
+            amendment = self._it_own_amendment(amendment_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        values = self._prepare_portal_layout_values()
+        values.update({
+            "amendment": amendment, "page_name": "it_amendment", "it_error": it_error,
+            "message": message if message in ("accepted", "refused") else None,
+        })
+        return request.render("it_service_contracts.portal_my_it_amendment", values)
+
+    @http.route("/my/it/amendments/<int:amendment_id>/document", type="http", auth="user", website=True)
+    def portal_my_it_amendment_document(self, amendment_id, report_type="pdf", download=False, signed=False, **kw):
+        try:
+            amendment = self._it_own_amendment(amendment_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        return self._it_document(amendment, AMENDMENT_REPORT, report_type, download, signed)
+
+    @http.route("/my/it/amendments/<int:amendment_id>/accept", type="jsonrpc", auth="user", methods=["POST"],
+                website=True)
+    def portal_my_it_amendment_accept(self, amendment_id, name=None, signature=None, **kw):
+        try:
+            amendment = self._it_own_amendment(amendment_id)
+        except (AccessError, MissingError):
+            return {"error": request.env._("This amendment is not one of your company's.")}
+        return self._it_accept(amendment, name, signature, f"/my/it/amendments/{amendment.id}")
+
+    @http.route("/my/it/amendments/<int:amendment_id>/refuse", type="http", auth="user", methods=["POST"],
+                website=True)
+    def portal_my_it_amendment_refuse(self, amendment_id, comment=None, **kw):
+        try:
+            amendment = self._it_own_amendment(amendment_id)
+        except (AccessError, MissingError):
+            return request.redirect("/my")
+        return self._it_refuse(amendment, comment, f"/my/it/amendments/{amendment.id}",
+                               lambda error: self.portal_my_it_amendment(amendment.id, it_error=error))
+
+    # ------------------------------------------------------------------ documents the client accepts
+
+    def _it_document(self, record, report, report_type, download, signed):
+        """The document of a contract or amendment, or the copy the client signed."""
+        if signed:
+            attachment = record.signed_document_id
+            if not attachment:
+                return request.not_found()
+            return request.make_response(attachment.raw, headers=[
+                ("Content-Type", attachment.mimetype or "application/pdf"),
+                ("Content-Disposition", http.content_disposition(attachment.name)),
+            ])
+        if report_type not in ("html", "pdf"):
+            return request.not_found()
+        return self._show_report(record, report_type, report, download=download)
+
+    def _it_accept(self, record, name, signature, url):
         try:
             with request.env.cr.savepoint():
-                contract._it_refuse(request.env.user.partner_id, comment)
+                record._it_accept(request.env.user.partner_id, name, signature)
         except (UserError, AccessError) as error:
-            return self.portal_my_it_contract(contract.id, it_error=error.args[0])
-        return request.redirect(f"/my/it/contracts/{contract.id}?message=refused")
+            return {"error": error.args[0]}
+        return {"force_refresh": True, "redirect_url": f"{url}?message=accepted"}
+
+    def _it_refuse(self, record, comment, url, render_error):
+        try:
+            with request.env.cr.savepoint():
+                record._it_refuse(request.env.user.partner_id, comment)
+        except (UserError, AccessError) as error:
+            return render_error(error.args[0])
+        return request.redirect(f"{url}?message=refused")
 
     # ------------------------------------------------------------------ requests
 

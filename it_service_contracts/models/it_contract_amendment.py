@@ -4,10 +4,13 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 
+from .it_acceptance_mixin import ACCEPTANCE_FIELDS
+
 # the terms an amendment can change; the amendment holds all of them as they are from its effective date
 SCALAR_TERMS = ("hourly_rate", "monthly_fee", "monthly_hours", "hours_total", "out_of_hours_response_hours",
                 "remote_service")
 SET_TERMS = ("service_product_ids", "site_ids")
+TERMS_AND_DATE = frozenset({*SCALAR_TERMS, *SET_TERMS, "sla_line_ids", "effective_date", "contract_id"})
 
 
 class ItContractAmendment(models.Model):
@@ -21,11 +24,12 @@ class ItContractAmendment(models.Model):
     """
 
     _name = "it.contract.amendment"
-    _inherit = ["mail.thread", "it.protected.fields.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "portal.mixin", "it.acceptance.mixin"]
     _description = "IT Contract Amendment"
     _order = "contract_id, effective_date, id"
     _check_company_auto = True
-    _it_protected_fields = frozenset({"state", "terms_before"})
+    _it_protected_fields = frozenset({"state", "terms_before"}) | ACCEPTANCE_FIELDS
+    _it_acceptance_report = "it_service_contracts.action_report_it_contract_amendment"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
     contract_id = fields.Many2one(
@@ -35,6 +39,7 @@ class ItContractAmendment(models.Model):
     partner_id = fields.Many2one(related="contract_id.partner_id", store=True, string="Client")
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
     currency_id = fields.Many2one(related="contract_id.currency_id")
+    user_id = fields.Many2one(related="contract_id.user_id", string="Account Manager")
     contract_type = fields.Selection(related="contract_id.contract_type")
     effective_date = fields.Date(
         required=True, tracking=True, default=fields.Date.context_today,
@@ -131,7 +136,14 @@ class ItContractAmendment(models.Model):
                 "Amendment %s is agreed: it no longer changes. Cancel it before it takes effect, or make another "
                 "amendment.", self.filtered(lambda a: a.state in ("confirmed", "in_force"))[0].name,
             ))
-        return super().write(vals)
+        result = super().write(vals)
+        if not self._it_is_addon_write() and TERMS_AND_DATE & vals.keys():
+            # the client accepted other terms: the changed amendment is to be sent again
+            self.filtered(lambda a: a.acceptance_state in ("sent", "accepted"))._it_addon_write({
+                "acceptance_state": "to_send", "accepted_signature": False, "accepted_by_name": False,
+                "accepted_partner_id": False, "accepted_date": False,
+            })
+        return result
 
     @api.ondelete(at_uninstall=False)
     def _unlink_only_drafts(self):
@@ -148,6 +160,11 @@ class ItContractAmendment(models.Model):
             contract = amendment.contract_id
             if contract.state != "active":
                 raise UserError(self.env._("Contract %s is not running: it cannot be amended.", contract.name))
+            if contract.acceptance_required and amendment.acceptance_state != "accepted":
+                raise UserError(self.env._(
+                    "Contract %(contract)s requires the client's online acceptance: send amendment %(amendment)s "
+                    "and wait until the client accepts it.", contract=contract.name, amendment=amendment.name,
+                ))
             later = self.search_count([
                 ("contract_id", "=", contract.id), ("state", "in", ("confirmed", "in_force")),
                 ("effective_date", ">=", amendment.effective_date), ("id", "!=", amendment.id),
@@ -174,6 +191,51 @@ class ItContractAmendment(models.Model):
             raise UserError(self.env._("Only a cancelled amendment goes back to draft."))
         self._it_addon_write({"state": "draft"})
         return True
+
+    # ------------------------------------------------------------------ the document and the client's acceptance
+
+    def _compute_access_url(self):
+        super()._compute_access_url()
+        for amendment in self:
+            amendment.access_url = f"/my/it/amendments/{amendment.id}"
+
+    def _get_report_base_filename(self):
+        self.ensure_one()
+        return self.env._("Amendment %s", self.name)
+
+    def _it_acceptance_check_open(self):
+        if self.state != "draft":
+            raise UserError(self.env._("Amendment %s is no longer open for acceptance.", self.name))
+
+    def _it_after_answer(self):
+        """The account manager hears of the client's answer: confirm the amendment, or read why it was refused."""
+        for amendment in self:
+            accepted = amendment.acceptance_state == "accepted"
+            amendment.sudo().activity_schedule(
+                "mail.mail_activity_data_todo", user_id=(amendment.user_id or self.env.user).id,
+                summary=self.env._("Client accepted: confirm the amendment") if accepted
+                else self.env._("Client refused the amendment"),
+            )
+
+    def action_it_send_document(self):
+        """Open the mail composer with the amendment's document in the client's language; sending it marks the
+        amendment as sent (see mail.compose.message)."""
+        self.ensure_one()
+        self.check_access("write")
+        if self.state != "draft":
+            raise UserError(self.env._("Amendment %s is agreed already: there is nothing to send.", self.name))
+        self._portal_ensure_token()
+        template = self.env.ref("it_service_contracts.mail_template_it_amendment_document", raise_if_not_found=False)
+        return {
+            "name": self.env._("Send the Amendment"), "type": "ir.actions.act_window",
+            "res_model": "mail.compose.message", "view_mode": "form", "views": [(False, "form")], "target": "new",
+            "context": {
+                "default_model": self._name, "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False, "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
+                "email_notification_allow_footer": True, "force_email": True,
+            },
+        }
 
     # ------------------------------------------------------------------ taking effect
 

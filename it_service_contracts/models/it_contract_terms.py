@@ -9,7 +9,7 @@ from datetime import timedelta
 from markupsafe import Markup
 
 from odoo import Command, api, fields, models
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .it_contract_amendment import SCALAR_TERMS, SET_TERMS
 
@@ -57,6 +57,20 @@ class ItContract(models.Model):
             "priority": line.priority, "response_hours": line.response_hours, "resolution_hours": line.resolution_hours,
         }) for line in agreed.sla_line_ids]
         return values
+
+    def _it_version_history(self):
+        """The original terms, then each amendment in order of its effective date, with its state."""
+        rows = super()._it_version_history()
+        states = dict(self.env["it.contract.amendment"]._fields["state"]._description_selection(self.env))
+        for amendment in self.sudo().amendment_ids.sorted(lambda a: (a.effective_date, a.id)):
+            changes = amendment.contract_id._it_terms_changes(
+                amendment.terms_before or self._it_terms_snapshot(), self._it_terms_snapshot(amendment))
+            rows.append((
+                amendment.name, format_date(self.env, amendment.effective_date), states.get(amendment.state, ""),
+                "; ".join(f"{term}: {before} → {after}" for term, before, after in changes)
+                or self.env._("no term changes"),
+            ))
+        return rows
 
     def action_new_amendment(self):
         self.ensure_one()

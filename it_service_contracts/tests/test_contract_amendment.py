@@ -3,9 +3,10 @@ from xmlrpc.client import Fault
 from odoo import Command
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 
 from .invoicing_common import ItInvoicingCommon
+from .test_contract_document import SIGNATURE
 
 
 @tagged("post_install", "-at_install")
@@ -189,3 +190,90 @@ class TestContractAmendmentRpc(HttpCase, ItInvoicingCommon):
         with self.assertRaises(Fault):
             self._rpc(self.tech_user, "it_invoicing_tech", "it.contract.amendment", "read", [amendment_id],
                       ["monthly_hours"])
+
+
+@tagged("post_install", "-at_install")
+class TestAmendmentAcceptance(HttpCase, ItInvoicingCommon):
+    """An amendment's own document and the client's acceptance of it in the portal (issue 11, item 3)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls._it_english_frontend()
+        cls.client.write({"lang": "en_US", "email": "office@client.example"})
+        cls.company.it_contract_acceptance_required = True
+        cls.flat = cls._active_contract(
+            "monthly_flat", date_start="2026-10-01", monthly_fee=2000.0, monthly_hours=10.0, hourly_rate=130.0,
+            acceptance_required=False,
+        )
+        # a contract the client accepted online, as the company asks
+        cls.flat._it_addon_write({"acceptance_required": True, "acceptance_state": "accepted"})
+        cls.contact_a = cls.env["res.partner"].create({
+            "name": "Alice A", "parent_id": cls.client.id, "email": "alice@client.example",
+        })
+        other_contact = cls.env["res.partner"].create({"name": "Bob B", "parent_id": cls.other_client.id})
+        cls.portal_a = new_test_user(cls.env, "amend_portal_a", groups="base.group_portal",
+                                     partner_id=cls.contact_a.id)
+        cls.portal_b = new_test_user(cls.env, "amend_portal_b", groups="base.group_portal",
+                                     partner_id=other_contact.id)
+        cls.amendment = cls.env["it.contract.amendment"].create({
+            "contract_id": cls.flat.id, "effective_date": "2026-11-15", "monthly_hours": 16.0,
+            "monthly_fee": 2600.0, "reason": "A second office",
+        })
+
+    def _html(self):
+        report = self.env["ir.actions.report"].with_user(self.manager).with_context(
+            allowed_company_ids=self.company.ids)
+        return report._render_qweb_html("it_service_contracts.action_report_it_contract_amendment",
+                                        self.amendment.ids)[0].decode()
+
+    def test_document_shows_the_date_and_before_after(self):
+        html = self._html()
+        self.assertIn(format_date(self.env(context={"lang": "en_US"}), self.amendment.effective_date), html)
+        self.assertRegex(html, r"Included Hours per Month</td><td>10\.00</td><td>16\.00")
+        self.assertRegex(html, r"Monthly Fee</td><td>2000\.00</td><td>2600\.00")
+        self.assertIn("A second office", html)
+        self.assertIn("Name, date and signature", html)
+
+    def test_client_accepts_in_the_portal_then_the_firm_confirms(self):
+        with self.assertRaisesRegex(UserError, "requires the client's online acceptance"):
+            self.amendment.with_user(self.manager).with_context(
+                allowed_company_ids=self.company.ids).action_confirm()
+        self.authenticate("amend_portal_a", "amend_portal_a")
+        self.assertEqual(self.url_open(f"/my/it/amendments/{self.amendment.id}", allow_redirects=False)
+                         .status_code, 303, "not sent yet: not in the portal")
+        action = self.amendment.with_user(self.manager).with_context(
+            allowed_company_ids=self.company.ids).action_it_send_document()
+        composer = self.env["mail.compose.message"].with_user(self.manager).with_context(
+            allowed_company_ids=self.company.ids, **action["context"]).create({})
+        composer.action_send_mail()
+        self.assertEqual(self.amendment.acceptance_state, "sent")
+        mail = self.amendment.message_ids.filtered(lambda m: "for your acceptance" in (m.subject or ""))
+        self.assertEqual(len(mail.attachment_ids), 1, "the PDF goes with the mail")
+        page = self.url_open(f"/my/it/amendments/{self.amendment.id}")
+        self.assertIn("Accept and sign", page.text)
+        self.assertIn(f"/my/it/amendments/{self.amendment.id}", self.url_open(
+            f"/my/it/contracts/{self.flat.id}").text)
+        # another client's contact can neither open nor accept it
+        self.authenticate("amend_portal_b", "amend_portal_b")
+        self.assertEqual(self.url_open(f"/my/it/amendments/{self.amendment.id}", allow_redirects=False)
+                         .status_code, 303)
+        answer = self.make_jsonrpc_request(f"/my/it/amendments/{self.amendment.id}/accept", {
+            "name": "Bob B", "signature": SIGNATURE})
+        self.assertIn("not one of your company's", answer["error"])
+        self.assertEqual(self.amendment.acceptance_state, "sent")
+        self.authenticate("amend_portal_a", "amend_portal_a")
+        answer = self.make_jsonrpc_request(f"/my/it/amendments/{self.amendment.id}/accept", {
+            "name": "", "signature": SIGNATURE})
+        self.assertIn("Type your full name", answer["error"])
+        answer = self.make_jsonrpc_request(f"/my/it/amendments/{self.amendment.id}/accept", {
+            "name": "Alice A", "signature": SIGNATURE})
+        self.assertTrue(answer.get("force_refresh"), answer)
+        self.assertEqual((self.amendment.acceptance_state, self.amendment.accepted_partner_id,
+                          self.amendment.accepted_by_name), ("accepted", self.contact_a, "Alice A"))
+        self.assertTrue(self.amendment.accepted_date and self.amendment.signed_document_id)
+        self.amendment.with_user(self.manager).with_context(allowed_company_ids=self.company.ids).action_confirm()
+        self.assertEqual(self.amendment.state, "confirmed")
+        history = self.flat.with_user(self.manager).with_context(allowed_company_ids=self.company.ids).version_history
+        day = format_date(self.env(context={"lang": "en_US"}), self.amendment.effective_date)
+        self.assertRegex(history, f"Original terms.*{self.amendment.name}</td><td>{day}</td><td>Confirmed")
