@@ -11,7 +11,8 @@ so the amended contract must cost at most 1.10x the unamended one.
 """
 import statistics
 import sys
-import time
+
+from bench_timesheet import log_lines
 
 LIMIT = 1.10
 
@@ -67,38 +68,9 @@ def measure(registry, lines=1000, block=25, out=sys.stdout):
         employee_id = employee.id
         cr.commit()
 
-    timings = {kind: [] for kind in ids}
-    queries = {kind: [] for kind in ids}
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
-        Line = env["account.analytic.line"]
-
-        def log_one(kind, n):
-            task_id, project_id = ids[kind]
-            env.invalidate_all()
-            count = cr.sql_log_count
-            start = time.perf_counter()
-            Line.create({
-                "name": f"Work {n}", "task_id": task_id, "project_id": project_id, "employee_id": employee_id,
-                "unit_amount": 0.25, "date": f"2026-03-{1 + n % 28:02d}",
-            })
-            env.flush_all()
-            cr.commit()
-            timings[kind].append(time.perf_counter() - start)
-            queries[kind].append(cr.sql_log_count - count)
-
-        for kind in ids:  # warm up
-            for n in range(5):
-                log_one(kind, n)
-        timings = {kind: [] for kind in ids}
-        queries = {kind: [] for kind in ids}
-        done = 0
-        while done < lines:
-            size = min(block, lines - done)
-            for kind in ids:
-                for n in range(done, done + size):
-                    log_one(kind, n)
-            done += size
+        timings, queries = log_lines(env, ids, employee_id, lines, block, unit_amount=0.25)
         included = {
             kind: env["account.analytic.line"].search_count([
                 ("task_id", "=", ids[kind][0]), ("it_billing_type", "=", "included")])

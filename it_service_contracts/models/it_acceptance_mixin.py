@@ -82,6 +82,24 @@ class ItAcceptanceMixin(models.AbstractModel):
 
     # ------------------------------------------------------------------ sending, accepting, refusing
 
+    def _it_send_document_action(self, template_xmlid, title):
+        """The mail composer with the document's template (its PDF attached, in the client's language); sending
+        it marks the document as sent (see mail.compose.message)."""
+        self.ensure_one()
+        self.check_access("write")
+        self._portal_ensure_token()
+        template = self.env.ref(template_xmlid, raise_if_not_found=False)
+        return {
+            "name": title, "type": "ir.actions.act_window", "res_model": "mail.compose.message",
+            "view_mode": "form", "views": [(False, "form")], "target": "new",
+            "context": {
+                "default_model": self._name, "default_res_ids": self.ids,
+                "default_template_id": template.id if template else False, "default_composition_mode": "comment",
+                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
+                "email_notification_allow_footer": True, "force_email": True,
+            },
+        }
+
     def _it_mark_sent(self):
         """The document went to the client: it now waits for their acceptance (unless already accepted)."""
         now = fields.Datetime.now()

@@ -922,31 +922,12 @@ class ItContract(models.Model):
         return rows
 
     def action_it_send_document(self):
-        """Open the mail composer with the contract document in the client's language; sending it marks the
-        contract as sent (see mail.compose.message)."""
+        """Send the contract document to the client's contact for acceptance."""
         self.ensure_one()
-        self.check_access("write")
         if self.state in ("closed", "cancelled"):
             raise UserError(self.env._("Contract %s is closed or cancelled: there is nothing to send.", self.name))
-        template = self.env.ref("it_service_contracts.mail_template_it_contract_document", raise_if_not_found=False)
-        self._portal_ensure_token()
-        return {
-            "name": self.env._("Send the Contract"),
-            "type": "ir.actions.act_window",
-            "res_model": "mail.compose.message",
-            "view_mode": "form",
-            "views": [(False, "form")],
-            "target": "new",
-            "context": {
-                "default_model": self._name,
-                "default_res_ids": self.ids,
-                "default_template_id": template.id if template else False,
-                "default_composition_mode": "comment",
-                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
-                "email_notification_allow_footer": True,
-                "force_email": True,
-            },
-        }
+        return self._it_send_document_action(
+            "it_service_contracts.mail_template_it_contract_document", self.env._("Send the Contract"))
 
     def _it_post_term_lines(self, title, lines):
         """Post in the chatter what changed in a list of terms (response times, additional services), which

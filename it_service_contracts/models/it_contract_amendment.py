@@ -218,24 +218,12 @@ class ItContractAmendment(models.Model):
             )
 
     def action_it_send_document(self):
-        """Open the mail composer with the amendment's document in the client's language; sending it marks the
-        amendment as sent (see mail.compose.message)."""
+        """Send the amendment's document to the client's contact for acceptance."""
         self.ensure_one()
-        self.check_access("write")
         if self.state != "draft":
             raise UserError(self.env._("Amendment %s is agreed already: there is nothing to send.", self.name))
-        self._portal_ensure_token()
-        template = self.env.ref("it_service_contracts.mail_template_it_amendment_document", raise_if_not_found=False)
-        return {
-            "name": self.env._("Send the Amendment"), "type": "ir.actions.act_window",
-            "res_model": "mail.compose.message", "view_mode": "form", "views": [(False, "form")], "target": "new",
-            "context": {
-                "default_model": self._name, "default_res_ids": self.ids,
-                "default_template_id": template.id if template else False, "default_composition_mode": "comment",
-                "default_email_layout_xmlid": "mail.mail_notification_layout_with_responsible_signature",
-                "email_notification_allow_footer": True, "force_email": True,
-            },
-        }
+        return self._it_send_document_action(
+            "it_service_contracts.mail_template_it_amendment_document", self.env._("Send the Amendment"))
 
     # ------------------------------------------------------------------ taking effect
 
