@@ -27,10 +27,7 @@ from . import resource_calendar_leaves
 from . import account_analytic_line
 from . import it_contract_period
 from . import it_contract_adjustment
-from . import project_task_approval
-from . import project_task_portal
+from . import project_task_client
 from . import it_contract_ledger
 from . import it_contract_amendment
 from . import it_contract_amendment_sla
-from . import it_contract_terms
-from . import mail_compose_message

@@ -7,7 +7,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import SQL, float_compare, float_is_zero, float_round
 
 from .it_money import MONEY_GROUPS
-from .project_task_approval import EXTRA_COST_TYPES
+from .project_task_client import EXTRA_COST_TYPES
 
 BILLING_TYPES = [
     ("package", "Hour Package"),

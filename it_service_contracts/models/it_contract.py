@@ -405,9 +405,10 @@ class ItContract(models.Model):
                  states.get(self.acceptance_state, ""), "; ".join(details))]
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for contract in self:
             contract.access_url = f"/my/it/contracts/{contract.id}"
+        return result
 
     def _get_report_base_filename(self):
         self.ensure_one()
@@ -896,9 +897,7 @@ class ItContract(models.Model):
         """The service hours of the contract's calendar, day by day: ``[(day, "08:00-16:00"), ...]``, in the
         language of the environment."""
         self.ensure_one()
-        _ = self.env._
-        days = {"0": _("Monday"), "1": _("Tuesday"), "2": _("Wednesday"), "3": _("Thursday"), "4": _("Friday"),
-                "5": _("Saturday"), "6": _("Sunday")}
+        days = dict(self.env["resource.calendar.attendance"]._fields["dayofweek"]._description_selection(self.env))
         by_day = {}
         for attendance in self.service_calendar_id.attendance_ids.filtered(lambda a: a.day_period != "lunch"):
             if attendance.display_type:

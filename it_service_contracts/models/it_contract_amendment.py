@@ -195,9 +195,10 @@ class ItContractAmendment(models.Model):
     # ------------------------------------------------------------------ the document and the client's acceptance
 
     def _compute_access_url(self):
-        super()._compute_access_url()
+        result = super()._compute_access_url()
         for amendment in self:
             amendment.access_url = f"/my/it/amendments/{amendment.id}"
+        return result
 
     def _get_report_base_filename(self):
         self.ensure_one()

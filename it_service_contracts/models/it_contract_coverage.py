@@ -1,16 +1,217 @@
-"""Coverage: which running contracts cover a piece of work, and in which order their hours are drawn.
+"""Coverage and terms: which running contracts cover a piece of work, under the terms in force on its day, and
+in which order their hours are drawn.
 
 Design rule 4, decided here only: request routing, the timesheet classification and the client's figures ask
 these methods. A contract covers work on a day when it runs that day, the work is at one of its sites (or
 remote, if it offers remote support) and its service is in the contract's scope. Hours are drawn from this
 month's included hours of a flat contract first, then from the hour package that expires first.
+
+Amendments change a contract's terms from an effective date. The contract holds the terms in force now; each
+amendment in force keeps the terms it replaced. The terms on a day are therefore those kept by the first amendment
+in force after that day, or the contract's own: one look-up on the indexed effective dates
+(:meth:`_it_amendment_timeline`), never a replay of the history.
 """
-from odoo import api, fields, models
+from datetime import timedelta
+
+from markupsafe import Markup
+
+from odoo import Command, api, fields, models
 from odoo.fields import Domain
+from odoo.tools import SQL, format_date
+
+from .it_contract_amendment import SCALAR_TERMS, SET_TERMS
+from .it_money import MONEY_GROUPS
 
 
 class ItContract(models.Model):
     _inherit = "it.contract"
+
+    amendment_ids = fields.One2many(
+        "it.contract.amendment", "contract_id", string="Amendments", readonly=True, groups=MONEY_GROUPS,
+    )
+    amendment_count = fields.Integer(compute="_compute_amendment_count", groups=MONEY_GROUPS)
+    renewal_changes_html = fields.Html(
+        string="Changes from the Previous Contract", compute="_compute_renewal_changes_html", sanitize=False,
+        groups=MONEY_GROUPS,
+    )
+
+    @api.depends("amendment_ids")
+    def _compute_amendment_count(self):
+        counts = dict(self.env["it.contract.amendment"].sudo()._read_group(
+            [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]))
+        for contract in self:
+            contract.amendment_count = counts.get(contract, 0)
+
+    @api.depends("previous_contract_id", "hourly_rate", "monthly_fee", "monthly_hours", "hours_total",
+                 "service_product_ids", "site_ids", "remote_service", "out_of_hours_response_hours",
+                 "sla_line_ids.response_hours", "sla_line_ids.resolution_hours")
+    def _compute_renewal_changes_html(self):
+        for contract in self:
+            previous = contract.previous_contract_id
+            contract.renewal_changes_html = contract._it_changes_html(contract._it_terms_changes(
+                previous._it_terms_snapshot(), contract._it_terms_snapshot())) if previous else False
+
+    def _it_renewal_terms(self):
+        """The terms a renewal starts from: those in force at the end, amendments agreed to take effect by then
+        included."""
+        self.ensure_one()
+        agreed = self.amendment_ids.filtered(lambda a: a.state == "confirmed" and (
+            not self.date_end or a.effective_date <= self.date_end)).sorted("effective_date")[-1:]
+        if not agreed:
+            return {"service_product_ids": self.service_product_ids.ids, "site_ids": self.site_ids.ids}
+        values = agreed._it_contract_values()
+        values["sla_line_ids"] = [Command.create({
+            "priority": line.priority, "response_hours": line.response_hours, "resolution_hours": line.resolution_hours,
+        }) for line in agreed.sla_line_ids]
+        return values
+
+    def _it_version_history(self):
+        """The original terms, then each amendment in order of its effective date, with its state."""
+        rows = super()._it_version_history()
+        states = dict(self.env["it.contract.amendment"]._fields["state"]._description_selection(self.env))
+        for amendment in self.sudo().amendment_ids.sorted(lambda a: (a.effective_date, a.id)):
+            changes = amendment.contract_id._it_terms_changes(
+                amendment.terms_before or self._it_terms_snapshot(), self._it_terms_snapshot(amendment))
+            rows.append((
+                amendment.name, format_date(self.env, amendment.effective_date), states.get(amendment.state, ""),
+                "; ".join(f"{term}: {before} → {after}" for term, before, after in changes)
+                or self.env._("no term changes"),
+            ))
+        return rows
+
+    def action_new_amendment(self):
+        self.ensure_one()
+        return {
+            "type": "ir.actions.act_window", "res_model": "it.contract.amendment", "view_mode": "form",
+            "name": self.env._("Amendment"), "context": {"default_contract_id": self.id},
+        }
+
+    def action_view_amendments(self):
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_amendment_action")
+        action.update(domain=[("contract_id", "=", self.id)], context={"default_contract_id": self.id})
+        return action
+
+    def _it_terms_snapshot(self, source=None):
+        """The terms of this contract (or of ``source``, an amendment) as a plain dict, as amendments keep them."""
+        self.ensure_one()
+        record = (source or self).sudo()
+        terms = {name: record[name] for name in SCALAR_TERMS}
+        terms.update({name: sorted(record[name].ids) for name in SET_TERMS})
+        terms["sla"] = {line.priority: [line.response_hours, line.resolution_hours] for line in record.sla_line_ids}
+        return terms
+
+    def _it_terms_changes(self, before, after):
+        """``[(term, before, after)]`` of the terms that differ between two snapshots, as the user reads them."""
+        self.ensure_one()
+        skip = {"monthly_fee", "monthly_hours", "out_of_hours_response_hours"} \
+            if self.contract_type == "hour_package" else {"hours_total"}
+        rows = []
+        for name in (*SCALAR_TERMS, *SET_TERMS):
+            if name in skip or before.get(name) == after.get(name):
+                continue
+            field = self._fields[name]
+            values = (before.get(name), after.get(name))
+            if name in SET_TERMS:
+                model = self.env[field.comodel_name].sudo()
+                shown = [", ".join(model.browse(ids or []).mapped("display_name")) or "-" for ids in values]
+            elif field.type == "boolean":
+                shown = [self.env._("yes") if value else self.env._("no") for value in values]
+            else:
+                shown = [f"{value or 0.0:.2f}" for value in values]
+            rows.append((field._description_string(self.env), *shown))
+        priorities = dict(self.env["it.contract.sla"]._fields["priority"]._description_selection(self.env))
+        for priority in sorted(set(before.get("sla", {})) | set(after.get("sla", {}))):
+            old, new = before.get("sla", {}).get(priority), after.get("sla", {}).get(priority)
+            if old != new:
+                rows.append((
+                    self.env._("Response / resolution (h), %s", priorities.get(priority, priority)),
+                    "{} / {}".format(*old) if old else "-", "{} / {}".format(*new) if new else "-",
+                ))
+        return rows
+
+    def _it_changes_html(self, rows):
+        if not rows:
+            return Markup("<p>%s</p>") % self.env._("No term changes.")
+        return Markup(
+            "<table class='table table-sm o_it_term_changes'><thead><tr><th>%s</th><th>%s</th><th>%s</th></tr>"
+            "</thead><tbody>%s</tbody></table>"
+        ) % (self.env._("Term"), self.env._("Before"), self.env._("After"),
+             Markup("").join(Markup("<tr><td>%s</td><td>%s</td><td>%s</td></tr>") % row for row in rows))
+
+    @api.model
+    def _it_amendment_timeline(self, contract_ids, date_from):
+        """``{contract id: [(effective date, terms before), ...]}`` of the amendments in force after
+        ``date_from``, in date order: one query on the indexed effective dates."""
+        if not contract_ids:
+            return {}
+        self.env["it.contract.amendment"].flush_model(["contract_id", "effective_date", "state", "terms_before"])
+        rows = self.env.execute_query(SQL(
+            """SELECT contract_id, effective_date, terms_before FROM it_contract_amendment
+                WHERE contract_id IN %s AND state = 'in_force' AND effective_date > %s
+                ORDER BY contract_id, effective_date""",
+            tuple(contract_ids), date_from,
+        ))
+        timeline = {}
+        for contract_id, effective_date, terms in rows:
+            timeline.setdefault(contract_id, []).append((effective_date, terms))
+        return timeline
+
+    @api.model
+    def _it_terms_at(self, current, timeline, day):
+        """The terms on ``day``: those kept by the first amendment of ``timeline`` taking effect after it, else
+        ``current``."""
+        for effective_date, terms in timeline or ():
+            if day < effective_date:
+                return terms
+        return current
+
+    def _it_terms_on(self, day):
+        """The terms of this contract in force on ``day`` (a snapshot dict)."""
+        self.ensure_one()
+        timeline = self._it_amendment_timeline(self.ids, day).get(self.id)
+        return self._it_terms_at(None, timeline, day) or self._it_terms_snapshot()
+
+    @api.model
+    def _it_row_on(self, row, day):
+        """A contract row of :meth:`_it_running_contracts` with the scope, places and included hours of ``day``."""
+        terms = self._it_terms_at(None, row["amendments"], day)
+        if not terms:
+            return row
+        return {**row, "product_ids": terms["service_product_ids"], "site_ids": terms["site_ids"],
+                "remote_service": terms["remote_service"], "monthly_hours": terms["monthly_hours"]}
+
+    @api.model
+    def _it_included_cap(self, row, period, day):
+        """The included hours a line of ``day`` draws up to: the month's, or in a month an amendment cuts in two,
+        those of the line's own day."""
+        month = day.replace(day=1)
+        if any(effective.replace(day=1) == month for effective, _terms in row["amendments"]):
+            return min(row["monthly_hours"], period["hours_included"])
+        return period["hours_included"]
+
+    @api.model
+    def _it_month_segments(self, first, last, timeline):
+        """The parts of [first, last] under the same terms: ``[(start, end, terms)]``, ``terms`` None where the
+        contract's current terms apply."""
+        cuts = [effective for effective, _terms in timeline or () if first < effective <= last]
+        starts = [first, *cuts]
+        ends = [cut - timedelta(days=1) for cut in cuts] + [last]
+        return [(start, end, self._it_terms_at(None, timeline, start)) for start, end in zip(starts, ends, strict=True)]
+
+    @api.model
+    def _it_fee_segments(self, contract, first, last, timeline):
+        """``[(start, end, monthly fee)]`` of [first, last]: one part per fee in force."""
+        segments = []
+        for start, end, terms in self._it_month_segments(first, last, timeline):
+            fee = terms["monthly_fee"] if terms else contract.monthly_fee
+            if segments and segments[-1][2] == fee:
+                segments[-1] = (segments[-1][0], end, fee)
+            else:
+                segments.append((start, end, fee))
+        return segments
+
+    # ------------------------------------------------------------------ coverage
 
     @api.model
     def _it_running_domain(self, clients, companies=None, day=None):

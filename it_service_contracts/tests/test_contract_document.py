@@ -166,7 +166,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         contract = self.package.with_user(self.manager).with_context(tracking_disable=False)
         action = contract.action_it_send_document()
         self.assertEqual(action["res_model"], "mail.compose.message")
-        composer = Form(self.env["mail.compose.message"].with_user(self.manager).with_context(action["context"]))
+        composer = Form(self.env["mail.compose.message"].with_user(self.manager).with_context(**action["context"]))
         self.assertIn(self.contact_a, composer.partner_ids[:], "the client's contact receives it")
         composer.save().action_send_mail()
         self.assertEqual(self.package.acceptance_state, "sent")

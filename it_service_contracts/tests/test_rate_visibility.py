@@ -197,7 +197,7 @@ class TestRateVisibility(HttpCase, ItServiceCommon):
                     record.with_user(self.technician).read([name])
         contract = self.package.with_user(self.technician)
         with self.assertRaises(AccessError):
-            contract.hourly_rate  # noqa: B018
+            self.assertFalse(contract.hourly_rate, "not reached: reading the field is refused")
         with self.assertRaises(AccessError):
             contract.search([("monthly_fee", ">", 0)])
         with self.assertRaises(AccessError):
