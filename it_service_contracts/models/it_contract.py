@@ -897,7 +897,11 @@ class ItContract(models.Model):
         """The service hours of the contract's calendar, day by day: ``[(day, "08:00-16:00"), ...]``, in the
         language of the environment."""
         self.ensure_one()
-        days = dict(self.env["resource.calendar.attendance"]._fields["dayofweek"]._description_selection(self.env))
+        days = {
+            "0": self.env._("Monday"), "1": self.env._("Tuesday"), "2": self.env._("Wednesday"),
+            "3": self.env._("Thursday"), "4": self.env._("Friday"), "5": self.env._("Saturday"),
+            "6": self.env._("Sunday"),
+        }
         by_day = {}
         for attendance in self.service_calendar_id.attendance_ids.filtered(lambda a: a.day_period != "lunch"):
             if attendance.display_type:

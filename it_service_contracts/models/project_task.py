@@ -199,7 +199,9 @@ class ProjectTask(models.Model):
     def _it_service_day(self):
         """The day a request is served under: the day it was reported (today for a new one)."""
         self.ensure_one()
-        return self.it_reported_date.date() if self.it_reported_date else fields.Date.context_today(self)
+        # the day in the user's time zone, as contracts' dates are (a request reported at 23:30 UTC in Warsaw is
+        # reported the next day)
+        return fields.Date.context_today(self, timestamp=self.it_reported_date or None)
 
     def _it_client_contracts(self):
         """The contracts of this request's client running on its day, in its company (as the system: a

@@ -13,7 +13,9 @@ class ItServiceCommon(TransactionCase):
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True))
+        # the tests' users have no time zone (UTC) while the superuser has Odoo's Europe/Brussels: "today" is the
+        # same day for all of them only in one zone, so the tests run in UTC (else they fail from 23:00 UTC)
+        cls.env = cls.env(context=dict(cls.env.context, tracking_disable=True, mail_create_nolog=True, tz="UTC"))
         cls.company = cls.env["res.company"].create({
             "name": "Test MSP",
             "it_adhoc_hourly_rate": 200.0,
