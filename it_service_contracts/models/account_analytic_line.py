@@ -310,12 +310,13 @@ class AccountAnalyticLine(models.Model):
                 return _cmp(period["hours_used"], period["hours_included"]) >= 0
             return kind in EXTRA_COST_TYPES
 
+        asking = {row["partner_id"] for row in candidates if row["approval_required"]}
         extra = self.env["project.task"]
         for line, pieces in pieces_by_line.items():
             approval = line.task_id.it_approval_state
             if approval == "refused":
                 line.task_id._it_check_time_allowed({piece[1] for piece in pieces})
-            elif not approval and any(used_up(*piece[1:]) for piece in pieces):
+            elif not approval and clients[line].id in asking and any(used_up(*piece[1:]) for piece in pieces):
                 extra |= line.task_id
         Contract._it_store_package_hours(packages, packages_before)
         self.env["it.contract.period"].sudo()._it_store_period_hours(periods)

@@ -1073,6 +1073,7 @@ class ItContract(models.Model):
                              WHERE r.contract_id = c.id) AS product_ids,
                       ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids,
                       COALESCE(c.monthly_hours, 0) AS monthly_hours,
+                      COALESCE(c.approval_required, FALSE) AS approval_required,
                       ARRAY(SELECT jsonb_build_array(a.effective_date, a.terms_before) FROM it_contract_amendment a
                              WHERE a.contract_id = c.id AND a.state = 'in_force' AND a.effective_date > %s
                              ORDER BY a.effective_date) AS amendments
