@@ -71,6 +71,16 @@ class ItServiceCommon(TransactionCase):
         return vals
 
     @classmethod
+    def _routed_request(cls, contract, name, site):
+        """A request of the client at ``site`` in ``contract``'s project, which routing gives that contract."""
+        request = cls.env["project.task"].create({
+            "name": name, "project_id": contract.project_id.id, "partner_id": cls.client.id,
+            "it_site_id": site.id, "it_service_product_id": cls.service_support.id,
+        })
+        assert request.it_contract_id == contract, f"{name} is routed to {request.it_contract_id.name}"
+        return request
+
+    @classmethod
     def _create_contract(cls, contract_type="hour_package", **values):
         return cls.env["it.contract"].create(cls._contract_vals(contract_type, **values))
 

@@ -53,15 +53,8 @@ class TestRpcRoles(HttpCase, ItServiceCommon):
             {"name": "RPC Tech", "user_id": cls.technician.id, "company_id": cls.company.id},
             {"name": "RPC Tech 2", "user_id": cls.other_technician.id, "company_id": cls.company.id},
         ])
-        cls.package_request = cls.env["project.task"].create({
-            "name": "Laptop broken", "project_id": cls.package.project_id.id, "partner_id": cls.client.id,
-            "it_site_id": cls.site_a.id, "it_service_product_id": cls.service_support.id,
-        })
-        cls.flat_request = cls.env["project.task"].create({
-            "name": "Server down", "project_id": cls.flat.project_id.id, "partner_id": cls.client.id,
-            "it_site_id": cls.site_b.id, "it_service_product_id": cls.service_support.id,
-        })
-        assert cls.package_request.it_contract_id == cls.package and cls.flat_request.it_contract_id == cls.flat
+        cls.package_request = cls._routed_request(cls.package, "Laptop broken", cls.site_a)
+        cls.flat_request = cls._routed_request(cls.flat, "Server down", cls.site_b)
         cls.env["it.contract.period"]._it_ensure_periods({(cls.flat.id, today.replace(day=1))})
 
     # ------------------------------------------------------------------ helpers
