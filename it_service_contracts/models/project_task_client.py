@@ -2,6 +2,7 @@ from markupsafe import Markup, escape
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.fields import Domain
 
 from .it_money import MONEY_GROUPS
 from .project_task import SLA_BOOKKEEPING_FIELDS
@@ -54,21 +55,15 @@ class ProjectTask(models.Model):
     # ------------------------------------------------------------------ when approval is needed
 
     def _it_extra_cost(self):
-        """Why work on this request would cost the client extra and at which hourly rate, as
-        ``(reason, rate)``, or None when it is covered or the client's contracts do not ask for approval."""
+        """Why work on this request would cost the client extra and at which hourly rate, as ``(reason, rate)``,
+        or None when it is covered (the caller checked that the client's contract asks for approval)."""
         self.ensure_one()
         task = self.sudo()
         if not task.it_is_service_request or task.sla_resolution_date:
             return None
-        contracts = task._it_client_contracts()
-        if not contracts.filtered("approval_required"):
-            return None
         adhoc_rate = task.company_id.it_adhoc_hourly_rate
         if task.it_is_adhoc:
             return task.it_adhoc_reason or self.env._("The request is outside your contract."), adhoc_rate
-        # the hours left are computed, not stored: read them anew after the time just logged
-        task.invalidate_recordset(["it_package_hours_left", "it_month_hours_left"])
-        contracts.invalidate_recordset(["current_period_id", "current_hours_included", "current_hours_remaining"])
         if task.it_package_hours_left > 0 or task.it_month_hours_left > 0:
             return None
         covering = self.env["it.contract"]._it_covering(
@@ -84,12 +79,21 @@ class ProjectTask(models.Model):
         requests = self.sudo().filtered(lambda t: t.it_is_service_request and not t.it_approval_state)
         if not requests:
             return
-        # one query for the usual case: no contract of these clients asks for approval
-        asking = self.env["it.contract"].sudo().search_fetch([
-            ("partner_id", "in", requests.it_client_id.ids), ("approval_required", "=", True),
-            ("state", "=", "active"),
-        ], ["partner_id"])
-        for task in requests.filtered(lambda t: t.it_client_id in asking.partner_id):
+        # one query for the usual case: no running contract of these clients asks for approval
+        Contract = self.env["it.contract"].sudo()
+        asking = Contract.search_fetch(
+            Contract._it_running_domain(requests.it_client_id, requests.company_id)
+            & Domain("approval_required", "=", True),
+            ["partner_id", "company_id"],
+        )
+        pairs = {(contract.partner_id, contract.company_id) for contract in asking}
+        requests = requests.filtered(lambda t: (t.it_client_id, t.company_id) in pairs)
+        if not requests:
+            return
+        # the hours left are computed, not stored: read anew after the time just logged, for all requests at once
+        requests.invalidate_recordset(["it_package_hours_left", "it_month_hours_left"])
+        Contract.invalidate_model(["current_period_id", "current_hours_included", "current_hours_remaining"])
+        for task in requests:
             extra = task._it_extra_cost()
             if extra:
                 task._it_ask_approval(*extra)
