@@ -554,10 +554,9 @@ class ProjectTask(models.Model):
                 site = partner
             service = self.env["product.product"].browse(vals.get("it_service_product_id"))
             reported = fields.Datetime.to_datetime(vals.get("it_reported_date"))
+            day = fields.Date.context_today(self, timestamp=reported) if reported else None
             # no company given: the contracts of every company the user works in
-            contract = Contract._it_covering(
-                partner, company, site, service, reported.date() if reported else None,
-            )[:1]
+            contract = Contract._it_covering(partner, company, site, service, day)[:1]
         company = contract.company_id or company or self.env.company
         project = contract.sudo().project_id or company._it_get_service_desk_project()
         vals["project_id"] = project.id
