@@ -2,6 +2,7 @@ from odoo import http
 from odoo.addons.portal.controllers.portal import CustomerPortal
 from odoo.addons.portal.controllers.portal import pager as portal_pager
 from odoo.exceptions import AccessError, MissingError, UserError, ValidationError
+from odoo.fields import Domain
 from odoo.http import request
 from odoo.tools import consteq
 
@@ -70,15 +71,30 @@ class ItServicePortal(CustomerPortal):
         values.update({key: records, "pager": pager, "page_name": page_name, "default_url": url, **(extra or {})})
         return request.render(template, values)
 
+    @staticmethod
+    def _it_check_input(*values):
+        """What a form or a JSON body sent: text without NUL bytes (the database refuses them) or nothing; any
+        other type is refused with a message, never a server error."""
+        for value in values:
+            if value is not None and (not isinstance(value, str) or "\x00" in value):
+                raise UserError(request.env._("The form contains a value that cannot be saved: check what you typed."))
+
+    @staticmethod
+    def _it_token_matches(token, access_token):
+        """A link's token against the record's: a wrong, malformed or non-ASCII one simply does not match."""
+        return bool(token and isinstance(access_token, str) and access_token.isascii()
+                    and consteq(token, access_token))
+
     def _it_own(self, model, record_id, access_token=None):
         """The record if it is the contact's client's (or the link carries its token), as the system."""
-        record = request.env[model].sudo().browse(record_id).exists()
+        # an id beyond the database's integers names nothing (a forged link)
+        record = request.env[model].sudo().browse(record_id).exists() if 0 < record_id < 2**31 else None
         if not record:
             raise MissingError(request.env._("This document does not exist."))
         client = record.it_client_id if model == "project.task" else record.partner_id
         if client != self._it_client() or (model == "project.task" and not record.it_is_service_request):
             token = record.access_token if "access_token" in record else None
-            if not (access_token and token and consteq(token, access_token)):
+            if not self._it_token_matches(token, access_token):
                 raise AccessError(request.env._("This document is not one of your company's."))
         return record
 
@@ -203,6 +219,7 @@ class ItServicePortal(CustomerPortal):
 
     def _it_accept(self, record, name, signature, url):
         try:
+            self._it_check_input(name, signature)
             with request.env.cr.savepoint():
                 record._it_accept(request.env.user.partner_id, name, signature)
         except (UserError, AccessError) as error:
@@ -211,6 +228,7 @@ class ItServicePortal(CustomerPortal):
 
     def _it_refuse(self, record, comment, url, render_error):
         try:
+            self._it_check_input(comment)
             with request.env.cr.savepoint():
                 record._it_refuse(request.env.user.partner_id, comment)
         except (UserError, AccessError) as error:
@@ -250,7 +268,8 @@ class ItServicePortal(CustomerPortal):
                 ("commercial_partner_id", "=", client.id), ("type", "!=", "contact"), ("id", "!=", client.id),
             ]),
             "assets": env["it.asset"].sudo().search([("partner_id", "=", client.id)]),
-            "contracts": env["it.contract"].sudo().search([("partner_id", "=", client.id), ("state", "=", "active")]),
+            "contracts": env["it.contract"].sudo().search(
+                Domain("partner_id", "=", client.id) & env["it.contract"]._it_running_condition()),
             "priorities": env["project.task"]._fields["priority"]._description_selection(env),
             "posted": posted,
             "error": error,
@@ -264,6 +283,7 @@ class ItServicePortal(CustomerPortal):
             for upload in request.httprequest.files.getlist("attachments") if upload.filename
         ]
         try:
+            self._it_check_input(*post.values(), *(name for name, _content in files))
             with request.env.cr.savepoint():
                 task = request.env["project.task"]._it_portal_report(request.env.user.partner_id, post, files)
         except (ValidationError, UserError) as error:
@@ -279,6 +299,8 @@ class ItServicePortal(CustomerPortal):
         except (AccessError, MissingError):
             return request.redirect("/my")
         task._portal_ensure_token()
+        if not self._it_token_matches(task.access_token, access_token):
+            access_token = None  # the client's own request: a stray token in the link is ignored
         values = {
             "it_task": task, "page_name": "it_request",
             "priority_labels": dict(task._fields["priority"]._description_selection(request.env)),
@@ -294,6 +316,7 @@ class ItServicePortal(CustomerPortal):
         except (AccessError, MissingError):
             return request.redirect("/my")
         try:
+            self._it_check_input(decision, comment)
             with request.env.cr.savepoint():
                 task._it_decide_approval(
                     {"approve": "approved", "refuse": "refused"}.get(decision), request.env.user.partner_id,

@@ -10,6 +10,10 @@ from . import it_asset
 from . import it_audit
 from . import it_audit_stage
 from . import it_audit_finding
+from . import it_contract_package
+from . import it_contract_billing
+from . import it_contract_document
+from . import it_contract_renewal
 from . import it_contract
 from . import it_contract_coverage
 from . import it_contract_sla

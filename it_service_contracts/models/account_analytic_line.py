@@ -89,7 +89,6 @@ class AccountAnalyticLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._it_check_protected_fields(vals_list, create=True)
         lines = super().create(vals_list)
         if self._it_is_addon_write():  # the addon's own split pieces, classified already
             return lines
@@ -99,7 +98,6 @@ class AccountAnalyticLine(models.Model):
         return lines
 
     def write(self, vals):
-        self._it_check_protected_fields([vals])
         self._it_check_not_invoiced(vals)
         if self._it_is_addon_write() or not RECLASSIFY_FIELDS.intersection(vals):
             return super().write(vals)
@@ -146,14 +144,15 @@ class AccountAnalyticLine(models.Model):
 
     def _it_locking_invoice(self):
         """The invoice that locks these lines, if any (a cancelled invoice locks nothing)."""
-        return self.sudo().it_invoice_id.filtered(lambda move: move.state != "cancel")[:1]
+        return self.sudo().it_invoice_id._it_issued()[:1]
 
     def _it_check_not_invoiced(self, vals=None):
         if vals is not None and not set(vals) - INVOICED_WRITABLE_FIELDS:
             return
         if not any(self._ids):
             return
-        invoiced = self.sudo().filtered(lambda line: line.it_invoice_id and line.it_invoice_id.state != "cancel")
+        issued = self.sudo().it_invoice_id._it_issued()
+        invoiced = self.sudo().filtered(lambda line: line.it_invoice_id in issued)
         if invoiced:
             line = invoiced[0]
             raise UserError(self.env._(

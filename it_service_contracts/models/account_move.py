@@ -1,18 +1,19 @@
-from odoo import api, fields, models
+from odoo import fields, models
 from odoo.exceptions import UserError
-from odoo.tools import float_compare
+from odoo.tools import SQL, float_compare
 
 INVOICE_KINDS = [
     ("adhoc", "Ad-hoc Job"),
     ("package", "Hour Package"),
     ("flat", "Monthly Fee"),
 ]
-# an invoice counts as issued until it is cancelled or fully credited; the unique indexes below use it
 # written by the addon alone: they decide what has been invoiced
 IT_BILLING_FIELDS = frozenset({"it_period_id", "it_task_id", "it_invoice_kind", "it_released"})
 # marks the PDFs the addon attaches to a monthly invoice, which the Send wizard then mails with it
 IT_REPORT_ATTACHMENT = "it_service_contracts:monthly_report"
-_ISSUED = "move_type = 'out_invoice' AND state != 'cancel' AND it_released IS NOT TRUE"
+# an issued invoice, the one place it is written: a customer invoice until it is cancelled or fully credited; the
+# unique indexes below and the invoicing's queries use it as it is, AccountMove._it_issued() on records
+ISSUED_INVOICE = "move_type = 'out_invoice' AND state != 'cancel' AND it_released IS NOT TRUE"
 
 
 class AccountMove(models.Model):
@@ -39,28 +40,30 @@ class AccountMove(models.Model):
     )
 
     _it_period_invoice_uniq = models.UniqueIndex(
-        f"(it_period_id) WHERE it_period_id IS NOT NULL AND {_ISSUED}",
+        f"(it_period_id) WHERE it_period_id IS NOT NULL AND {ISSUED_INVOICE}",
         "This contract month has already been invoiced.",
     )
     _it_package_invoice_uniq = models.UniqueIndex(
-        f"(it_contract_id) WHERE it_invoice_kind = 'package' AND {_ISSUED}",
+        f"(it_contract_id) WHERE it_invoice_kind = 'package' AND {ISSUED_INVOICE}",
         "This hour package has already been invoiced.",
     )
     _it_task_invoice_uniq = models.UniqueIndex(
-        f"(it_task_id) WHERE it_task_id IS NOT NULL AND {_ISSUED}",
+        f"(it_task_id) WHERE it_task_id IS NOT NULL AND {ISSUED_INVOICE}",
         "This ad-hoc job has already been invoiced.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._it_check_protected_fields(vals_list, create=True)
-        return super().create(vals_list)
-
     def write(self, vals):
-        self._it_check_protected_fields([vals])
         if "it_contract_id" in vals and not self._it_is_addon_write() and any(self.mapped("it_invoice_kind")):
             raise UserError(self._it_protected_message([self._fields["it_contract_id"].string]))
         return super().write(vals)
+
+    def _it_issued(self):
+        """The issued invoices among these, by the condition of ISSUED_INVOICE."""
+        self.flush_recordset(["move_type", "state", "it_released"])
+        if not self.ids:
+            return self
+        return self.browse(row[0] for row in self.env.execute_query(SQL(
+            "SELECT id FROM account_move WHERE id IN %s AND " + ISSUED_INVOICE, tuple(self.ids))))
 
     def _it_protected_message(self, names):
         return self.env._(

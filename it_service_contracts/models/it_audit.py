@@ -2,7 +2,7 @@ from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 
 from .it_asset import ASSET_STATES
-from .it_form_comparison import FORMS
+from .it_forms import COOPERATION_FORMS
 from .it_money import MONEY_GROUPS
 
 MANAGER_FIELDS = {"state", "adjustment_hours", "chosen_type", "choice_reason"}
@@ -71,16 +71,16 @@ class ItAudit(models.Model):
     )
     per_asset_cheaper = fields.Boolean(compute="_compute_recommendation", store=True)
     recommended_type = fields.Selection(
-        FORMS, string="Recommendation", compute="_compute_recommendation", store=True, tracking=True,
+        COOPERATION_FORMS, string="Recommendation", compute="_compute_recommendation", store=True, tracking=True,
     )
     # the reasons compare the costs of the forms
     recommendation_reasons = fields.Text(compute="_compute_recommendation", store=True, groups=MONEY_GROUPS)
     chosen_type = fields.Selection(
-        FORMS, string="Chosen Form", tracking=True,
+        COOPERATION_FORMS, string="Chosen Form", tracking=True,
         help="A manager may choose another form than the recommended one, with a reason.",
     )
     choice_reason = fields.Char(tracking=True)
-    contract_type = fields.Selection(FORMS, string="Form Offered", compute="_compute_contract_type")
+    contract_type = fields.Selection(COOPERATION_FORMS, string="Form Offered", compute="_compute_contract_type")
     summary = fields.Html(help="Overall conclusions of the audit.")
     contract_ids = fields.One2many("it.contract", "audit_id", string="Contracts")
 

@@ -123,14 +123,12 @@ class ItContractAmendment(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._it_check_protected_fields(vals_list, create=True)
         for vals in vals_list:
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].next_by_code("it.contract.amendment") or "/"
         return super().create(vals_list)
 
     def write(self, vals):
-        self._it_check_protected_fields([vals])
         if not self._it_is_addon_write() and self.filtered(lambda a: a.state in ("confirmed", "in_force")):
             raise UserError(self.env._(
                 "Amendment %s is agreed: it no longer changes. Cancel it before it takes effect, or make another "

@@ -15,7 +15,7 @@ from datetime import timedelta
 
 from markupsafe import Markup
 
-from odoo import Command, api, fields, models
+from odoo import api, fields, models
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
@@ -30,10 +30,6 @@ class ItContract(models.Model):
         "it.contract.amendment", "contract_id", string="Amendments", readonly=True, groups=MONEY_GROUPS,
     )
     amendment_count = fields.Integer(compute="_compute_amendment_count", groups=MONEY_GROUPS)
-    renewal_changes_html = fields.Html(
-        string="Changes from the Previous Contract", compute="_compute_renewal_changes_html", sanitize=False,
-        groups=MONEY_GROUPS,
-    )
 
     @api.depends("amendment_ids")
     def _compute_amendment_count(self):
@@ -41,29 +37,6 @@ class ItContract(models.Model):
             [("contract_id", "in", self.ids)], ["contract_id"], ["__count"]))
         for contract in self:
             contract.amendment_count = counts.get(contract, 0)
-
-    @api.depends("previous_contract_id", "hourly_rate", "monthly_fee", "monthly_hours", "hours_total",
-                 "service_product_ids", "site_ids", "remote_service", "out_of_hours_response_hours",
-                 "sla_line_ids.response_hours", "sla_line_ids.resolution_hours")
-    def _compute_renewal_changes_html(self):
-        for contract in self:
-            previous = contract.previous_contract_id
-            contract.renewal_changes_html = contract._it_changes_html(contract._it_terms_changes(
-                previous._it_terms_snapshot(), contract._it_terms_snapshot())) if previous else False
-
-    def _it_renewal_terms(self):
-        """The terms a renewal starts from: those in force at the end, amendments agreed to take effect by then
-        included."""
-        self.ensure_one()
-        agreed = self.amendment_ids.filtered(lambda a: a.state == "confirmed" and (
-            not self.date_end or a.effective_date <= self.date_end)).sorted("effective_date")[-1:]
-        if not agreed:
-            return {"service_product_ids": self.service_product_ids.ids, "site_ids": self.site_ids.ids}
-        values = agreed._it_contract_values()
-        values["sla_line_ids"] = [Command.create({
-            "priority": line.priority, "response_hours": line.response_hours, "resolution_hours": line.resolution_hours,
-        }) for line in agreed.sla_line_ids]
-        return values
 
     def _it_version_history(self):
         """The original terms, then each amendment in order of its effective date, with its state."""
@@ -214,15 +187,65 @@ class ItContract(models.Model):
     # ------------------------------------------------------------------ coverage
 
     @api.model
-    def _it_running_domain(self, clients, companies=None, day=None):
-        """The contracts of these clients (commercial entities) running on ``day`` (default: any day)."""
-        domain = Domain([
-            ("partner_id", "in", clients.commercial_partner_id.ids), ("state", "=", "active"),
-            ("company_id", "in", (companies or self.env.companies).ids),
-        ])
-        if day:
-            domain &= Domain([("date_start", "<=", day), "|", ("date_end", "=", False), ("date_end", ">=", day)])
+    def _it_running_condition(self, date_from=None, date_to=None):
+        """What a running contract is, the one place it is written: active, and valid at some point between
+        ``date_from`` and ``date_to`` (on that day when only ``date_from`` is given; any day without dates)."""
+        domain = Domain("state", "=", "active")
+        if date_from:
+            domain &= Domain("date_end", "=", False) | Domain("date_end", ">=", date_from)
+        if date_from or date_to:
+            domain &= Domain("date_start", "<=", date_to or date_from)
         return domain
+
+    @api.model
+    def _it_running_domain(self, clients, companies=None, day=None):
+        """The contracts of these clients (commercial entities) running on ``day`` (default: any day), in
+        ``companies`` (default: the user's)."""
+        return Domain([
+            ("partner_id", "in", clients.commercial_partner_id.ids),
+            ("company_id", "in", (companies or self.env.companies).ids),
+        ]) & self._it_running_condition(day)
+
+    @api.model
+    def _it_running_contracts(self, client_ids, date_from, date_to, lock=False):
+        """The active contracts of these clients valid at some point between the dates, with their scope,
+        places and hours, read in one query for the timesheet classification.
+
+        With ``lock``, the same query locks them (in id order, as every locker does, so that two transactions
+        never wait for each other crosswise): the hours of a package are then read as committed and stay so
+        until this transaction ends, which is what drawing on them needs (see :meth:`_it_lock_package_hours`).
+        """
+        if not client_ids:
+            return []
+        self.flush_model()
+        self.env["it.contract.amendment"].flush_model(["contract_id", "effective_date", "state", "terms_before"])
+        rows = self.env.execute_query_dict(SQL(
+            """SELECT c.id, c.partner_id, c.company_id, c.contract_type, c.date_start, c.date_end,
+                      COALESCE(c.remote_service, FALSE) AS remote_service,
+                      COALESCE(c.billing_increment, 0) AS billing_increment,
+                      COALESCE(c.onsite_minimum_hours, 0) AS onsite_minimum_hours,
+                      COALESCE(c.hours_available, 0) AS hours_available, COALESCE(c.hours_used, 0) AS hours_used,
+                      COALESCE(c.usage_warning_percent, 0) AS usage_warning_percent,
+                      ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
+                             WHERE r.contract_id = c.id) AS product_ids,
+                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids,
+                      COALESCE(c.monthly_hours, 0) AS monthly_hours,
+                      COALESCE(c.approval_required, FALSE) AS approval_required,
+                      ARRAY(SELECT jsonb_build_array(a.effective_date, a.terms_before) FROM it_contract_amendment a
+                             WHERE a.contract_id = c.id AND a.state = 'in_force' AND a.effective_date > %s
+                             ORDER BY a.effective_date) AS amendments
+                 FROM it_contract c
+                WHERE c.id IN %s
+                ORDER BY c.id %s""",
+            # the amendments from the first month of the period on: a month they cut decides each line's hours
+            date_from.replace(day=1),
+            self.sudo()._search(Domain("partner_id", "in", list(client_ids))
+                                & self._it_running_condition(date_from, date_to)).subselect(),
+            SQL("FOR NO KEY UPDATE OF c") if lock else SQL(),
+        ))
+        for row in rows:
+            row["amendments"] = [(fields.Date.to_date(day), terms) for day, terms in row["amendments"]]
+        return rows
 
     @api.model
     def _it_coverage_terms(self, contracts):

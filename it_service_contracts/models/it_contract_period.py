@@ -55,15 +55,6 @@ class ItContractPeriod(models.Model):
         "The hours of a contract month cannot be negative, nor use more than the included hours.",
     )
 
-    @api.model_create_multi
-    def create(self, vals_list):
-        self._it_check_protected_fields(vals_list, create=True)
-        return super().create(vals_list)
-
-    def write(self, vals):
-        self._it_check_protected_fields([vals])
-        return super().write(vals)
-
     def _it_protected_message(self, names):
         return self.env._(
             "The months of a flat contract and their hours (%(fields)s) are kept by the contract and its timesheets.",
@@ -213,14 +204,9 @@ class ItContractPeriod(models.Model):
         """Open this month's period of every running flat contract (idempotent, batched)."""
         today = fields.Date.context_today(self)
         start, _end = self._it_month(today)
-        domain = Domain([
-            ("contract_type", "=", "monthly_flat"),
-            ("state", "=", "active"),
-            ("date_start", "<=", today),
-            "|", ("date_end", "=", False), ("date_end", ">=", start),
-            ("period_ids", "not any", [("date_start", "=", start)]),
-        ])
         Contract = self.env["it.contract"]
+        domain = Domain("contract_type", "=", "monthly_flat") & Contract._it_running_condition(start, today) & Domain(
+            "period_ids", "not any", [("date_start", "=", start)])
         self.env["it.cron.batch"]._it_run(
             lambda limit, exclude: Contract.search(domain & Domain("id", "not in", list(exclude)), limit=limit,
                                                    order="id"),

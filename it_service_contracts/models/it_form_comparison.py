@@ -3,8 +3,6 @@ import math
 from odoo import api, models
 from odoo.tools import float_round
 
-FORMS = [("adhoc", "Ad-hoc Help"), ("hour_package", "Hour Package"), ("monthly_flat", "Flat Monthly Fee")]
-
 
 class ItFormComparison(models.AbstractModel):
     """What each form of cooperation would cost a client per month for a given monthly usage.

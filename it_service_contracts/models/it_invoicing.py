@@ -2,14 +2,14 @@ import calendar
 from collections import defaultdict
 from datetime import datetime, time
 
-from dateutil.relativedelta import relativedelta
-
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, format_date
 
-# an invoice stays issued until cancelled or fully credited (the same condition as the unique indexes)
-ISSUED = SQL("m.move_type = 'out_invoice' AND m.state != 'cancel' AND m.it_released IS NOT TRUE")
+from .account_move import ISSUED_INVOICE
+
+# what is invoiced already: an issued invoice (account_move.ISSUED_INVOICE, the unique indexes' condition)
+ISSUED = SQL(ISSUED_INVOICE)
 
 
 class ItInvoicing(models.AbstractModel):
@@ -27,15 +27,48 @@ class ItInvoicing(models.AbstractModel):
     # ------------------------------------------------------------------ what is due
 
     @api.model
-    def _it_billed_month(self, contract, today):
-        """First day of the month whose fee the run of ``today``'s month bills."""
+    def _it_flat_due_months(self, today, where):
+        """SQL of ``(contract id, month)``: every month a flat contract ran that the run of ``today`` bills and no
+        issued invoice bills yet (design rule 10). The months run from the contract's first to the one the run
+        bills (this month when invoiced in advance, the last one in arrears, from the invoicing day on); earlier
+        months are caught up at once, however late the contract was activated and whatever runs were missed."""
         month = today.replace(day=1)
-        return month - relativedelta(months=1) if contract.invoice_timing == "arrears" else month
+        return SQL(
+            """SELECT x.id, billed.start FROM it_contract x
+               CROSS JOIN LATERAL (SELECT CASE WHEN x.invoice_timing = 'arrears'
+                                               THEN (%(month)s::date - INTERVAL '1 month')::date
+                                               ELSE %(month)s::date END AS last) AS run
+               CROSS JOIN LATERAL (SELECT generate_series(date_trunc('month', x.date_start), run.last,
+                                                          INTERVAL '1 month')::date AS start) AS billed
+                WHERE x.contract_type = 'monthly_flat' AND %(where)s
+                  AND (x.state = 'active' OR (x.state IN ('expired', 'closed') AND x.date_end >= billed.start))
+                  AND (billed.start < run.last OR %(today)s::date
+                       >= %(month)s::date + (LEAST(GREATEST(COALESCE(x.invoice_day, 1), 1), 28) - 1))
+                  AND x.date_start <= LEAST(%(today)s::date, (billed.start + INTERVAL '1 month - 1 day')::date)
+                  AND (x.date_end IS NULL OR x.date_end >= billed.start)
+                  AND NOT EXISTS (SELECT 1 FROM account_move
+                                   WHERE it_period_id IN (
+                                       SELECT p.id FROM it_contract_period p
+                                        WHERE p.contract_id = x.id AND p.date_start = billed.start)
+                                     AND %(issued)s)""",
+            where=where, month=month, today=today, issued=ISSUED,
+        )
+
+    @api.model
+    def _it_billed_months(self, contracts, today):
+        """``{contract: first day of the earliest month the run of today bills}`` of these flat contracts."""
+        if not contracts:
+            return {}
+        self.env.flush_all()
+        rows = self.env.execute_query(SQL(
+            "SELECT id, MIN(start) FROM (%s) AS due GROUP BY id",
+            self._it_flat_due_months(today, SQL("x.id IN %s", tuple(contracts.ids))),
+        ))
+        return {contracts.browse(contract_id): month for contract_id, month in rows}
 
     @api.model
     def _it_due_ids(self, kind, today, limit=None, exclude=(), ids=None):
         """Ids of the contracts (``package``, ``flat``) or requests (``adhoc``) the run of ``today`` invoices."""
-        month = today.replace(day=1)
         # a company invoices once its accounting is set up (it has a chart of accounts)
         conditions = [SQL("x.company_id IN (SELECT id FROM res_company WHERE chart_template IS NOT NULL)")]
         if exclude:
@@ -47,26 +80,12 @@ class ItInvoicing(models.AbstractModel):
             query = SQL(
                 """SELECT x.id FROM it_contract x
                     WHERE x.contract_type = 'hour_package' AND x.state = 'active' AND %(where)s
-                      AND NOT EXISTS (SELECT 1 FROM account_move m
-                                       WHERE m.it_contract_id = x.id AND m.it_invoice_kind = 'package'
-                                         AND %(issued)s)""",
+                      AND NOT EXISTS (SELECT 1 FROM account_move
+                                       WHERE it_contract_id = x.id AND it_invoice_kind = 'package' AND %(issued)s)""",
                 where=where, issued=ISSUED,
             )
         elif kind == "flat":
-            query = SQL(
-                """SELECT x.id FROM it_contract x
-                   CROSS JOIN LATERAL (SELECT CASE WHEN x.invoice_timing = 'arrears'
-                                                   THEN (%(month)s::date - INTERVAL '1 month')::date
-                                                   ELSE %(month)s::date END AS start) AS billed
-                    WHERE x.contract_type = 'monthly_flat' AND %(where)s
-                      AND (x.state = 'active' OR (x.state IN ('expired', 'closed') AND x.date_end >= billed.start))
-                      AND %(today)s::date >= %(month)s::date + (LEAST(GREATEST(COALESCE(x.invoice_day, 1), 1), 28) - 1)
-                      AND x.date_start <= LEAST(%(today)s::date, (billed.start + INTERVAL '1 month - 1 day')::date)
-                      AND (x.date_end IS NULL OR x.date_end >= billed.start)
-                      AND NOT EXISTS (SELECT 1 FROM it_contract_period p JOIN account_move m ON m.it_period_id = p.id
-                                       WHERE p.contract_id = x.id AND p.date_start = billed.start AND %(issued)s)""",
-                where=where, month=month, today=today, issued=ISSUED,
-            )
+            query = SQL("SELECT DISTINCT x.id FROM (%s) AS x(id, start)", self._it_flat_due_months(today, where))
         else:
             query = SQL(
                 """SELECT x.id FROM project_task x
@@ -78,7 +97,7 @@ class ItInvoicing(models.AbstractModel):
                                SELECT 1 FROM account_analytic_line l
                                 WHERE l.task_id = x.id AND l.it_billing_type = 'adhoc' AND l.it_invoice_id IS NULL
                                   AND l.it_billable_hours > 0)))
-                      AND NOT EXISTS (SELECT 1 FROM account_move m WHERE m.it_task_id = x.id AND %(issued)s)""",
+                      AND NOT EXISTS (SELECT 1 FROM account_move WHERE it_task_id = x.id AND %(issued)s)""",
                 where=where, issued=ISSUED,
             )
         if limit:
@@ -109,10 +128,11 @@ class ItInvoicing(models.AbstractModel):
             by_kind[self._it_kind(record)].append(record.id)
         for kind, ids in by_kind.items():
             due = self._it_model(kind).sudo().browse(self._it_due_ids(kind, today, ids=ids))
-            if not due:
-                continue
-            plans = getattr(self, f"_it_plan_{kind}")(due, today)
-            moves |= self._it_create_invoices(plans)
+            while due:
+                plans = getattr(self, f"_it_plan_{kind}")(due, today)
+                moves |= self._it_create_invoices(plans)
+                # a flat contract has one invoice a month: the months still due (caught up) come next
+                due = due.browse(self._it_due_ids(kind, today, ids=due.ids)) if kind == "flat" else None
         return moves
 
     @api.model
@@ -228,7 +248,8 @@ class ItInvoicing(models.AbstractModel):
         """The month's fee (prorated by days), the recurring services, the overage hours of the months that
         have ended, and the service credits of their breached response times."""
         run_month = today.replace(day=1)
-        billed = {contract: self._it_billed_month(contract, today) for contract in contracts}
+        billed = self._it_billed_months(contracts, today)
+        contracts = contracts.filtered(lambda contract: contract in billed)
         Period = self.env["it.contract.period"].sudo()
         Period._it_ensure_periods({(contract.id, month) for contract, month in billed.items()})
         periods = {

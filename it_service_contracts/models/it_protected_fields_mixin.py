@@ -1,4 +1,4 @@
-from odoo import models
+from odoo import api, models
 from odoo.exceptions import UserError
 
 # The addon's own code paths carry this object in the context to write the fields it alone maintains.
@@ -8,10 +8,13 @@ _CONTEXT_KEY = "it_addon_write"
 
 
 class ItProtectedFieldsMixin(models.AbstractModel):
-    """Fields that only the addon writes (classification, counters, SLA bookkeeping, invoice links).
+    """Fields that only the addon writes (classification, counters, SLA bookkeeping, invoice links): the one
+    write guard of design rule 9.
 
-    A model lists them in ``_it_protected_fields`` and calls ``_it_check_protected_fields(vals_list)`` first
-    thing in its ``create`` and ``write``. The addon writes them with ``_it_addon_write(vals)``,
+    Guarded are, by construction, every stored field the addon computes or relates on a model that inherits
+    this (unless the field is meant to be edited: ``readonly=False``), plus the plain fields the model lists in
+    ``_it_protected_fields``. This model's ``create`` and ``write`` refuse them, whoever calls (form, import,
+    RPC, any ``default_*`` or other context key). The addon writes them with ``_it_addon_write(vals)``,
     ``_it_addon_create(vals_list)`` or, for several calls, on ``self._it_addon_env()``; the records returned
     to callers are in the caller's environment, so the permission never leaks out.
     """
@@ -20,6 +23,27 @@ class ItProtectedFieldsMixin(models.AbstractModel):
     _description = "Fields Written by the IT Services Addon Only"
 
     _it_protected_fields = frozenset()
+
+    @api.model
+    def _it_guarded_fields(self):
+        """The fields only the addon writes on this model (read once per registry)."""
+        cls = type(self)
+        if "_it_guarded" not in cls.__dict__:
+            cls._it_guarded = frozenset(self._it_protected_fields) | frozenset(
+                name for name, field in self._fields.items()
+                if field.store and (field.compute or field.related) and field.readonly and not field.inverse
+                and field._module == "it_service_contracts"
+            )
+        return cls._it_guarded
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self._it_check_protected_fields(vals_list, create=True)
+        return super().create(vals_list)
+
+    def write(self, vals):
+        self._it_check_protected_fields([vals])
+        return super().write(vals)
 
     def _it_addon_env(self):
         """These records in an environment allowed to write the protected fields (addon code only)."""
@@ -46,11 +70,10 @@ class ItProtectedFieldsMixin(models.AbstractModel):
         on ``create``, also a ``default_<field>`` context key, which Odoo would turn into a value."""
         if self._it_is_addon_write():
             return
-        touched = {name for vals in vals_list for name in vals if name in self._it_protected_fields}
+        guarded = self._it_guarded_fields()
+        touched = {name for vals in vals_list for name in vals if name in guarded}
         if create:
-            touched.update(
-                name for name in self._it_protected_fields if self.env.context.get(f"default_{name}") is not None
-            )
+            touched.update(name for name in guarded if self.env.context.get(f"default_{name}") is not None)
         if touched:
             for name in touched:  # a user who may not even write the field is told so first, as Odoo does
                 self._check_field_access(self._fields[name], "write")

@@ -1,13 +1,8 @@
 from odoo import api, fields, models
 from odoo.tools import SQL
 
+from .it_forms import COOPERATION_FORMS
 from .it_money import MONEY_GROUPS
-
-CONTRACT_TYPES = [
-    ("adhoc", "Ad-hoc"),
-    ("hour_package", "Hour Package"),
-    ("monthly_flat", "Monthly Flat Fee"),
-]
 
 
 class ItServiceReport(models.Model):
@@ -29,7 +24,7 @@ class ItServiceReport(models.Model):
     company_id = fields.Many2one("res.company", string="Company", readonly=True)
     partner_id = fields.Many2one("res.partner", string="Client", readonly=True)
     contract_id = fields.Many2one("it.contract", string="Contract", readonly=True)
-    contract_type = fields.Selection(CONTRACT_TYPES, string="Contract Type", readonly=True)
+    contract_type = fields.Selection(COOPERATION_FORMS, string="Contract Type", readonly=True)
     hours_sold = fields.Float(string="Hours Sold", readonly=True)
     hours_worked = fields.Float(string="Hours Worked", readonly=True)
     hours_invoiced = fields.Float(string="Hours Invoiced", readonly=True)

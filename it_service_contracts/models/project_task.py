@@ -478,7 +478,7 @@ class ProjectTask(models.Model):
 
     def _it_write_sla(self, vals):
         """Write SLA bookkeeping fields, bypassing the request logic of ``write`` (no transition, no recursion)."""
-        return super(ProjectTask, self.sudo()).write(vals)
+        return super(ProjectTask, self.sudo()._it_addon_env()).write(vals)
 
     def _it_sla_refresh_state(self):
         """Bring ``sla_state`` up to date after a change of the request; notifications are left to the watch."""
@@ -565,7 +565,6 @@ class ProjectTask(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._it_check_protected_fields(vals_list, create=True)
         self._it_check_price_agreement_change(vals_list)
         for vals in vals_list:
             self._it_prepare_request_vals(vals)
@@ -620,7 +619,6 @@ class ProjectTask(models.Model):
             ))
 
     def write(self, vals):
-        self._it_check_protected_fields([vals])
         self._it_check_reported_date_change(vals)
         self._it_check_price_agreement_change([vals])
         transition = bool(self._IT_TRANSITION_FIELDS & vals.keys())

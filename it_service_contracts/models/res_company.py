@@ -1,5 +1,6 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 
 from .it_money import MONEY_GROUPS
 
@@ -58,12 +59,12 @@ class ResCompany(models.Model):
             rates = (company.it_adhoc_hourly_rate, company.it_package_hourly_rate, company.it_flat_hourly_rate)
             if any(rate <= 0 for rate in rates):
                 raise ValidationError(self.env._("The IT service hourly rates of %s must be positive.", company.name))
-            if not company.it_package_hourly_rate < company.it_adhoc_hourly_rate:
+            if not company.it_package_hourly_rate < company._it_rate_ceiling("hour_package"):
                 raise ValidationError(self.env._(
                     "The standard hour package rate (%(package)s) must be lower than the ad-hoc rate (%(adhoc)s).",
                     package=company.it_package_hourly_rate, adhoc=company.it_adhoc_hourly_rate,
                 ))
-            if not company.it_flat_hourly_rate < company.it_package_hourly_rate:
+            if not company.it_flat_hourly_rate < company._it_rate_ceiling("monthly_flat"):
                 raise ValidationError(self.env._(
                     "The standard flat contract rate (%(flat)s) must be lower than the standard hour package rate "
                     "(%(package)s).",
@@ -71,16 +72,23 @@ class ResCompany(models.Model):
                 ))
         self._it_check_running_contract_rates()
 
+    def _it_rate_ceiling(self, contract_type):
+        """Design rule 1, the one place it is written: an hour of a form of cooperation costs less than an hour
+        of the looser form. The rate an hour of ``contract_type`` must stay below: the ad-hoc rate for a package,
+        the standard package rate for a flat contract."""
+        self.ensure_one()
+        return {"hour_package": self.it_adhoc_hourly_rate, "monthly_flat": self.it_package_hourly_rate}[contract_type]
+
     def _it_check_running_contract_rates(self):
         """New company rates must keep every running contract in rule 1's order (a package below the ad-hoc
         rate, a flat contract below the package rate): a change that would not is refused, naming them."""
         Contract = self.env["it.contract"].sudo()
         for company in self:
-            out_of_order = Contract.search([
-                ("company_id", "=", company.id), ("state", "=", "active"), "|",
-                "&", ("contract_type", "=", "hour_package"), ("hourly_rate", ">=", company.it_adhoc_hourly_rate),
-                "&", ("contract_type", "=", "monthly_flat"), ("hourly_rate", ">=", company.it_package_hourly_rate),
-            ])
+            running = Domain("company_id", "=", company.id) & Contract._it_running_condition()
+            out_of_order = Contract.search(running & Domain.OR(
+                Domain("contract_type", "=", form) & Domain("hourly_rate", ">=", company._it_rate_ceiling(form))
+                for form in ("hour_package", "monthly_flat")
+            ))
             if out_of_order:
                 raise ValidationError(self.env._(
                     "These rates would leave running contracts of %(company)s at or above the rate of the looser "

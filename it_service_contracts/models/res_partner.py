@@ -1,7 +1,9 @@
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
+from odoo.fields import Domain
 
+from .it_forms import COOPERATION_FORMS
 from .it_money import MONEY_GROUPS
 
 
@@ -13,8 +15,7 @@ class ResPartner(models.Model):
     it_contract_ids = fields.One2many("it.contract", "partner_id", string="IT Contracts")
     it_contract_count = fields.Integer(compute="_compute_it_contract_stats", string="IT Contract Count")
     it_cooperation_form = fields.Selection(
-        [("adhoc", "Ad-hoc Help"), ("hour_package", "Hour Package"), ("monthly_flat", "Flat Monthly Fee")],
-        string="Form of Cooperation", compute="_compute_it_contract_stats",
+        COOPERATION_FORMS, string="Form of Cooperation", compute="_compute_it_contract_stats",
         help="Ad-hoc unless the client has a running contract; a flat contract comes before packages.",
     )
     it_package_hours_remaining = fields.Float(
@@ -51,7 +52,7 @@ class ResPartner(models.Model):
             [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"],
         ))
         running = self.env["it.contract"]._read_group(
-            [("partner_id", "in", commercial.ids), ("state", "=", "active")],
+            Domain("partner_id", "in", commercial.ids) & self.env["it.contract"]._it_running_condition(),
             ["partner_id", "contract_type"], ["hours_remaining:sum"],
         )
         types = {}
@@ -74,12 +75,10 @@ class ResPartner(models.Model):
     @api.depends("commercial_partner_id")
     def _compute_it_month_hours(self):
         today = fields.Date.context_today(self)
-        flats = self.env["it.contract"].sudo().search([
-            ("partner_id", "in", self.commercial_partner_id.ids), ("state", "=", "active"),
-            ("contract_type", "=", "monthly_flat"), ("date_start", "<=", today),
-            "|", ("date_end", "=", False), ("date_end", ">=", today),
-            ("company_id", "in", self.env.companies.ids),  # a shared client: only the figures of my companies
-        ])
+        # a shared client: only the figures of my companies (the running domain keeps to them)
+        Contract = self.env["it.contract"]
+        flats = Contract.sudo().search(
+            Contract._it_running_domain(self, day=today) & Domain("contract_type", "=", "monthly_flat"))
         by_client = {contract.partner_id: contract for contract in flats}
         for partner in self:
             flat = by_client.get(partner.commercial_partner_id)

@@ -29,3 +29,6 @@ from . import test_contract_ledger
 from . import test_contract_amendment
 from . import test_rate_visibility
 from . import test_contract_document
+from . import test_design_doc
+from . import test_write_guard
+from . import test_portal_fuzz

@@ -5,6 +5,7 @@ from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
 from ..models.it_contract import ItContract
+from ..models.it_contract_package import ItContractPackage
 from ..models.it_contract_period import ItContractPeriod
 from ..models.project_task import ProjectTask
 from .test_sla_common import SlaCommon, utc
@@ -81,7 +82,7 @@ class TestScheduledActionsSurviveBadRecords(SlaCommon):
             ))
         poison = packages[0]
         with freeze_time("2026-02-20"), self._cron_commits(), \
-                poisoned(ItContract, "_it_send_expiry_warnings", lambda records: poison in records):
+                poisoned(ItContractPackage, "_it_send_expiry_warnings", lambda records: poison in records):
             self.env["it.contract"]._cron_package_warnings()
         self.assertEqual((packages - poison).mapped("expiry_warning_sent"), [True, True])
         self.assertFalse(poison.expiry_warning_sent)

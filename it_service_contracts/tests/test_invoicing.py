@@ -1,4 +1,5 @@
 import importlib.util
+from datetime import date
 from unittest.mock import patch
 
 import psycopg2
@@ -318,6 +319,30 @@ class TestInvoicingRuns(ItInvoicingCommon):
             invoice._it_addon_env().copy({
                 "it_period_id": invoice.it_period_id.id, "it_invoice_kind": "flat",
             }).flush_recordset()
+
+    def test_backdated_contract_is_billed_for_every_month_once(self):
+        """A flat contract started in August and activated on 20 October: August, September and October are
+        each invoiced once by the next run, however often it runs again."""
+        with freeze_time("2026-10-20"):
+            contract = self._flat(date_start="2026-08-01")
+            self._run_invoicing()
+            self._run_invoicing()
+            self.assertFalse(self.env["it.invoicing"]._it_invoice(contract), "nothing is due twice")
+        invoices = contract.invoice_ids
+        self.assertEqual(sorted(invoices.it_period_id.mapped("date_start")),
+                         [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)])
+        self.assertEqual(invoices.mapped("amount_untaxed"), [2000.0] * 3)
+
+    def test_month_whose_runs_all_failed_is_billed_later(self):
+        """No run happened in November (the server was down): the December run bills November and December."""
+        with freeze_time("2026-10-20"):
+            contract = self._flat()
+            self._run_invoicing()
+        with freeze_time("2026-12-02"):
+            self._run_invoicing()
+            self._run_invoicing()
+        self.assertEqual(sorted(contract.invoice_ids.it_period_id.mapped("date_start")),
+                         [date(2026, 10, 1), date(2026, 11, 1), date(2026, 12, 1)])
 
     def test_killed_run_completes_on_rerun(self):
         """A run killed after its first committed batch: the re-run invoices the rest, nothing twice."""

@@ -8,10 +8,8 @@ from odoo.tools import mute_logger
 from .common import ItServiceCommon
 
 
-@tagged("post_install", "-at_install")
-class TestPortal(HttpCase, ItServiceCommon):
-    """The client's portal (issue 10, item 1): two clients, A and B, each with a portal contact; A's contact must
-    reach everything of A and nothing of B, by page, by RPC and by search."""
+class PortalCommon(HttpCase, ItServiceCommon):
+    """Two clients, A and B, each with a contract, a request, an asset and a portal contact."""
 
     @classmethod
     def setUpClass(cls):
@@ -86,6 +84,12 @@ class TestPortal(HttpCase, ItServiceCommon):
     @mute_logger("odoo.addons.rpc.controllers.xmlrpc", "odoo.http")
     def _rpc(self, user, model, method, *args, **kwargs):
         return self.xmlrpc_object.execute_kw(self.env.cr.dbname, user.id, user.login, model, method, list(args), kwargs)
+
+
+@tagged("post_install", "-at_install")
+class TestPortal(PortalCommon):
+    """The client's portal (issue 10, item 1): A's contact must reach everything of A and nothing of B, by page,
+    by RPC and by search."""
 
     # ------------------------------------------------------------------ pages
 

@@ -7,9 +7,8 @@ from odoo.tools import mute_logger
 from .common import ItServiceCommon
 
 
-@tagged("post_install", "-at_install")
-class TestRpcRoles(HttpCase, ItServiceCommon):
-    """Every role through the external API of the running server, as real users with passwords (rule 9)."""
+class RpcRolesCommon(HttpCase, ItServiceCommon):
+    """A package and a flat contract with a request each, and every role as a real user with a password."""
 
     @classmethod
     def setUpClass(cls):
@@ -78,6 +77,11 @@ class TestRpcRoles(HttpCase, ItServiceCommon):
     def _read(self, model, record_id, names):
         self.env.invalidate_all()
         return self.env[model].browse(record_id).read(names)[0]
+
+
+@tagged("post_install", "-at_install")
+class TestRpcRoles(RpcRolesCommon):
+    """Every role through the external API of the running server, as real users with passwords (rule 9)."""
 
     # ------------------------------------------------------------------ the attacks of issue 7
 

@@ -73,11 +73,11 @@ class TestTranslation(ItServiceCommon):
 
     def test_refusals_in_polish(self):
         self.env = self.env(context=dict(self.env.context, lang="pl_PL"))
-        # refused by the database constraint or the Python one, whichever comes first: both speak Polish
         with self.assertRefused(r"^Pakiet godzin jest ważny od 1 do 12 miesięcy"):
             self.env["it.contract"].create(self._contract_vals(validity_months=13))
         contract = self._create_contract().with_env(self.env)
-        with self.assertRefused(r"^Pakiet godzin jest ważny od 1 do 12 miesięcy, a nie 13\.$"):
+        with self.assertRefused(r"^Pakiet godzin jest ważny od 1 do 12 miesięcy; jego data końcowa wynika z daty "
+                                r"rozpoczęcia i okresu ważności\.$"):
             contract.validity_months = 13
         with self.assertRefused(r"^Umowa \S+ nie może się rozpocząć bez zakresu \(co najmniej jednej usługi\)\.$"):
             contract.write({"service_product_ids": [(5, 0, 0)]})

@@ -34,6 +34,7 @@ class ItInvoiceDue(models.TransientModel):
             model = Invoicing._it_model(kind).sudo()
             records = model.browse(Invoicing._it_due_ids(kind, today)).filtered(
                 lambda r: r.company_id in companies)
+            months = Invoicing._it_billed_months(records, today) if kind == "flat" else {}
             for record in records:
                 row = {"kind": kind, "company_id": record.company_id.id}
                 row["reference"] = record.display_name
@@ -42,7 +43,7 @@ class ItInvoiceDue(models.TransientModel):
                 else:
                     row.update(contract_id=record.id, partner_id=record.partner_id.id)
                     if kind == "flat":
-                        row["month"] = Invoicing._it_billed_month(record, today)
+                        row["month"] = months.get(record)
                 try:
                     with self.env.cr.savepoint():
                         plans = getattr(Invoicing, f"_it_plan_{kind}")(record, today)
