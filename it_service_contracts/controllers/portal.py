@@ -283,7 +283,8 @@ class ItServicePortal(CustomerPortal):
             for upload in request.httprequest.files.getlist("attachments") if upload.filename
         ]
         try:
-            self._it_check_input(*post.values(), *(name for name, _content in files))
+            self._it_check_input(*(value for key, value in post.items() if key != "attachments"),
+                                 *(name for name, _content in files))
             with request.env.cr.savepoint():
                 task = request.env["project.task"]._it_portal_report(request.env.user.partner_id, post, files)
         except (ValidationError, UserError) as error:

@@ -66,7 +66,7 @@ class TestPortalFuzz(PortalCommon):
                     self.assertNoServerError(response, url)
         response = self.url_open(url, data="{not json", headers={"Content-Type": "application/json"})
         self.assertNoServerError(response, "malformed JSON")
-        csrf = self._csrf(f"/my/it/requests/{self.request_a.id}")
+        csrf = self._csrf("/my/it/requests/new")
         for decision, comment in (("approve", "\x00"), ("\x00", "ok"), ("refuse", "x" * 20000), (None, None)):
             data = {"csrf_token": csrf, "decision": decision or "", "comment": comment or ""}
             with self.subTest(decision=decision):
