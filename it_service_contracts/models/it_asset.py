@@ -71,8 +71,10 @@ class ItAsset(models.Model):
         "This client already has an asset with this serial number or licence key.",
     )
     _check_dates = models.Constraint(
-        "CHECK(warranty_end IS NULL OR purchase_date IS NULL OR warranty_end >= purchase_date)",
-        "The warranty or licence end cannot be before the purchase date.",
+        "CHECK((warranty_end IS NULL OR purchase_date IS NULL OR warranty_end >= purchase_date)"
+        " AND (date_retired IS NULL OR date_in_service IS NULL OR date_retired >= date_in_service))",
+        "The warranty or licence end cannot be before the purchase date, "
+        "nor the retirement date before the date the asset went into service.",
     )
 
     @api.depends("audit_id")
@@ -110,19 +112,6 @@ class ItAsset(models.Model):
         ))
         for asset in self:
             asset.task_count = counts.get(asset, 0)
-
-    @api.constrains("purchase_date", "warranty_end", "date_in_service", "date_retired")
-    def _check_dates_order(self):
-        for asset in self:
-            if asset.purchase_date and asset.warranty_end and asset.warranty_end < asset.purchase_date:
-                raise ValidationError(self.env._(
-                    "The warranty or licence end of %(asset)s (%(end)s) cannot be before its purchase date (%(buy)s).",
-                    asset=asset.display_name, end=asset.warranty_end, buy=asset.purchase_date,
-                ))
-            if asset.date_in_service and asset.date_retired and asset.date_retired < asset.date_in_service:
-                raise ValidationError(self.env._(
-                    "%(asset)s cannot be retired before it went into service.", asset=asset.display_name,
-                ))
 
     @api.constrains("partner_id", "site_id")
     def _check_site(self):

@@ -1,5 +1,4 @@
-from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo import fields, models
 
 from .it_money import MONEY_GROUPS
 
@@ -40,12 +39,3 @@ class ItAssetCategory(models.Model):
         "CHECK(monthly_hours >= 0 AND monthly_asset_price >= 0)",
         "The effort norm and the price per asset cannot be negative.",
     )
-
-    @api.constrains("monthly_hours", "monthly_asset_price")
-    def _check_norms_positive(self):
-        for category in self:
-            if category.monthly_hours < 0 or category.monthly_asset_price < 0:
-                raise ValidationError(self.env._(
-                    "The effort norm and the price per asset of %(category)s cannot be negative.",
-                    category=category.name,
-                ))

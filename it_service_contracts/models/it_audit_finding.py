@@ -31,14 +31,6 @@ class ItAuditFinding(models.Model):
 
     _check_hours = models.Constraint("CHECK(estimated_hours >= 0)", "The estimated hours cannot be negative.")
 
-    @api.constrains("estimated_hours")
-    def _check_estimated_hours(self):
-        for finding in self:
-            if finding.estimated_hours < 0:
-                raise ValidationError(self.env._(
-                    "The estimated hours of the finding %(finding)s cannot be negative.", finding=finding.name,
-                ))
-
     @api.constrains("stage_id", "audit_id")
     def _check_stage_audit(self):
         for finding in self:

@@ -2,7 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare, float_is_zero
+from odoo.tools import float_compare
 
 
 class ItContractAdjustment(models.Model):
@@ -64,7 +64,8 @@ class ItContractAdjustment(models.Model):
 
     @api.model
     def _it_check_new(self, vals_list):
-        """Running hour packages only, with a reason and some hours, never below the hours already used.
+        """Running hour packages only, with a reason, never below the hours already used (the database refuses
+        an adjustment of no hours).
 
         The packages are locked first, so that time logged meanwhile and this check see the same balance.
         """
@@ -74,8 +75,6 @@ class ItContractAdjustment(models.Model):
             vals["user_id"] = self.env.uid
             if not (vals.get("reason") or "").strip():
                 raise UserError(self.env._("Give the reason for adjusting the hours; it is kept on the contract."))
-            if float_is_zero(vals.get("hours") or 0.0, precision_digits=6):
-                raise UserError(self.env._("An adjustment adds or removes some hours: enter a number of hours."))
             contract = self.env["it.contract"].browse(vals.get("contract_id")).exists()
             if not contract or contract.contract_type != "hour_package" or contract.state != "active":
                 raise ValidationError(self.env._(
@@ -88,7 +87,7 @@ class ItContractAdjustment(models.Model):
                     "The adjustment of %(contract)s is dated %(date)s, outside the package (%(start)s to %(end)s).",
                     contract=contract.name, date=day, start=contract.date_start, end=contract.date_end,
                 ))
-            changes[contract] = changes.get(contract, 0.0) + vals["hours"]
+            changes[contract] = changes.get(contract, 0.0) + (vals.get("hours") or 0.0)
         Contract = self.env["it.contract"].sudo()
         balances = Contract._it_lock_package_hours(sorted(c.id for c in changes), only_with_hours_left=False)
         for contract, hours in changes.items():

@@ -87,15 +87,6 @@ class ItContractLine(models.Model):
         for line in self:
             line.price_subtotal = line.quantity * line.price_unit
 
-    @api.constrains("quantity", "price_unit")
-    def _check_amounts(self):
-        for line in self:
-            if line.quantity <= 0 or line.price_unit < 0:
-                raise ValidationError(self.env._(
-                    "The additional service %(service)s needs a positive quantity and a price that is not negative.",
-                    service=line.product_id.display_name,
-                ))
-
     # the contract's chatter says what changed in its additional services (a term of the contract)
 
     def _it_describe(self):

@@ -1,5 +1,4 @@
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
 
 
 class ItContractSla(models.Model):
@@ -31,27 +30,6 @@ class ItContractSla(models.Model):
         "CHECK(response_hours > 0 AND resolution_hours >= response_hours)",
         "Response times must be positive and the resolution time cannot be shorter than the response time.",
     )
-
-    @api.constrains("response_hours", "resolution_hours")
-    def _check_response_resolution(self):
-        for line in self:
-            if line.response_hours <= 0 or line.resolution_hours <= 0:
-                raise ValidationError(self.env._("Response and resolution times must be positive."))
-            if line.resolution_hours < line.response_hours:
-                raise ValidationError(self.env._(
-                    "The resolution time (%(resolution)s h) cannot be shorter than the response time "
-                    "(%(response)s h).",
-                    resolution=line.resolution_hours, response=line.response_hours,
-                ))
-
-    @api.constrains("contract_id", "priority")
-    def _check_unique_priority(self):
-        for line in self:
-            if len(line.contract_id.sla_line_ids.filtered_domain([("priority", "=", line.priority)])) > 1:
-                raise ValidationError(self.env._(
-                    "Contract %(contract)s already has a response time for this priority.",
-                    contract=line.contract_id.name,
-                ))
 
     # the open requests of a contract whose response times change get their deadlines planned again;
     # the contract's chatter says what changed, line by line (a term of the contract)

@@ -131,17 +131,8 @@ class ResCompany(models.Model):
 
     _check_it_sla_risk_share = models.Constraint(
         "CHECK(it_sla_risk_share > 0 AND it_sla_risk_share < 100)",
-        "The SLA at-risk share must be between 0 and 100 %.",
+        "The SLA at-risk share must be more than 0 and less than 100 %.",
     )
-
-    @api.constrains("it_sla_risk_share")
-    def _check_it_sla_risk_share_range(self):
-        for company in self:
-            if not 0 < company.it_sla_risk_share < 100:
-                raise ValidationError(self.env._(
-                    "The SLA at-risk share must be more than 0 and less than 100 %%, not %(share)s.",
-                    share=company.it_sla_risk_share,
-                ))
 
     def _it_get_service_desk_project(self):
         """The company's shared service desk project, created on first use."""

@@ -1,5 +1,7 @@
 from datetime import date, timedelta
 
+import psycopg2
+
 from odoo import fields
 from odoo.exceptions import AccessError, UserError
 from odoo.tests import tagged
@@ -12,21 +14,43 @@ from .audit_common import ItAuditCommon
 class TestAuditInventory(ItAuditCommon):
     # ------------------------------------------------------------------ bad input
 
-    def test_warranty_end_before_purchase_refused(self):
+    def test_asset_dates_out_of_order_refused(self):
+        """The database refuses a warranty ending before the purchase and a retirement before the service."""
         Asset = self.env["it.asset"]
         count = Asset.search_count([])
-        with self.assertRefused("cannot be before", model="it.asset"):
+        message = r"^The warranty or licence end cannot be before the purchase date, nor the retirement date before"
+        with self.assertRefused(message, model="it.asset") as caught:
             Asset.create({"partner_id": self.client.id, "category_id": self.workstation_category.id,
                           "purchase_date": "2025-05-01", "warranty_end": "2025-04-30"})
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
+        with self.assertRefused(message, model="it.asset") as caught:
+            Asset.create({"partner_id": self.client.id, "category_id": self.workstation_category.id,
+                          "purchase_date": "2025-05-01", "date_retired": "2025-04-30"})
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
         self.assertEqual(Asset.search_count([]), count)
+        asset = Asset.create({"partner_id": self.client.id, "category_id": self.workstation_category.id,
+                              "date_in_service": "2025-05-01"})
+        with self.assertRefused(message, model="it.asset") as caught:
+            asset.date_retired = "2025-04-30"
+            asset.flush_recordset()
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
+        self.assertFalse(asset.date_retired)
+        asset.date_retired = "2025-05-01"  # retired the day it went into service: a short life, but a possible one
+        asset.flush_recordset()
 
     def test_negative_effort_norm_refused(self):
-        with self.assertRefused("cannot be negative", model="it.asset.category"):
+        with self.assertRefused("^The effort norm and the price per asset cannot be negative", "it.asset.category"):
             self.env["it.asset.category"].with_user(self.manager).create({"name": "Tablet", "monthly_hours": -1})
         self.assertFalse(self.env["it.asset.category"].search([("name", "=", "Tablet")]))
-        with self.assertRefused("cannot be negative", model="it.asset.category"):
+        with self.assertRefused("cannot be negative", model="it.asset.category") as caught:
             self.workstation_category.monthly_hours = -0.5
+            self.workstation_category.flush_recordset()
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
         self.assertEqual(self.workstation_category.monthly_hours, 0.4)
+        with self.assertRefused("cannot be negative", model="it.asset.category"):
+            self.workstation_category.monthly_asset_price = -1
+            self.workstation_category.flush_recordset()
+        self.assertEqual(self.workstation_category.monthly_asset_price, 0.0)
 
     def test_complete_without_assets_refused(self):
         audit = self.env["it.audit"].create({"partner_id": self.other_client.id, "company_id": self.company.id})
@@ -36,11 +60,19 @@ class TestAuditInventory(ItAuditCommon):
 
     def test_finding_with_negative_hours_refused(self):
         audit = self._audit_with(3)
-        with self.assertRefused("cannot be negative", model="it.audit.finding"):
+        with self.assertRefused("^The estimated hours cannot be negative", model="it.audit.finding"):
             self.env["it.audit.finding"].with_user(self.technician).create(
                 {"audit_id": audit.id, "name": "Old switch", "estimated_hours": -2},
             )
         self.assertFalse(audit.finding_ids)
+        finding = self.env["it.audit.finding"].create(
+            {"audit_id": audit.id, "name": "Old switch", "estimated_hours": 2},
+        )
+        with self.assertRefused("^The estimated hours cannot be negative", model="it.audit.finding") as caught:
+            finding.with_user(self.technician).estimated_hours = -1
+            finding.flush_recordset()
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
+        self.assertEqual(finding.estimated_hours, 2)
 
     def test_duplicate_serial_per_client_refused(self):
         self.env["it.asset"].create({"partner_id": self.client.id, "category_id": self.workstation_category.id,

@@ -20,6 +20,16 @@ class TestAuditRpc(HttpCase, ItAuditCommon):
             self.rpc(user, model, method, *args, **kwargs)
         self.assertRegex(caught.exception.faultString, pattern)
 
+    @mute_logger("odoo.http", "odoo.sql_db")
+    def call_kw(self, model, method, *args, **kwargs):
+        """A call of the web client (JSON-RPC) in the session of the authenticated user; the answer's error."""
+        response = self.opener.post(f"{self.base_url()}/web/dataset/call_kw/{model}.{method}", json={
+            "id": 0, "jsonrpc": "2.0", "method": "call",
+            "params": {"model": model, "method": method, "args": list(args), "kwargs": kwargs},
+        }, timeout=30)
+        response.raise_for_status()
+        return response.json().get("error")
+
     def _contract_without_audit(self, partner):
         vals = self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)])
         vals.pop("audit_id")
@@ -71,3 +81,38 @@ class TestAuditRpc(HttpCase, ItAuditCommon):
         }])
         self.assertRpcRefused("not allowed", self.technician, "it.asset.category", "write",
                               [self.server_category.id], {"monthly_hours": 0})
+
+    def test_database_constraint_message_reaches_the_user(self):
+        """Bad asset dates and negative hours are refused by the database: the user reads the constraint's
+        message, in their language in the web client, and nothing is saved."""
+        audit = self._audit_with(1, partner=self.other_client)
+        asset = audit.asset_ids
+        asset.date_in_service = "2026-01-10"
+        Asset = self.env["it.asset"]
+        count = Asset.search_count([])
+        message = (
+            r"^The operation cannot be completed: The warranty or licence end cannot be before the purchase date, "
+            r"nor the retirement date before the date the asset went into service\.$"
+        )
+        self.assertRpcRefused(message, self.technician, "it.asset", "create", [{
+            "audit_id": audit.id, "category_id": self.server_category.id, "serial": "RPC-DATES",
+            "purchase_date": "2026-01-10", "warranty_end": "2026-01-09",
+        }])
+        self.assertRpcRefused(message, self.technician, "it.asset", "write", [asset.id],
+                              {"date_retired": "2026-01-09"})
+        self.env.invalidate_all()
+        self.assertEqual(Asset.search_count([]), count)
+        self.assertFalse(Asset.search_count([("serial", "=", "RPC-DATES")]))
+        self.assertFalse(asset.date_retired)
+
+        # a Polish technician in the web client
+        self.env["res.lang"]._activate_lang("pl_PL")
+        self.env["ir.module.module"]._load_module_terms(["it_service_contracts"], ["pl_PL"], overwrite=True)
+        self.technician.lang = "pl_PL"
+        finding = self.env["it.audit.finding"].create({"audit_id": audit.id, "name": "No UPS", "estimated_hours": 2})
+        self.authenticate(self.technician.login, f"{self.technician.login}_pw")
+        error = self.call_kw("it.audit.finding", "write", [finding.id], {"estimated_hours": -1})
+        self.assertEqual(error["data"]["name"], "odoo.exceptions.ValidationError")
+        self.assertRegex(error["data"]["message"], r": Szacowane godziny nie mogą być ujemne\.$")
+        self.env.invalidate_all()
+        self.assertEqual(finding.estimated_hours, 2)

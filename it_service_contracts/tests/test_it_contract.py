@@ -242,10 +242,13 @@ class TestItContract(ItServiceCommon):
         self.assertEqual(line.price_unit, 200.0)
         self.assertEqual(line.price_subtotal, 400.0)
         self.assertIn("Website design", line.name)
-        with self.assertRefused("positive quantity"):
+        with self.assertRefused("positive quantity", model="it.contract.line"):
             line.quantity = 0
-        with self.assertRefused("positive quantity"):
+            line.flush_recordset()
+        with self.assertRefused("positive quantity", model="it.contract.line"):
             line.price_unit = -1
+            line.flush_recordset()
+        self.assertEqual((line.quantity, line.price_unit), (2, 200.0))
 
     def test_contract_form_lifecycle(self):
         with Form(self.env["it.contract"]) as form:

@@ -175,8 +175,9 @@ class TestProtectedRecords(ItTimesheetCommon):
             Adjustment.create({"contract_id": self.package.id, "hours": -5.0, "reason": "Too much"})
         with self.assertRefusedWith(UserError, "reason"):
             Adjustment.create({"contract_id": self.package.id, "hours": 1.0, "reason": "  "})
-        with self.assertRefusedWith(UserError, "enter a number of hours"):
+        with self.assertRefused("^An adjustment adds or removes some hours", "it.contract.adjustment") as caught:
             Adjustment.create({"contract_id": self.package.id, "hours": 0.0, "reason": "Nothing"})
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
         with self.assertRefusedWith(ValidationError, "outside the package"):
             Adjustment.create({"contract_id": self.package.id, "date": "2025-12-01", "hours": 1.0, "reason": "Old"})
         draft = self._create_contract()

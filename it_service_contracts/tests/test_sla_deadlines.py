@@ -1,5 +1,7 @@
 import re
 
+import psycopg2
+
 from odoo.tests import Form, freeze_time, tagged
 
 from .test_sla_common import SlaCommon, utc
@@ -222,21 +224,28 @@ class TestSlaLineInput(SlaCommon):
 
     def test_resolution_shorter_than_response(self):
         before = self._count()
-        with self.assertRefused("resolution time.*cannot be shorter than the response time", "it.contract.sla"):
+        with self.assertRefused("the resolution time cannot be shorter than the response time", "it.contract.sla"):
             self.env["it.contract.sla"].create({
                 "contract_id": self.flat.id, "priority": "2", "response_hours": 4, "resolution_hours": 2,
             })
         self.assertEqual(self._count(), before)
+        line = self.flat.sla_line_ids.filtered(lambda line: line.priority == "0")
+        with self.assertRefused("the resolution time cannot be shorter than the response time", "it.contract.sla"):
+            line.write({"resolution_hours": line.response_hours - 1})
+            line.flush_recordset()
+        line.invalidate_recordset()
+        self.assertEqual(line.resolution_hours, 16)
 
     def test_negative_time(self):
         before = self._count()
-        with self.assertRefused("positive", "it.contract.sla"):
+        with self.assertRefused("^Response times must be positive", "it.contract.sla") as caught:
             self.env["it.contract.sla"].create({
                 "contract_id": self.flat.id, "priority": "2", "response_hours": -1, "resolution_hours": 4,
             })
+        self.assertIsInstance(caught.exception, psycopg2.errors.CheckViolation)
         self.assertEqual(self._count(), before)
         line = self.flat.sla_line_ids.filtered(lambda line: line.priority == "0")
-        with self.assertRefused("positive", "it.contract.sla"):
+        with self.assertRefused("^Response times must be positive", "it.contract.sla"):
             line.write({"response_hours": -2})
             line.flush_recordset()
         line.invalidate_recordset()
@@ -244,13 +253,25 @@ class TestSlaLineInput(SlaCommon):
 
     def test_duplicate_priority(self):
         before = self._count()
-        with self.assertRefused("one response time per priority|already has a response time", "it.contract.sla"):
+        with self.assertRefused("^A contract has one response time per priority", "it.contract.sla") as caught:
             self.flat.write({"sla_line_ids": [
                 (0, 0, {"priority": "2", "response_hours": 2, "resolution_hours": 8}),
                 (0, 0, {"priority": "2", "response_hours": 3, "resolution_hours": 9}),
             ]})
             self.env.flush_all()
+        self.assertIsInstance(caught.exception, psycopg2.errors.UniqueViolation)
         self.assertEqual(self._count(), before)
+
+    def test_sla_risk_share_out_of_range(self):
+        """The company's at-risk share lies strictly between 0 and 100 %."""
+        message = r"^The SLA at-risk share must be more than 0 and less than 100 %\.$"
+        for share in (0.0, 100.0, -5.0, 120.0):
+            with self.assertRefused(message, "res.company"):
+                self.company.it_sla_risk_share = share
+                self.company.flush_recordset()
+            self.assertEqual(self.company.it_sla_risk_share, 75.0)
+        self.company.it_sla_risk_share = 99.5
+        self.company.flush_recordset()
 
 
 @tagged("post_install", "-at_install")
