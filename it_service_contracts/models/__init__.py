@@ -28,6 +28,7 @@ from . import project_task
 from . import project_project
 from . import project_task_type
 from . import resource_calendar_leaves
+from . import it_timesheet_classification
 from . import account_analytic_line
 from . import it_contract_period
 from . import it_contract_adjustment

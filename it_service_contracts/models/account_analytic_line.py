@@ -1,13 +1,10 @@
-from collections import defaultdict
-
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import SQL, float_compare, float_is_zero, float_round
+from odoo.exceptions import AccessError, UserError
 
 from .it_money import MONEY_GROUPS
-from .project_task_client import EXTRA_COST_TYPES
+from .it_timesheet_classification import CLASSIFICATION_FIELDS
 
 BILLING_TYPES = [
     ("package", "Hour Package"),
@@ -20,42 +17,20 @@ BILLING_OVERRIDES = [
     ("non_billable", "Non-billable"),
     ("adhoc", "Ad-hoc"),
 ]
-# hours are kept to the second; every stored figure is rounded to this many decimals
-HOURS_DIGITS = 6
 # writing one of these fields puts a line through the classification again
 RECLASSIFY_FIELDS = frozenset({"task_id", "project_id", "date", "unit_amount", "it_billing_override"})
 # set by the addon only, never by the technician
-CLASSIFICATION_FIELDS = ("it_billing_type", "it_contract_id", "it_period_id", "it_billable_hours")
 PROTECTED_FIELDS = frozenset((*CLASSIFICATION_FIELDS, "it_billing_override", "it_invoice_id"))
 # what an invoiced line may still have written on it
 INVOICED_WRITABLE_FIELDS = frozenset({"it_invoice_id", "timesheet_invoice_id"})
-DRAWING_TYPES = ("package", "included", "overage")
-
-
-def _hours(value):
-    return float_round(value or 0.0, precision_digits=HOURS_DIGITS)
-
-
-def _is_zero(value):
-    return float_is_zero(value, precision_digits=HOURS_DIGITS)
-
-
-def _cmp(value1, value2):
-    return float_compare(value1, value2, precision_digits=HOURS_DIGITS)
 
 
 class AccountAnalyticLine(models.Model):
-    """Timesheet lines on service requests are classified by themselves (design rule 4).
-
-    Each billable line draws, in this order, from this month's included hours of the client's flat
-    contract, then from the client's hour package that expires first, then becomes overage (flat
-    contract) or ad-hoc work. The hours drawn are added to (and, when the line is edited or deleted,
-    taken back from) the package or the month incrementally, under a row lock, so that two
-    technicians logging the last hours at the same moment never push a package below zero.
-    """
+    """Timesheet lines on service requests are classified by themselves (``it.timesheet.classification``),
+    locked once invoiced, and reclassified by a manager with a reason."""
 
     _name = "account.analytic.line"
-    _inherit = ["account.analytic.line", "it.protected.fields.mixin"]
+    _inherit = ["account.analytic.line", "it.protected.fields.mixin", "it.timesheet.classification"]
 
     _it_protected_fields = PROTECTED_FIELDS
 
@@ -164,245 +139,6 @@ class AccountAnalyticLine(models.Model):
                 invoice=line.it_invoice_id.display_name,
             ))
 
-    # ------------------------------------------------------------------ classification
-
-    def _it_service_lines(self):
-        """The lines of these that are time on service requests, with the client of each."""
-        clients = {}
-        for line in self:
-            task = line.task_id
-            if not task:
-                continue
-            client = task.sudo()._it_timesheet_client()
-            if client:
-                clients[line] = client
-        return clients
-
-    def _it_billable_time(self, on_site, increment, minimum):
-        """Time worked rounded up to the contract's increment, at least the on-site minimum."""
-        self.ensure_one()
-        hours = self.unit_amount
-        if increment > 0:
-            hours = float_round(hours, precision_rounding=increment, rounding_method="UP")
-        if minimum > 0 and on_site:
-            hours = max(hours, minimum)
-        return _hours(hours)
-
-    def _it_classify(self):
-        """Classify lines that hold no entitlement: draw their billable time, split where one runs out."""
-        clients = self._it_service_lines()
-        if not clients:
-            return
-        Contract = self.env["it.contract"].sudo()
-        lines = self.browse(sorted(line.id for line in clients)).sudo()
-        # 1. the running contracts of these clients, with their scope, places and hours, locked in one query
-        dates = lines.mapped("date")
-        candidates = Contract._it_running_contracts(
-            {client.id for client in clients.values()}, min(dates), max(dates), lock=True,
-        )
-        by_id = {row["id"]: row for row in candidates}
-
-        def terms(contract):
-            """Start, increment and on-site minimum of a request's contract (read once, from the query if there)."""
-            row = by_id.get(contract.id)
-            if row:
-                return row["date_start"], row["billing_increment"], row["onsite_minimum_hours"]
-            return contract.date_start, contract.billing_increment, contract.onsite_minimum_hours
-
-        # 2. bad input, before anything is changed; then what may cover each line
-        plans = []  # (line, governing contract id, billable hours, forced type or None, covering rows)
-        period_keys = set()
-        for line in lines:
-            task = line.task_id
-            governing = task.it_contract_id
-            start, increment, minimum = terms(governing) if governing else (None, 0.0, 0.0)
-            if line.it_billing_override != "non_billable" and line.unit_amount <= 0:
-                raise ValidationError(self.env._(
-                    "The time on %(task)s must be positive to be billed (%(hours)s h logged on %(date)s).",
-                    task=line.task_id.display_name, hours=line.unit_amount, date=line.date,
-                ))
-            if governing and line.date < start:
-                raise ValidationError(self.env._(
-                    "Time on %(task)s is dated %(date)s, before contract %(contract)s starts (%(start)s). Correct the "
-                    "date, or log the time on a request of the contract that was running then.",
-                    task=line.task_id.display_name, date=line.date, contract=governing.name, start=start,
-                ))
-            if line.it_billing_override == "non_billable":
-                plans.append((line, governing.id, 0.0, "non_billable", None))
-                continue
-            product, site = task._it_service_and_site()
-            billable = line._it_billable_time(bool(site), increment, minimum)
-            if line.it_billing_override == "adhoc" or task.it_is_adhoc:
-                plans.append((line, governing.id, billable, "adhoc", None))
-                continue
-            client_id, company_id, day = clients[line].id, line.company_id.id, line.date
-            covering = Contract._it_draw_order([
-                row for row in (
-                    Contract._it_row_on(row, day) for row in candidates
-                    if row["partner_id"] == client_id and row["company_id"] == company_id
-                ) if not Contract._it_coverage_gap(row, site, product, day)
-            ])
-            if not covering:
-                plans.append((line, governing.id, billable, "adhoc", None))
-                continue
-            flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
-            if flat:
-                period_keys.add((flat["id"], day.replace(day=1)))
-            plans.append((line, governing.id, billable, None, covering))
-        # 3. what will be drawn from: the packages with hours left (locked by the query above), then the months
-        package_ids = {
-            row["id"] for *_rest, covering in plans if covering
-            for row in covering if row["contract_type"] == "hour_package"
-        }
-        packages = {
-            row["id"]: {"id": row["id"], "hours_total": row["hours_available"], "hours_used": row["hours_used"],
-                        "usage_warning_percent": row["usage_warning_percent"]}
-            for row in candidates if row["id"] in package_ids and _cmp(row["hours_used"], row["hours_available"]) < 0
-        }
-        periods = self.env["it.contract.period"].sudo()._it_lock_periods(period_keys)
-        packages_before = {pid: dict(state) for pid, state in packages.items()}
-        # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage
-        pieces_by_line = {}
-        for line, governing_id, billable, forced, covering in plans:
-            if forced:
-                pieces_by_line[line] = [(billable, forced, governing_id, False)]
-                continue
-            left = billable
-            pieces = []
-            flat = next((row for row in covering if row["contract_type"] == "monthly_flat"), None)
-            period = periods[(flat["id"], line.date.replace(day=1))] if flat else None
-            if period:
-                take = _hours(min(left, Contract._it_included_cap(flat, period, line.date) - period["hours_used"]))
-                if take > 0:
-                    period["hours_used"] = _hours(period["hours_used"] + take)
-                    pieces.append((take, "included", flat["id"], period["id"]))
-                    left = _hours(left - take)
-            for row in covering:  # in rule 4's order: the package that expires first comes first
-                if _cmp(left, 0.0) <= 0:
-                    break
-                state = packages.get(row["id"]) if row["contract_type"] == "hour_package" else None
-                if not state:
-                    continue
-                take = _hours(min(left, state["hours_total"] - state["hours_used"]))
-                if take > 0:
-                    state["hours_used"] = _hours(state["hours_used"] + take) if _cmp(
-                        state["hours_used"] + take, state["hours_total"]) < 0 else state["hours_total"]
-                    pieces.append((take, "package", row["id"], False))
-                    left = _hours(left - take)
-            if _cmp(left, 0.0) > 0 or not pieces:
-                if period:
-                    period["hours_overage"] = _hours(period["hours_overage"] + left)
-                    pieces.append((left, "overage", flat["id"], period["id"]))
-                else:
-                    pieces.append((left, "adhoc", governing_id, False))
-            pieces_by_line[line] = pieces
-        # 5. the client's decision on extra work, then store; the next work costs extra once a line is extra or
-        # has used up what it drew from
-        periods_by_id = {period["id"]: period for period in periods.values()}
-
-        def used_up(kind, contract_id, period_id):
-            if kind == "package":
-                state = packages[contract_id]
-                return _cmp(state["hours_used"], state["hours_total"]) >= 0
-            if kind == "included":
-                period = periods_by_id[period_id]
-                return _cmp(period["hours_used"], period["hours_included"]) >= 0
-            return kind in EXTRA_COST_TYPES
-
-        asking = {row["partner_id"] for row in candidates if row["approval_required"]}
-        extra = self.env["project.task"]
-        for line, pieces in pieces_by_line.items():
-            approval = line.task_id.it_approval_state
-            if approval == "refused":
-                line.task_id._it_check_time_allowed({piece[1] for piece in pieces})
-            elif not approval and clients[line].id in asking and any(used_up(*piece[1:]) for piece in pieces):
-                extra |= line.task_id
-        Contract._it_store_package_hours(packages, packages_before)
-        self.env["it.contract.period"].sudo()._it_store_period_hours(periods)
-        self._it_store_classification(pieces_by_line)
-        extra._it_ask_approval_if_extra()
-
-    def _it_classify_again(self):
-        """Classify these lines anew after what decides their billing changed on their request (its contract,
-        site, service or client): what they drew is given back and drawn again; invoiced time stays as billed."""
-        lines = self.sudo().filtered(lambda line: not line.it_invoice_id and line.it_billing_type)
-        if lines:
-            lines._it_release()
-            lines._it_classify()
-
-    def _it_store_classification(self, pieces_by_line):
-        # written through the cache: a new line's classification goes out with its own first flush
-        by_values = defaultdict(list)
-        for line, (hours, billing_type, contract_id, period_id) in ((line, pieces[0]) for line, pieces in
-                                                                   pieces_by_line.items()):
-            by_values[hours, billing_type, contract_id or False, period_id or False].append(line.id)
-        for (hours, billing_type, contract_id, period_id), ids in by_values.items():
-            self.browse(ids)._it_addon_write({
-                "it_billable_hours": hours, "it_billing_type": billing_type,
-                "it_contract_id": contract_id, "it_period_id": period_id,
-            })
-        # a line that crossed the end of an entitlement: the first part keeps the line, the rest gets new lines
-        for line, pieces in pieces_by_line.items():
-            if len(pieces) < 2:
-                continue
-            total = sum(hours for hours, *_rest in pieces)
-            worked = line.unit_amount
-            shares = [_hours(worked * hours / total) for hours, *_rest in pieces[:-1]]
-            shares.append(_hours(worked - sum(shares)))
-            line._it_addon_write({"unit_amount": shares[0]})
-            for share, (hours, billing_type, contract_id, period_id) in zip(shares[1:], pieces[1:], strict=True):
-                line._it_addon_env().copy({
-                    "unit_amount": share,
-                    "date": line.date,
-                    "name": line.name,
-                    "it_billable_hours": hours,
-                    "it_billing_type": billing_type,
-                    "it_contract_id": contract_id or False,
-                    "it_period_id": period_id or False,
-                    "it_billing_override": line.it_billing_override,
-                })
-
-    def _it_release(self, clear=True):
-        """Give back what these lines drew from packages and months, e.g. before they are edited or deleted."""
-        classified = self.sudo().filtered("it_billing_type")
-        if not classified:
-            return
-        package_deltas = defaultdict(float)
-        included_deltas = defaultdict(float)
-        overage_deltas = defaultdict(float)
-        for line in classified:
-            if line.it_billing_type == "package" and line.it_contract_id:
-                package_deltas[line.it_contract_id.id] += line.it_billable_hours
-            elif line.it_billing_type == "included" and line.it_period_id:
-                included_deltas[line.it_period_id.id] += line.it_billable_hours
-            elif line.it_billing_type == "overage" and line.it_period_id:
-                overage_deltas[line.it_period_id.id] += line.it_billable_hours
-        Contract = self.env["it.contract"].sudo()
-        if package_deltas:
-            packages = Contract._it_lock_package_hours(sorted(package_deltas), only_with_hours_left=False)
-            before = {pid: dict(state) for pid, state in packages.items()}
-            for package_id, hours in package_deltas.items():
-                state = packages[package_id]
-                state["hours_used"] = max(_hours(state["hours_used"] - hours), 0.0)
-            Contract._it_store_package_hours(packages, before)
-        if included_deltas or overage_deltas:
-            Period = self.env["it.contract.period"].sudo()
-            periods = Period._it_lock_periods_by_id(sorted(set(included_deltas) | set(overage_deltas)))
-            for period_id, state in periods.items():
-                state["hours_used"] = max(_hours(state["hours_used"] - included_deltas.get(period_id, 0.0)), 0.0)
-                state["hours_overage"] = max(_hours(state["hours_overage"] - overage_deltas.get(period_id, 0.0)), 0.0)
-            Period._it_store_period_hours(periods)
-        if clear:
-            self.flush_model(CLASSIFICATION_FIELDS)
-            self.env.cr.execute(SQL(
-                """UPDATE account_analytic_line
-                      SET it_billable_hours = NULL, it_billing_type = NULL, it_contract_id = NULL, it_period_id = NULL
-                    WHERE id IN %s""",
-                tuple(classified.ids),
-            ))
-            classified.invalidate_recordset(CLASSIFICATION_FIELDS, flush=False)
-            classified.modified(CLASSIFICATION_FIELDS)
-
     # ------------------------------------------------------------------ reclassification
 
     def _it_reclassify(self, mode, reason):
@@ -487,3 +223,4 @@ class AccountAnalyticLine(models.Model):
                 invoice=", ".join(live.mapped("display_name")),
             ))
         lines._it_addon_write({"it_invoice_id": False})
+

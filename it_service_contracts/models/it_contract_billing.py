@@ -1,4 +1,5 @@
-"""How a contract's work is billed: the billing terms of its time, its months, invoices and quotations."""
+"""How a contract's work is billed: the project and analytic account its time goes to, the billing terms of
+its time, its months, invoices and quotations."""
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.fields import Domain
@@ -171,6 +172,28 @@ class ItContractBilling(models.AbstractModel):
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_period_action")
         action.update(domain=[("contract_id", "=", self.id)], context={"create": False})
         return action
+
+    def action_view_project(self):
+        self.ensure_one()
+        return self.project_id._get_records_action()
+
+    def _ensure_service_project(self):
+        """Each running contract gets a project for its requests, with the analytic account its time goes to
+        and the service stages (new, in progress, waiting for the client, done)."""
+        without_project = self.filtered(lambda c: not c.project_id)
+        if without_project:
+            projects = self.env["project.project"].sudo().create([{
+                "name": f"{contract.name} - {contract.partner_id.name}",
+                "partner_id": contract.partner_id.id,
+                "company_id": contract.company_id.id,
+                "allow_timesheets": True,
+                "account_id": contract.analytic_account_id.id or False,
+            } for contract in without_project])
+            for contract, project in zip(without_project, projects, strict=True):
+                contract.project_id = project
+        for contract in self.filtered(lambda c: not c.analytic_account_id):
+            contract.analytic_account_id = contract.project_id.account_id
+        self.project_id._it_add_default_service_stages()
 
     def _it_ensure_current_period(self):
         """The month of today of these flat contracts, if they run in it (their hours are drawn there)."""
