@@ -102,7 +102,7 @@ class AccountMove(models.Model):
         lines = self.env["account.analytic.line"].sudo().search([("it_invoice_id", "in", moves.ids)])
         lines._it_free_from_invoice()
         tasks = self.env["project.task"].sudo().search([("it_credit_move_id", "in", moves.ids)])
-        tasks.write({"it_credit_move_id": False})
+        tasks._it_addon_write({"it_credit_move_id": False})
         for move in moves:
             move.message_post(body=self.env._(
                 "What this invoice billed is released and will be invoiced again by the next run."

@@ -128,12 +128,18 @@ class ItContractAmendment(models.Model):
                 vals["name"] = self.env["ir.sequence"].next_by_code("it.contract.amendment") or "/"
         return super().create(vals_list)
 
-    def write(self, vals):
-        if not self._it_is_addon_write() and self.filtered(lambda a: a.state in ("confirmed", "in_force")):
+    def _it_check_still_open(self):
+        """An agreed amendment's terms, its response times included, are history: a change is a new amendment
+        (only the addon's own bookkeeping writes it)."""
+        agreed = self.filtered(lambda a: a.state in ("confirmed", "in_force"))
+        if agreed and not self._it_is_addon_write():
             raise UserError(self.env._(
                 "Amendment %s is agreed: it no longer changes. Cancel it before it takes effect, or make another "
-                "amendment.", self.filtered(lambda a: a.state in ("confirmed", "in_force"))[0].name,
+                "amendment.", agreed[0].name,
             ))
+
+    def write(self, vals):
+        self._it_check_still_open()
         result = super().write(vals)
         if not self._it_is_addon_write() and TERMS_AND_DATE & vals.keys():
             # the client accepted other terms: the changed amendment is to be sent again

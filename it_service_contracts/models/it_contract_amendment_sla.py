@@ -1,4 +1,4 @@
-from odoo import fields, models
+from odoo import api, fields, models
 
 
 class ItContractAmendmentSla(models.Model):
@@ -22,3 +22,17 @@ class ItContractAmendmentSla(models.Model):
         "CHECK(response_hours > 0 AND resolution_hours >= response_hours)",
         "Response times must be positive and the resolution time cannot be shorter than the response time.",
     )
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        self.env["it.contract.amendment"].browse(
+            {vals.get("amendment_id") for vals in vals_list} - {None, False})._it_check_still_open()
+        return super().create(vals_list)
+
+    def write(self, vals):
+        (self.amendment_id | self.amendment_id.browse(vals.get("amendment_id") or []))._it_check_still_open()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_only_while_open(self):
+        self.amendment_id._it_check_still_open()

@@ -424,7 +424,7 @@ class ItInvoicing(models.AbstractModel):
                 if plan["timesheets"]:
                     plan["timesheets"]._it_set_invoice(move)
                 if plan["credited_tasks"]:
-                    plan["credited_tasks"].write({"it_credit_move_id": move.id})
+                    plan["credited_tasks"]._it_addon_write({"it_credit_move_id": move.id})
                 if plan["period"]:
                     plan["period"].invoice_id = move
             if company.it_invoice_auto_post:
