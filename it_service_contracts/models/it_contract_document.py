@@ -95,9 +95,10 @@ class ItContractDocument(models.AbstractModel):
             self = self.with_context(tracking_disable=False, mail_notrack=False)
         # a change of the terms by hand asks for a new acceptance; the addon's own changes (hours carried over
         # into a renewal, by the rollover terms the client accepted) do not
-        pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
-        before = {contract: {name: contract[name] for name in terms} for contract in pending} if (
-            terms and not self._it_is_addon_write()) else {}
+        before = {}
+        if terms and not self._it_is_addon_write():
+            pending = self.filtered(lambda c: c.state == "draft" and c.acceptance_state in ("sent", "accepted"))
+            before = {contract: {name: contract[name] for name in terms} for contract in pending}
         # Odoo does not track HTML fields: the further terms are posted when they change
         notes = {contract: contract.note for contract in self} if "note" in vals else {}
         result = super().write(vals)

@@ -169,12 +169,16 @@ class ItContractPackage(models.AbstractModel):
         changed = {pid: state for pid, state in states.items() if state["hours_used"] != before[pid]["hours_used"]}
         if not changed:
             return
-        # through the ORM, so that the hours remaining follow from their one compute
+        # through the ORM, so that the hours remaining follow from their one compute; the figures the lock read
+        # are what the database holds, so they fill the cache as a fetch would (no second read)
+        packages = self.browse(list(changed))
+        self._fields["hours_available"]._insert_cache(packages, [before[pid]["hours_total"] for pid in packages.ids])
         by_used = {}
         for pid, state in changed.items():
             by_used.setdefault(state["hours_used"], []).append(pid)
         for used, ids in by_used.items():
-            self.browse(ids)._it_addon_write({"hours_used": used})
+            # counters are not tracked: the chatter's reading of the tracked terms is spared
+            self.browse(ids).with_context(tracking_disable=True)._it_addon_write({"hours_used": used})
         # the warnings follow what the transaction changed in total: an edit gives its hours back and draws
         # them again, which must not send a warning twice; so the level before the first change is kept
         levels = self.env.cr.precommit.data.setdefault("it_contract.usage_levels", {})
