@@ -25,6 +25,8 @@ from . import it_service_report
 from . import it_invoicing
 from . import sale_order
 from . import project_task
+from . import it_sla_clock
+from . import it_sla_watch
 from . import project_project
 from . import project_task_type
 from . import resource_calendar_leaves

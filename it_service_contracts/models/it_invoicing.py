@@ -349,22 +349,26 @@ class ItInvoicing(models.AbstractModel):
     @api.model
     def _it_breached_requests(self, contracts, before):
         """{contract id: {month: requests}}: requests whose response time was breached before ``before``
-        and not credited yet."""
+        and not credited yet (the clock's ``_it_response_breached`` decides among those whose response
+        deadline fell before)."""
         if not contracts:
             return {}
         limit = datetime.combine(before, time.min)
         rows = self.env.execute_query(SQL(
-            """SELECT t.it_contract_id, t.id, t.sla_response_deadline
+            """SELECT t.id
                  FROM project_task t JOIN it_contract c ON c.id = t.it_contract_id
                 WHERE t.it_contract_id IN %s AND t.it_credit_move_id IS NULL AND t.active
-                  AND t.sla_response_deadline < %s AND t.sla_response_deadline >= c.date_start
-                  AND (t.first_response_date > t.sla_response_deadline
-                       OR (t.first_response_date IS NULL AND t.sla_response_deadline < %s))""",
-            tuple(contracts.ids), limit, fields.Datetime.now(),
+                  AND t.sla_response_deadline < %s AND t.sla_response_deadline >= c.date_start""",
+            tuple(contracts.ids), limit,
         ))
+        tasks = self.env["project.task"].sudo().browse(task_id for (task_id,) in rows)
+        tasks.fetch(["it_contract_id", "sla_response_deadline", "first_response_date", "sla_resolution_date"])
+        now = fields.Datetime.now()
         result = defaultdict(lambda: defaultdict(lambda: self.env["project.task"]))
-        for contract_id, task_id, deadline in rows:
-            result[contract_id][deadline.date().replace(day=1)] |= self.env["project.task"].browse(task_id)
+        for task in tasks:
+            if task._it_response_breached(now):
+                month = task.sla_response_deadline.date().replace(day=1)
+                result[task.it_contract_id.id][month] |= task.with_env(self.env)
         return result
 
     # ------------------------------------------------------------------ the invoices

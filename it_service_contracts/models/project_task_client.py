@@ -5,7 +5,7 @@ from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
 from .it_money import MONEY_GROUPS
-from .project_task import SLA_BOOKKEEPING_FIELDS
+from .it_sla_clock import SLA_BOOKKEEPING_FIELDS
 
 # the client's decision on paid work: recorded by the addon from the client's answer, never set by hand
 APPROVAL_FIELDS = frozenset({

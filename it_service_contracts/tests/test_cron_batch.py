@@ -7,7 +7,7 @@ from odoo.tools import mute_logger
 from ..models.it_contract import ItContract
 from ..models.it_contract_package import ItContractPackage
 from ..models.it_contract_period import ItContractPeriod
-from ..models.project_task import ProjectTask
+from ..models.it_sla_watch import ItSlaWatch
 from .test_sla_common import SlaCommon, utc
 
 
@@ -46,7 +46,7 @@ class TestScheduledActionsSurviveBadRecords(SlaCommon):
             } for n in range(100)])
         poison = tasks[37]
         with freeze_time("2026-01-12 10:00:00"), self._cron_commits() as commits, \
-                poisoned(ProjectTask, "_it_sla_watch_apply", lambda records, _targets: poison in records):
+                poisoned(ItSlaWatch, "_it_sla_watch_apply", lambda records, _now: poison in records):
             self.env["project.task"]._cron_sla_watch(batch_size=100)
         self.assertEqual(set((tasks - poison).mapped("sla_state")), {"breached"})
         self.assertEqual(set((tasks - poison).mapped("sla_notified_state")), {"breached"})

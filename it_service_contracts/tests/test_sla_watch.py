@@ -67,7 +67,9 @@ class TestSlaWatch(SlaCommon):
         self.assertTrue(adhoc.it_is_adhoc)
         self.assertFalse(adhoc.sla_state)
         self.env.flush_all()
-        rows = dict(self.env["project.task"]._it_sla_watch_query(utc(2026, 1, 12, 11, 30), limit=100))
+        now = utc(2026, 1, 12, 11, 30)
+        found = self.env["project.task"]._it_sla_watch_query(now, limit=100)
+        rows = {task.id: task._it_sla_target_state(now) for task in found}
         self.assertEqual(rows, {due_soon.id: "at_risk", urgent.id: "breached"})
         self.assertNotIn(later.id, rows)
         self.assertNotIn(waiting.id, rows, "a stopped clock is not watched")

@@ -1,0 +1,131 @@
+from collections import defaultdict
+
+from markupsafe import Markup
+
+from odoo import api, fields, models
+from odoo.tools import SQL
+from odoo.tools.misc import format_datetime
+
+
+class ItSlaWatch(models.AbstractModel):
+    """The scheduled SLA watch of the clock (design rule 7).
+
+    A query on the partial indexes of the stored deadlines finds the requests whose SLA state may have changed
+    or whose change was not notified yet; the clock's rule (``_it_sla_target_state``) decides their new state.
+    """
+
+    _inherit = "it.sla.clock"
+
+    _sla_watch_deadline_idx = models.Index("(sla_next_deadline) WHERE sla_state IN ('on_track', 'at_risk')")
+    _sla_watch_risk_idx = models.Index("(sla_risk_date) WHERE sla_state = 'on_track'")
+    _sla_watch_notify_idx = models.Index(
+        "(id) WHERE sla_state IN ('at_risk', 'breached') AND sla_notified_state IS DISTINCT FROM sla_state"
+    )
+
+    @api.model
+    def _it_sla_watch_query(self, now, limit=None, exclude=(), count=False):
+        """The requests that passed their at-risk moment or deadline by ``now`` in their state, or whose state
+        change was not notified yet (or how many there are): one query on the partial indexes."""
+        self.env["project.task"].flush_model([
+            "active", "sla_state", "sla_notified_state", "sla_next_deadline", "sla_risk_date",
+        ])
+        where = SQL(
+            """active AND (
+                   (sla_state IN ('on_track', 'at_risk') AND sla_next_deadline < %(now)s)
+                OR (sla_state = 'on_track' AND sla_risk_date <= %(now)s)
+                OR (sla_state IN ('at_risk', 'breached') AND sla_notified_state IS DISTINCT FROM sla_state))
+               AND id != ALL(%(exclude)s)""",
+            now=now, exclude=list(exclude),
+        )
+        if count:
+            return self.env.execute_query(SQL("SELECT COUNT(*) FROM project_task WHERE %s", where))[0][0]
+        rows = self.env.execute_query(SQL(
+            "SELECT id FROM project_task WHERE %s ORDER BY id LIMIT %s", where, limit,
+        ))
+        return self.env["project.task"].browse(task_id for (task_id,) in rows)
+
+    @api.model
+    def _cron_sla_watch(self, batch_size=500):
+        """Mark requests at risk or breached, and tell the technician and the service desk lead once per change.
+
+        Batches are committed one by one; records another worker holds are skipped, a request whose
+        notification fails is left for the next run, and a crashed run is simply run again: what was committed
+        is not redone, what was not is found again by the query.
+        """
+        self.env["it.cron.batch"]._it_run(
+            lambda limit, exclude: self._it_sla_watch_query(fields.Datetime.now(), limit=limit, exclude=exclude),
+            lambda tasks: tasks._it_sla_watch_apply(fields.Datetime.now()), batch_size=batch_size,
+            responsible=lambda task: task.user_ids[:1], label=self.env._("SLA watch"),
+            remaining=lambda exclude: self._it_sla_watch_query(fields.Datetime.now(), exclude=exclude, count=True),
+        )
+
+    def _it_sla_watch_apply(self, now):
+        """Bring the requests' SLA state to ``now`` and notify each state at risk or breached once."""
+        tasks = self.sudo()
+        tasks._it_sla_refresh_state(now)
+        for state in ("at_risk", "breached"):
+            to_notify = tasks.filtered(lambda t, s=state: t.sla_state == s and t.sla_notified_state != s)
+            if to_notify:
+                to_notify._it_sla_notify(state)
+                to_notify._it_write_sla({"sla_notified_state": state})
+
+    def _it_sla_notify(self, state):
+        """An activity for the responsible technician, a note in each request's chatter, and one message to
+        the service desk lead listing the batch's requests (the costly mail rendering is done once a batch)."""
+        activity_type = self.env.ref("it_service_contracts.mail_activity_type_sla_alert", raise_if_not_found=False)
+        today = fields.Date.context_today(self)
+        existing = {}
+        if activity_type:
+            for activity in self.env["mail.activity"].sudo().search([
+                ("res_model", "=", self._name), ("res_id", "in", self.ids),
+                ("activity_type_id", "=", activity_type.id),
+            ]):
+                existing.setdefault(activity.res_id, activity)
+        summaries, new_activities = {}, []
+        by_lead = defaultdict(list)
+        for task in self:
+            lead = task.company_id.it_service_desk_lead_id
+            deadline = task.sla_next_deadline or task.sla_resolution_deadline
+            when = format_datetime(self.env, deadline, tz=task._it_calendar().tz or False) if deadline else ""
+            if state == "at_risk":
+                summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
+            else:
+                summary = self.env._("SLA breached (was due %(deadline)s)", deadline=when)
+            summaries[task.id] = summary
+            user = task.user_ids[:1] or lead or task.project_id.user_id
+            if user and activity_type:
+                if task.id in existing:
+                    existing[task.id].with_context(mail_activity_quick_update=True).write(
+                        {"summary": summary, "user_id": user.id, "date_deadline": today},
+                    )
+                else:
+                    new_activities.append({
+                        "activity_type_id": activity_type.id, "summary": summary, "user_id": user.id,
+                        "date_deadline": today, "res_model_id": self.env["ir.model"]._get_id(self._name),
+                        "res_id": task.id, "automated": True,
+                    })
+            if lead:
+                by_lead[lead].append(task)
+        if new_activities:
+            # the activity shows in the technician's activities; no e-mail per request
+            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(new_activities)
+        self._message_log_batch(
+            bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
+        )
+        self._it_sla_mail_leads(by_lead, state, summaries)
+
+    def _it_sla_mail_leads(self, by_lead, state, summaries):
+        """One message per service desk lead listing the batch's requests (template rendered once per lead,
+        in the lead's language)."""
+        template = self.env.ref("it_service_contracts.mail_template_it_sla_alert")
+        for lead, tasks in by_lead.items():
+            tasks = self.browse([task.id for task in tasks])
+            template_lang = template.with_context(lang=lead.lang or self.env.lang)
+            values = {"tasks": tasks, "summaries": summaries, "state": state}
+            subject, body = (
+                template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]
+                for name in ("subject", "body_html")
+            )
+            self.env["mail.thread"].sudo().message_notify(
+                partner_ids=lead.partner_id.ids, subject=subject, body=body, subtype_xmlid="mail.mt_note",
+            )
