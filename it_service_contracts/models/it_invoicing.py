@@ -1,6 +1,8 @@
 import calendar
 from collections import defaultdict
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
+
+import pytz
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
@@ -348,12 +350,14 @@ class ItInvoicing(models.AbstractModel):
 
     @api.model
     def _it_breached_requests(self, contracts, before):
-        """{contract id: {month: requests}}: requests whose response time was breached before ``before``
-        and not credited yet (the clock's ``_it_response_breached`` decides among those whose response
-        deadline fell before)."""
+        """{contract id: {month: requests}}: requests whose response time was breached in a month before
+        ``before`` and not credited yet (the clock's ``_it_response_breached`` decides among those whose response
+        deadline fell before). The month is the one of the contract's service calendar's time zone, as the
+        client counts it."""
         if not contracts:
             return {}
-        limit = datetime.combine(before, time.min)
+        # a day more than the month's end in UTC: every time zone's month is among the candidates
+        limit = datetime.combine(before, time.min) + timedelta(days=1)
         rows = self.env.execute_query(SQL(
             """SELECT t.id
                  FROM project_task t JOIN it_contract c ON c.id = t.it_contract_id
@@ -363,11 +367,17 @@ class ItInvoicing(models.AbstractModel):
         ))
         tasks = self.env["project.task"].sudo().browse(task_id for (task_id,) in rows)
         tasks.fetch(["it_contract_id", "sla_response_deadline", "first_response_date", "sla_resolution_date"])
+        zones = {
+            contract.id: pytz.timezone(contract.service_calendar_id.tz or contract.company_id.resource_calendar_id.tz
+                                       or "UTC")
+            for contract in contracts.sudo()
+        }
         now = fields.Datetime.now()
         result = defaultdict(lambda: defaultdict(lambda: self.env["project.task"]))
         for task in tasks:
-            if task._it_response_breached(now):
-                month = task.sla_response_deadline.date().replace(day=1)
+            zone = zones[task.it_contract_id.id]
+            month = pytz.utc.localize(task.sla_response_deadline).astimezone(zone).date().replace(day=1)
+            if month < before and task._it_response_breached(now):
                 result[task.it_contract_id.id][month] |= task.with_env(self.env)
         return result
 

@@ -146,8 +146,15 @@ class ItSlaClock(models.AbstractModel):
 
     @api.depends("it_contract_id", "priority", "it_reported_date", "sla_paused_hours", "out_of_hours")
     def _compute_sla_deadlines(self):
+        """A deadline met or breached is history: a resolved request keeps its deadlines, and once the firm has
+        responded the response deadline stays as it was measured."""
         for task in self:
-            task.update(task._it_sla_plan())
+            if task.sla_resolution_date and task.sla_resolution_deadline:
+                continue
+            plan = task._it_sla_plan()
+            if task.first_response_date and task.sla_response_deadline:
+                del plan["sla_response_deadline"], plan["sla_response_risk_date"]
+            task.update(plan)
 
     def _it_sla_plan(self):
         """Deadlines and at-risk moments of the request from its contract's response times for its priority."""
@@ -339,7 +346,9 @@ class ItSlaClock(models.AbstractModel):
             and not message.is_internal
             and message.subtype_id
             and not message.subtype_id.internal
-            and any(not user.share for user in message.author_id.sudo().user_ids)
+            # the firm's support staff answering the client, not any internal user
+            and any(user.has_group("it_service_contracts.group_it_technician")
+                    for user in message.author_id.sudo().user_ids)
         ):
             self._it_record_first_response(message.date)
         return result

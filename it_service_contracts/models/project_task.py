@@ -297,31 +297,42 @@ class ProjectTask(models.Model):
         )
 
     def _it_check_price_agreement_change(self, vals_list):
-        """What an ad-hoc job costs the client is agreed by an IT services manager, not by the technician."""
-        if self.env.su or self._it_is_addon_write():
+        """What an ad-hoc job costs the client is agreed by an IT services manager, not by the technician: a new
+        request starts at time and materials, and only a manager sets or changes its agreement or price."""
+        if self.env.su or self._it_is_addon_write() or self.env.user.has_group("it_service_contracts.group_it_manager"):
             return
-        if any(vals.get("it_fixed_price") or vals.get("it_price_agreement") == "fixed" for vals in vals_list) and \
-                not self.env.user.has_group("it_service_contracts.group_it_manager"):
+        if self:  # a change of what was agreed, whatever the new value
+            changed = any(
+                name in vals and any(task[name] != task._fields[name].convert_to_record(
+                    task._fields[name].convert_to_cache(vals[name], task), task) for task in self.sudo())
+                for vals in vals_list for name in ("it_price_agreement", "it_fixed_price")
+            )
+        else:
+            changed = any(vals.get("it_fixed_price") or vals.get("it_price_agreement") == "fixed" for vals in vals_list)
+        if changed:
             raise AccessError(self.env._(
                 "Only an IT services manager can quote a fixed price for an ad-hoc job; the technician logs the "
                 "time, which is billed at the ad-hoc rate."
             ))
 
     def _it_check_reported_date_change(self, vals):
-        """Once a technician has responded, moving the reported date moves the SLA: a manager's decision."""
-        if "it_reported_date" not in vals or self.env.su:
+        """Once the firm has responded, the reported date is part of the SLA's history: it no longer moves."""
+        if "it_reported_date" not in vals or self._it_is_addon_write():
             return
         new = fields.Datetime.to_datetime(vals["it_reported_date"])
         responded = self.sudo().filtered(lambda t: t.first_response_date and t.it_reported_date != new)
-        if responded and not self.env.user.has_group("it_service_contracts.group_it_manager"):
+        if responded:
             raise AccessError(self.env._(
-                "Request %(task)s has already been responded to: only an IT services manager can change the date it "
-                "was reported on.", task=responded[0].display_name,
+                "Request %(task)s has already been responded to: the date it was reported on is part of its SLA "
+                "record and no longer changes.", task=responded[0].display_name,
             ))
 
     def write(self, vals):
         self._it_check_reported_date_change(vals)
         self._it_check_price_agreement_change([vals])
+        if {"priority", "it_reported_date"} & vals.keys() and not self._it_is_addon_write():
+            # what the SLA is measured against is tracked in the chatter, whatever the context says
+            self = self.with_context(tracking_disable=False, mail_notrack=False)
         transition = bool(self._IT_TRANSITION_FIELDS & vals.keys())
         # the addon's own bookkeeping reads its fields as the system: a portal collaborator of a shared project
         # moves a task without the right to read them, and gains no right to write them from this

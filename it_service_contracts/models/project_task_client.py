@@ -32,7 +32,7 @@ class ProjectTask(models.Model):
 
     _inherit = "project.task"
 
-    _it_protected_fields = SLA_BOOKKEEPING_FIELDS | APPROVAL_FIELDS
+    _it_protected_fields = SLA_BOOKKEEPING_FIELDS | APPROVAL_FIELDS | {"it_credit_move_id"}
 
     it_approval_state = fields.Selection(
         [("pending", "Approval Pending"), ("approved", "Approved"), ("refused", "Refused")],

@@ -1,0 +1,77 @@
+from odoo.exceptions import AccessError
+from odoo.tests import freeze_time, new_test_user, tagged
+
+from .test_sla_common import SlaCommon, utc
+
+
+@tagged("post_install", "-at_install")
+class TestSlaHistory(SlaCommon):
+    """What was met, breached or credited stays as it was measured, whatever a technician changes afterwards
+    (issue 19, item 3), and a quote stays the manager's (item 2)."""
+
+    def test_response_deadline_stays_once_responded(self):
+        # Monday 9:00 Warsaw (7:00 UTC), low priority: response within 4 service hours
+        with freeze_time("2026-03-02 07:00:00"):
+            task = self._request(utc(2026, 3, 2, 7, 0), priority="0")
+        response = task.sla_response_deadline
+        with freeze_time("2026-03-02 12:30:00"):  # answered late: 13:30 Warsaw, the deadline was 13:00
+            task.with_user(self.technician).stage_id = self.stage_progress
+        self.assertEqual(task.sla_state, "breached")
+        with freeze_time("2026-03-02 13:00:00"):
+            task.with_user(self.technician).with_context(mail_notrack=True, tracking_disable=True).write(
+                {"priority": "3"})
+            self.env.flush_all()
+            self.env.cr.precommit.run()  # the tracking is written when the transaction commits
+        self.assertEqual(task.sla_response_deadline, response, "the breached deadline is history")
+        self.assertEqual(task.sla_state, "breached")
+        tracked = task.message_ids.sudo().tracking_value_ids.filtered(lambda v: v.field_id.name == "priority")
+        self.assertTrue(tracked, "every change of priority is tracked, whatever the context says")
+
+    def test_closed_request_keeps_its_deadlines(self):
+        with freeze_time("2026-03-02 07:00:00"):
+            task = self._request(utc(2026, 3, 2, 7, 0), priority="0")
+            task.with_user(self.technician).stage_id = self.stage_done
+        deadlines = (task.sla_response_deadline, task.sla_resolution_deadline, task.sla_state)
+        self.assertEqual(task.sla_state, "met")
+        with freeze_time("2026-03-03 07:00:00"):
+            task.with_user(self.technician).write({"priority": "3"})
+            self.flat.sla_line_ids.filtered(lambda line: line.priority == "0").response_hours = 0.5
+        self.assertEqual((task.sla_response_deadline, task.sla_resolution_deadline, task.sla_state), deadlines)
+
+    def test_reported_date_does_not_move_after_the_first_response(self):
+        with freeze_time("2026-03-02 07:00:00"):
+            task = self._request(utc(2026, 3, 2, 7, 0))
+            task.with_user(self.technician).stage_id = self.stage_progress
+        for user in (self.technician, self.lead):
+            with self.subTest(user=user.name), self.assertRaisesRegex(AccessError, "part of its SLA record"):
+                task.with_user(user).it_reported_date = utc(2026, 3, 2, 12, 0)
+        self.assertEqual(task.it_reported_date, utc(2026, 3, 2, 7, 0))
+
+    def test_only_support_staff_answer_counts_as_first_response(self):
+        accountant = new_test_user(self.env, "sla_accountant", groups="account.group_account_invoice",
+                                   company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        with freeze_time("2026-03-02 07:00:00"):
+            task = self._request(utc(2026, 3, 2, 7, 0))
+        with freeze_time("2026-03-02 08:00:00"):
+            task.with_user(accountant).message_post(body="About your invoice", message_type="comment",
+                                                   subtype_xmlid="mail.mt_comment")
+        self.assertFalse(task.first_response_date, "an accountant's message is not the service desk's answer")
+        with freeze_time("2026-03-02 09:00:00"):
+            task.with_user(self.technician).message_post(body="On it", message_type="comment",
+                                                        subtype_xmlid="mail.mt_comment")
+        self.assertEqual(task.first_response_date, utc(2026, 3, 2, 9, 0))
+
+    def test_quote_stays_the_managers(self):
+        task = self._request(utc(2026, 3, 2, 7, 0), partner_id=self.other_client.id)
+        self.assertTrue(task.it_is_adhoc)
+        task.with_user(self.lead).write({"it_price_agreement": "fixed", "it_fixed_price": 500.0})
+        for vals in ({"it_price_agreement": "time_materials"}, {"it_fixed_price": 100.0}, {"it_fixed_price": 0}):
+            with self.subTest(vals=vals), self.assertRaisesRegex(AccessError, "Only an IT services manager"):
+                task.with_user(self.technician).write(vals)
+        with self.assertRaisesRegex(AccessError, "Only an IT services manager"):
+            self.env["project.task"].with_user(self.technician).create({
+                "name": "Forged quote", "partner_id": self.other_client.id, "project_id": self.project.id,
+                "it_price_agreement": "fixed",
+            })
+        self.env.invalidate_all()
+        self.assertEqual((task.it_price_agreement, task.sudo().it_fixed_price), ("fixed", 500.0))
