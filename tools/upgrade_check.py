@@ -61,6 +61,8 @@ def a_month_of_work(env):
         audit = env["it.audit"].create({
             "partner_id": client.id, "date": start - timedelta(days=10), "estimated_monthly_hours": 18.5,
             "recommended_type": contract_type,
+            # an audit is completed with the client's inventory (19.0.2.0.0)
+            "asset_ids": [(0, 0, {"category_id": env.ref("it_service_contracts.asset_category_server").id})],
         })
         audit.action_done()
         values = {

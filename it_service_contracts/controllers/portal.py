@@ -6,6 +6,8 @@ from odoo.fields import Domain
 from odoo.http import request
 from odoo.tools import consteq
 
+from ..models.project_task_client import PORTAL_MAX_ATTACHMENT_BYTES, PORTAL_MAX_ATTACHMENTS
+
 PAGE_SIZE = 20
 # the states of a contract the client sees: drafts are still being negotiated, cancelled ones never ran
 PORTAL_CONTRACT_STATES = ("active", "expired", "closed")
@@ -278,9 +280,11 @@ class ItServicePortal(CustomerPortal):
 
     @http.route("/my/it/requests/new", type="http", auth="user", methods=["POST"], website=True)
     def portal_my_it_request_create(self, **post):
+        # read no more of a file than the size a request accepts, plus a byte to know it is too large
         files = [
-            (upload.filename, upload.read())
-            for upload in request.httprequest.files.getlist("attachments") if upload.filename
+            (upload.filename, upload.read(PORTAL_MAX_ATTACHMENT_BYTES + 1))
+            for upload in request.httprequest.files.getlist("attachments")[:PORTAL_MAX_ATTACHMENTS + 1]
+            if upload.filename
         ]
         try:
             self._it_check_input(*(value for key, value in post.items() if key != "attachments"),

@@ -338,7 +338,10 @@ class ProjectTask(models.Model):
         # moves a task without the right to read them, and gains no right to write them from this
         tasks = self.sudo()
         before = {task.id: task._it_is_closed() for task in tasks} if transition else {}
+        clients = {task.id: task.it_client_id for task in tasks} if "partner_id" in vals else {}
         result = super().write(vals)
+        # a link sent to the former client no longer opens a request that moved to another client
+        tasks.filtered(lambda t: t.id in clients and t.it_client_id != clients[t.id]).access_token = False
         if transition:
             tasks._it_sla_on_transition(before, stage_changed="stage_id" in vals)
         if transition or self._IT_SLA_FIELDS & vals.keys():

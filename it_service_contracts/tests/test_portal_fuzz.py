@@ -77,3 +77,15 @@ class TestPortalFuzz(PortalCommon):
             response = self.url_open(f"/my/it/contracts/{self.contract_a.id}/refuse",
                                      data={"csrf_token": csrf, "comment": comment}, allow_redirects=False)
             self.assertNoServerError(response, "refusal")
+
+    @mute_logger("odoo.http", "werkzeug")
+    def test_token_rotates_when_a_request_changes_client(self):
+        task = self.request_a
+        token = task.sudo()._portal_ensure_token()
+        self.authenticate(None, None)
+        url = f"/my/it/requests/{task.id}"
+        self.assertIn(task.name, self.url_open(url, params={"access_token": token}).text)
+        task.partner_id = self.other_client
+        self.assertNotEqual(task.sudo().access_token, token)
+        response = self.url_open(url, params={"access_token": token}, allow_redirects=False)
+        self.assertNotIn(task.name, response.text, "the former client's link no longer opens it")
