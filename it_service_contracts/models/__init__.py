@@ -22,6 +22,7 @@ from . import account_move
 from . import account_move_send
 from . import account_move_line
 from . import it_service_report
+from . import it_invoice_plan
 from . import it_invoicing
 from . import sale_order
 from . import project_task

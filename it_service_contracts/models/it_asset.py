@@ -1,8 +1,11 @@
-from datetime import timedelta
+from datetime import date, timedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.tools import SQL, format_date
+
+from .account_move import ISSUED_INVOICE
 
 ASSET_STATES = [
     ("ok", "OK"),
@@ -38,7 +41,7 @@ class ItAsset(models.Model):
         precompute=True,
     )
     audit_id = fields.Many2one("it.audit", string="Recorded by Audit", index="btree_not_null", check_company=True)
-    category_id = fields.Many2one("it.asset.category", string="Category", required=True, index=True)
+    category_id = fields.Many2one("it.asset.category", string="Category", required=True, index=True, tracking=True)
     asset_type = fields.Selection(
         [("hardware", "Hardware"), ("software", "Software")], string="Type",
         compute="_compute_asset_type", store=True, readonly=False, precompute=True, required=True,
@@ -51,10 +54,11 @@ class ItAsset(models.Model):
     warranty_end = fields.Date(string="Warranty or Licence End", index="btree_not_null")
     date_in_service = fields.Date(
         string="In Service Since", compute="_compute_date_in_service", store=True, readonly=False, precompute=True,
+        tracking=True,
         help="From this date the asset counts in the client's inventory (and in per-asset pricing).",
     )
     date_retired = fields.Date(
-        string="Retired On", index="btree_not_null",
+        string="Retired On", index="btree_not_null", tracking=True,
         help="From this date the asset no longer counts in the client's inventory.",
     )
     state = fields.Selection(ASSET_STATES, required=True, default="ok", tracking=True)
@@ -123,9 +127,50 @@ class ItAsset(models.Model):
                 ))
 
     def write(self, vals):
+        self._it_check_billed_inventory(vals)
         if "warranty_end" in vals:
             vals = dict(vals, warranty_activity_date=False)  # a new end date deserves its own reminder
         return super().write(vals)
+
+    def _it_check_billed_inventory(self, vals):
+        """The inventory of a month billed per asset is history (design rule 10): a change of an asset's client,
+        category or service dates that would change the count of a month an issued invoice bills is refused
+        (recorded in the chatter otherwise, with who and when)."""
+        names = {"partner_id", "category_id", "date_in_service", "date_retired"} & vals.keys()
+        if not names:
+            return
+        for asset in self.sudo():
+            new = {name: asset._fields[name].convert_to_record(
+                asset._fields[name].convert_to_cache(vals[name], asset), asset) for name in names}
+            if all(asset[name] == value for name, value in new.items()):
+                continue
+            # the first day whose count changes: a moved date's earlier side, else the asset's whole life
+            dates = [asset[name] or date.min for name in ("date_in_service",)] if names - {"date_retired"} else []
+            if "date_retired" in names:
+                dates += [day for day in (asset.date_retired, new["date_retired"]) if day]
+            if "date_in_service" in names:
+                dates += [new["date_in_service"] or date.min]
+            if not dates:
+                continue
+            clients = asset.partner_id | new.get("partner_id", asset.partner_id)
+            categories = asset.category_id | new.get("category_id", asset.category_id)
+            self.env["account.move"].flush_model()
+            billed = self.env.execute_query(SQL(
+                """SELECT p.date_start FROM it_contract_period p
+                     JOIN it_contract c ON c.id = p.contract_id
+                    WHERE c.partner_id IN %s AND p.date_end >= %s
+                      AND EXISTS (SELECT 1 FROM it_contract_line l WHERE l.contract_id = c.id
+                                     AND l.pricing = 'per_asset' AND l.asset_category_id IN %s)
+                      AND EXISTS (SELECT 1 FROM account_move WHERE it_period_id = p.id AND %s)
+                    ORDER BY p.date_start LIMIT 1""",
+                tuple(clients.ids), max(min(dates), date(1900, 1, 1)), tuple(categories.ids), SQL(ISSUED_INVOICE),
+            ))
+            if billed:
+                raise ValidationError(self.env._(
+                    "%(asset)s counts in the per-asset billing of %(month)s, which is invoiced already: its client, "
+                    "category and service dates no longer change for that month. Date the change from this month on.",
+                    asset=asset.display_name, month=format_date(self.env, billed[0][0], date_format="LLLL y"),
+                ))
 
     @api.model
     def _it_in_service_domain(self, date):

@@ -32,7 +32,7 @@ class ItContractLedger(models.Model):
     _depends = {
         "it.contract": [
             "contract_type", "state", "partner_id", "company_id", "name", "date_confirmed", "date_start", "date_end",
-            "hours_total", "hours_rolled_over", "hours_carried_over", "hours_forfeited", "previous_contract_id",
+            "hours_sold", "hours_rolled_over", "hours_carried_over", "hours_forfeited", "previous_contract_id",
         ],
         "it.contract.adjustment": ["contract_id", "date", "hours", "reason"],
         "account.analytic.line": ["it_contract_id", "it_billing_type", "it_billable_hours", "task_id", "date"],
@@ -72,9 +72,9 @@ class ItContractLedger(models.Model):
             SELECT c.id::bigint * 8 AS id, c.id AS contract_id, c.partner_id, c.company_id,
                    LEAST(c.date_confirmed, c.date_start) AS date, 0 AS sequence, 'purchase' AS movement_type,
                    NULL::integer AS task_id, NULL::varchar AS description,
-                   COALESCE(c.hours_total, 0) - COALESCE(c.hours_rolled_over, 0) AS hours
+                   COALESCE(c.hours_sold, 0) AS hours
               FROM it_contract c
-             WHERE %(packages)s AND COALESCE(c.hours_total, 0) - COALESCE(c.hours_rolled_over, 0) != 0
+             WHERE %(packages)s AND COALESCE(c.hours_sold, 0) != 0
             UNION ALL
             -- hours carried in from the previous package
             SELECT c.id::bigint * 8 + 1, c.id, c.partner_id, c.company_id, LEAST(c.date_confirmed, c.date_start), 1,

@@ -68,6 +68,11 @@ class ItContractPeriod(models.Model):
                 f"{period.contract_id.name} {period.date_start:%Y-%m}" if period.date_start else period.contract_id.name
             )
 
+    def _get_report_base_filename(self):
+        """The file name of the month's client report (the portal's download link)."""
+        self.ensure_one()
+        return self.display_name
+
     @api.depends("hours_included", "hours_used")
     def _compute_hours_remaining(self):
         for period in self:

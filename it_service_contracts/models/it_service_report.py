@@ -46,7 +46,7 @@ class ItServiceReport(models.Model):
             -- hours sold: a package in the month it starts (without the hours carried into it), a flat month
             SELECT c.id * 5 AS id, c.company_id, c.partner_id, c.id AS contract_id, c.contract_type,
                    date_trunc('month', c.date_start)::date AS date,
-                   COALESCE(c.hours_total, 0) - COALESCE(c.hours_rolled_over, 0) AS hours_sold,
+                   COALESCE(c.hours_sold, 0) AS hours_sold,
                    0.0 AS hours_worked, 0.0 AS hours_invoiced, 0.0 AS hours_overage,
                    0 AS request_count, 0 AS sla_met_count, NULL::float AS sla_compliance, 0.0 AS revenue
               FROM it_contract c

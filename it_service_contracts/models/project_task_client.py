@@ -1,6 +1,6 @@
 from markupsafe import Markup, escape
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
@@ -257,6 +257,8 @@ class ProjectTask(models.Model):
             "partner_id": partner.id,
             "it_site_id": site.id,
             "it_asset_id": asset.id,
+            # the firm's service desk takes it (unassigned, for triage), never the client's own portal user
+            "user_ids": [Command.clear()],
         }
         if contract:
             vals.update(it_contract_id=contract.id, company_id=contract.company_id.id)

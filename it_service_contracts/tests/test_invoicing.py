@@ -5,7 +5,7 @@ from unittest.mock import patch
 import psycopg2
 
 from odoo import Command
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.modules.module import get_module_path
 from odoo.tests import Form, freeze_time, new_test_user, tagged
 from odoo.tools import mute_logger
@@ -166,6 +166,37 @@ class TestInvoicingAmounts(ItInvoicingCommon):
         with freeze_time("2026-12-02"):
             december = self._invoice_due()
         self.assertNotIn(credit_product, december.invoice_line_ids.product_id, "a breach is credited once")
+
+
+    def test_billed_inventory_is_history(self):
+        """A workstation billed per asset in October cannot be retired, moved or recategorised back into
+        October afterwards (that would silently lower an invoice already issued); from November it can."""
+        category = self.env.ref("it_service_contracts.asset_category_workstation")
+        care = self.env["product.product"].create({"name": "Workstation care", "type": "service"})
+        with freeze_time("2026-10-01"):
+            assets = self.env["it.asset"].create([{
+                "name": f"PC {index}", "partner_id": self.client.id, "category_id": category.id,
+                "company_id": self.company.id, "date_in_service": "2026-09-01",
+            } for index in range(3)])
+            self._flat(line_ids=[Command.create({
+                "product_id": care.id, "pricing": "per_asset", "asset_category_id": category.id,
+                "price_unit": 40.0,
+            })])
+            invoice = self._invoice_due()
+        self.assertEqual(invoice.invoice_line_ids.filtered(lambda line: line.product_id == care).quantity, 3.0)
+        server = self.env.ref("it_service_contracts.asset_category_server")
+        technician = assets[0].with_user(self.tech_user).with_context(allowed_company_ids=self.company.ids)
+        with freeze_time("2026-10-20"):
+            for vals in ({"date_retired": "2026-10-01"}, {"date_in_service": "2026-10-15"},
+                         {"category_id": server.id}):
+                with self.subTest(vals=vals), self.assertRaisesRegex(ValidationError, "invoiced already"):
+                    technician.write(vals)
+            technician.date_retired = "2026-11-01"
+        self.assertEqual(str(assets[0].date_retired), "2026-11-01")
+        self.env.flush_all()
+        self.env.cr.precommit.run()
+        tracked = assets[0].message_ids.tracking_value_ids.filtered(lambda v: v.field_id.name == "date_retired")
+        self.assertTrue(tracked, "a retirement is in the chatter with who and when")
 
 
 @tagged("post_install", "-at_install")

@@ -160,6 +160,10 @@ class TestPortal(PortalCommon):
         report = self._get(f"/my/it/months/{self.period_a.id}/report?report_type=html")
         self.assertEqual(report.status_code, 200)
         self.assertIn(self.contract_a.name, report.text)
+        # the headline link: the month's report as a PDF file named after the month (rendered as HTML in tests)
+        pdf = self._get(f"/my/it/months/{self.period_a.id}/report?download=true")
+        self.assertEqual(pdf.status_code, 200)
+        self.assertIn(self.period_a.display_name, pdf.headers["Content-Disposition"])
         self.assertEqual(self._get(f"/my/it/months/{self.period_a.id}/statement").status_code, 404)
         self.assertEqual(self._get(f"/my/it/months/{self.period_a.id}/report", self.portal_b).status_code, 303)
         self.assertNotIn(f"/my/it/months/{self.period_a.id}/", self._get("/my/it/months").text)
@@ -179,6 +183,7 @@ class TestPortal(PortalCommon):
         self.assertEqual((task.partner_id, task.it_site_id, task.it_asset_id, task.priority),
                          (self.contact_a, self.site_a, self.asset_a, "2"))
         self.assertTrue(task.sla_response_deadline, "its SLA clock at once")
+        self.assertFalse(task.user_ids, "the service desk takes it, never the client's portal user")
         self.assertEqual(task.attachment_ids.mapped("name"), ["photo.png"])
         self.assertEqual(base64.b64decode(task.attachment_ids.datas), b"\x89PNG fake")
         ack = task.message_ids.filtered(lambda m: "we received your request" in (m.subject or ""))

@@ -16,6 +16,8 @@ class TestSlaHistory(SlaCommon):
         response = task.sla_response_deadline
         with freeze_time("2026-03-02 12:30:00"):  # answered late: 13:30 Warsaw, the deadline was 13:00
             task.with_user(self.technician).stage_id = self.stage_progress
+            self.env.flush_all()
+            self.env.cr.precommit.run()  # the transaction that created and answered it is over
         self.assertEqual(task.sla_state, "breached")
         with freeze_time("2026-03-02 13:00:00"):
             task.with_user(self.technician).with_context(mail_notrack=True, tracking_disable=True).write(
