@@ -32,3 +32,4 @@ from . import test_contract_document
 from . import test_design_doc
 from . import test_write_guard
 from . import test_portal_fuzz
+from . import test_money_visibility
