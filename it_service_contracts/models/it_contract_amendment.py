@@ -261,11 +261,13 @@ class ItContractAmendment(models.Model):
                     self.env["it.contract.sla"].create({"contract_id": contract.id, "priority": line.priority,
                                                         **values})
             amendment._it_addon_write({"state": "in_force", "terms_before": before})
-            contract.message_post(body=Markup("%s<br/>%s") % (
-                self.env._("Amendment %(amendment)s in force from %(date)s.",
-                           amendment=amendment._get_html_link(), date=amendment.effective_date),
-                amendment.change_html or "",
-            ))
+            # every reader of the contract reads its chatter: the new rate and fee are in the tracking of the
+            # contract's fields, which Odoo shows to who may read those fields only
+            changes = contract._it_terms_changes(before, contract._it_terms_snapshot(amendment), money=False)
+            body = Markup("<p>%s</p>") % self.env._(
+                "Amendment %(amendment)s in force from %(date)s.",
+                amendment=amendment._get_html_link(), date=amendment.effective_date)
+            contract.message_post(body=body + contract._it_changes_html(changes) if changes else body)
             # the time logged from the effective date gives back what it drew and draws again under the new terms
             lines = self.env["account.analytic.line"].sudo().search([
                 ("task_id.it_client_id", "=", contract.partner_id.id), ("date", ">=", amendment.effective_date),

@@ -39,17 +39,20 @@ class ItContract(models.Model):
             contract.amendment_count = counts.get(contract, 0)
 
     def _it_version_history(self):
-        """The original terms, then each amendment in order of its effective date, with its state."""
+        """The original terms, then each amendment in order of its effective date, with its state; the changes
+        of the rate and the fee only for who sees money."""
         rows = super()._it_version_history()
         states = dict(self.env["it.contract.amendment"]._fields["state"]._description_selection(self.env))
+        money = self.env.su or self.env.user.has_groups(MONEY_GROUPS)
         for amendment in self.sudo().amendment_ids.sorted(lambda a: (a.effective_date, a.id)):
-            changes = amendment.contract_id._it_terms_changes(
-                amendment.terms_before or self._it_terms_snapshot(), self._it_terms_snapshot(amendment))
-            rows.append((
-                amendment.name, format_date(self.env, amendment.effective_date), states.get(amendment.state, ""),
-                "; ".join(f"{term}: {before} → {after}" for term, before, after in changes)
-                or self.env._("no term changes"),
-            ))
+            before, after = amendment.terms_before or self._it_terms_snapshot(), self._it_terms_snapshot(amendment)
+            details = "; ".join(
+                f"{term}: {old} → {new}" for term, old, new in self._it_terms_changes(before, after, money=money))
+            if not details:
+                details = self.env._("rates or fees changed") if self._it_terms_changes(before, after) \
+                    else self.env._("no term changes")
+            rows.append((amendment.name, format_date(self.env, amendment.effective_date),
+                         states.get(amendment.state, ""), details))
         return rows
 
     def action_new_amendment(self):
@@ -74,16 +77,17 @@ class ItContract(models.Model):
         terms["sla"] = {line.priority: [line.response_hours, line.resolution_hours] for line in record.sla_line_ids}
         return terms
 
-    def _it_terms_changes(self, before, after):
-        """``[(term, before, after)]`` of the terms that differ between two snapshots, as the user reads them."""
+    def _it_terms_changes(self, before, after, money=True):
+        """``[(term, before, after)]`` of the terms that differ between two snapshots, as the user reads them;
+        without ``money``, those that are money (the rate, the fee: fields with groups) are left out."""
         self.ensure_one()
         skip = {"monthly_fee", "monthly_hours", "out_of_hours_response_hours"} \
             if self.contract_type == "hour_package" else {"hours_total"}
         rows = []
         for name in (*SCALAR_TERMS, *SET_TERMS):
-            if name in skip or before.get(name) == after.get(name):
-                continue
             field = self._fields[name]
+            if name in skip or before.get(name) == after.get(name) or (field.groups and not money):
+                continue
             values = (before.get(name), after.get(name))
             if name in SET_TERMS:
                 model = self.env[field.comodel_name].sudo()

@@ -2,7 +2,7 @@
 terms tracked, and the history of its versions."""
 from markupsafe import Markup
 
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, format_datetime
 
@@ -43,6 +43,7 @@ class ItContractDocument(models.AbstractModel):
             contract.acceptance_required = (contract.company_id or self.env.company).it_contract_acceptance_required
 
     @api.depends("create_date", "date_start", "acceptance_state", "sent_date", "accepted_date", "refused_date")
+    @api.depends_context("uid")  # the changes of money are shown to who sees money only
     def _compute_version_history(self):
         headers = (self.env._("Version"), self.env._("Valid From"), self.env._("State"), self.env._("Details"))
         for contract in self:
@@ -218,13 +219,14 @@ class ItContractDocument(models.AbstractModel):
         return self._it_send_document_action(
             "it_service_contracts.mail_template_it_contract_document", self.env._("Send the Contract"))
 
-    def _it_post_term_lines(self, title, lines):
+    def _it_post_term_lines(self, title, lines, tracking_values=()):
         """Post in the chatter what changed in a list of terms (response times, additional services), which
-        Odoo's field tracking does not show line by line; as every change of a term, whatever the context says."""
+        Odoo's field tracking does not show line by line; as every change of a term, whatever the context says.
+        ``tracking_values`` go with the post (of one contract): Odoo shows each only to who may read its field."""
         self.browse([contract.id for contract, texts in lines.items() if texts])._it_terms_changed_after_sending()
         for contract, texts in lines.items():
             if texts:
-                contract.sudo().message_post(
+                contract.sudo()._message_log(
                     body=Markup("%s<ul>%s</ul>") % (title, Markup().join(Markup("<li>%s</li>") % t for t in texts)),
-                    subtype_xmlid="mail.mt_note",
+                    tracking_value_ids=[Command.create(values) for values in tracking_values],
                 )

@@ -87,45 +87,66 @@ class ItContractLine(models.Model):
         for line in self:
             line.price_subtotal = line.quantity * line.price_unit
 
-    # the contract's chatter says what changed in its additional services (a term of the contract)
+    # the contract's chatter says what changed in its additional services (a term of the contract); every reader of
+    # the contract reads it, so a price goes in as a tracking value of the price field, which Odoo shows only to
+    # who may read that field
 
     def _it_describe(self):
         self.ensure_one()
-        text = self.env._(
-            "%(service)s: %(quantity)s x %(price)s", service=self.product_id.display_name,
-            quantity=self.env._("per asset (%s)", self.asset_category_id.display_name)
-            if self.pricing == "per_asset" else f"{self.quantity:g}",
-            price=f"{self.price_unit:.2f}",
-        )
+        if self.pricing == "per_asset":
+            text = self.env._("%(service)s, per asset (%(category)s)", service=self.product_id.display_name,
+                              category=self.asset_category_id.display_name)
+        else:
+            text = self.env._("%(service)s, quantity %(quantity)s", service=self.product_id.display_name,
+                              quantity=f"{self.quantity:g}")
         if self.date_delivered:
             text += " " + self.env._("from %s", self.date_delivered)
         return text
 
+    def _it_price_tracking(self, old, new):
+        self.ensure_one()
+        if old == new:
+            return []
+        return [self.env["mail.tracking.value"]._create_tracking_values(
+            old, new, "price_unit", {"type": "monetary", "currency_field": "currency_id"}, self)]
+
+    @api.model
+    def _it_post(self, changes):
+        """Post ``[(contract, change, tracking values)]``, a message each, so that a price is read with its line."""
+        for contract, text, tracking in changes:
+            self.env["it.contract"]._it_post_term_lines(
+                self.env._("Additional services changed:"), {contract: [text]}, tracking)
+
     @api.model_create_multi
     def create(self, vals_list):
         lines = super().create(vals_list)
-        changes = {}
-        for line in lines:
-            changes.setdefault(line.contract_id, []).append(self.env._("added: %s", line._it_describe()))
-        self.env["it.contract"]._it_post_term_lines(self.env._("Additional services changed:"), changes)
+        self._it_post([
+            (line.contract_id, self.env._("added: %s", line._it_describe()),
+             line._it_price_tracking(0.0, line.sudo().price_unit))
+            for line in lines
+        ])
         return lines
 
     def write(self, vals):
-        before = {line: line._it_describe() for line in self}
+        before = {line: (line._it_describe(), line.sudo().price_unit) for line in self}
         result = super().write(vals)
-        changes = {}
-        for line, old in before.items():
-            new = line._it_describe()
+        changes = []
+        for line, (old, old_price) in before.items():
+            new, price = line._it_describe(), line.sudo().price_unit
             if new != old:
-                changes.setdefault(line.contract_id, []).append(f"{old} → {new}")
-        self.env["it.contract"]._it_post_term_lines(self.env._("Additional services changed:"), changes)
+                changes.append((line.contract_id, f"{old} → {new}", line._it_price_tracking(old_price, price)))
+            elif price != old_price:
+                changes.append((line.contract_id, self.env._("%s: monthly price changed", new),
+                                line._it_price_tracking(old_price, price)))
+        self._it_post(changes)
         return result
 
     def unlink(self):
-        removed = {}
-        for line in self:
-            removed.setdefault(line.contract_id, []).append(self.env._("removed: %s", line._it_describe()))
+        removed = [
+            (line.contract_id, self.env._("removed: %s", line._it_describe()),
+             line._it_price_tracking(line.sudo().price_unit, 0.0))
+            for line in self
+        ]
         result = super().unlink()
-        self.env["it.contract"]._it_post_term_lines(
-            self.env._("Additional services changed:"), {c: t for c, t in removed.items() if c.exists()})
+        self._it_post([change for change in removed if change[0].exists()])
         return result

@@ -1,2 +1,3 @@
 from . import timesheets_analysis_report
 from . import it_monthly_client_report
+from . import it_contract_document_report

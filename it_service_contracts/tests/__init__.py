@@ -33,3 +33,4 @@ from . import test_design_doc
 from . import test_write_guard
 from . import test_portal_fuzz
 from . import test_sla_history
+from . import test_money_visibility

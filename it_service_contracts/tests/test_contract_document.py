@@ -389,7 +389,10 @@ class TestContractDocument(HttpCase, ItServiceCommon):
             "product_id": self.backup.id, "quantity": 1.0, "price_unit": 60.0,
         })]
         contract.invalidate_recordset(["message_ids"])
-        self.assertIn("added: Backup monitoring: 1 x 60.00", contract.message_ids[0].body)
+        self.assertIn("added: Backup monitoring, quantity 1", contract.message_ids[0].body)
+        # its price is a tracking value of the price field, shown to who sees money only
+        price = contract.message_ids[0].tracking_value_ids
+        self.assertEqual((price.field_id.name, price.old_value_float, price.new_value_float), ("price_unit", 0.0, 60.0))
         contract.note = "<p>Backups are tested every quarter.</p>"
         contract.invalidate_recordset(["message_ids"])
         self.assertIn("Further terms changed:", contract.message_ids[0].body)
