@@ -7,6 +7,9 @@ from odoo.tools import SQL, format_date
 
 from .account_move import ISSUED_INVOICE
 
+# what decides whether an asset counts in a month's per-asset billing
+INVENTORY_FIELDS = frozenset({"partner_id", "category_id", "date_in_service", "date_retired"})
+
 ASSET_STATES = [
     ("ok", "OK"),
     ("attention", "Needs Attention"),
@@ -128,6 +131,9 @@ class ItAsset(models.Model):
 
     def write(self, vals):
         self._it_check_billed_inventory(vals)
+        if (INVENTORY_FIELDS | {"state"}) & vals.keys():
+            # the inventory billed per asset and the assets' state are tracked in the chatter, whatever the context
+            self = self.with_context(tracking_disable=False, mail_notrack=False)
         if "warranty_end" in vals:
             vals = dict(vals, warranty_activity_date=False)  # a new end date deserves its own reminder
         return super().write(vals)
@@ -136,7 +142,7 @@ class ItAsset(models.Model):
         """The inventory of a month billed per asset is history (design rule 10): a change of an asset's client,
         category or service dates that would change the count of a month an issued invoice bills is refused
         (recorded in the chatter otherwise, with who and when)."""
-        names = {"partner_id", "category_id", "date_in_service", "date_retired"} & vals.keys()
+        names = INVENTORY_FIELDS & vals.keys()
         if not names:
             return
         for asset in self.sudo():

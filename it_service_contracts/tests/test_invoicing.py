@@ -183,7 +183,11 @@ class TestInvoicingAmounts(ItInvoicingCommon):
                 "price_unit": 40.0,
             })])
             invoice = self._invoice_due()
-        self.assertEqual(invoice.invoice_line_ids.filtered(lambda line: line.product_id == care).quantity, 3.0)
+            self.env.flush_all()
+            self.env.cr.precommit.run()  # the transaction that recorded the inventory is over
+        in_service = self.env["it.asset"].search_count([("partner_id", "=", self.client.id),
+                                                        ("category_id", "=", category.id)])
+        self.assertEqual(invoice.invoice_line_ids.filtered(lambda line: line.product_id == care).quantity, in_service)
         server = self.env.ref("it_service_contracts.asset_category_server")
         technician = assets[0].with_user(self.tech_user).with_context(allowed_company_ids=self.company.ids)
         with freeze_time("2026-10-20"):
@@ -331,7 +335,8 @@ class TestInvoicingRuns(ItInvoicingCommon):
         with freeze_time("2026-11-02"):
             package = self._active_contract(hours_total=5.0, date_start="2026-11-02")
             package.invoice_ids.button_cancel()
-            self.env.cr.execute("UPDATE it_contract SET hours_rolled_over = 5 WHERE id = %s", [package.id])
+            self.env.cr.execute("UPDATE it_contract SET hours_rolled_over = 5, hours_sold = 0 WHERE id = %s",
+                                [package.id])
             package.invalidate_recordset()
             with mute_logger("odoo.addons.it_service_contracts.models.it_cron_batch"):
                 self._run_invoicing()

@@ -163,7 +163,7 @@ class TestPortal(PortalCommon):
         # the headline link: the month's report as a PDF file named after the month (rendered as HTML in tests)
         pdf = self._get(f"/my/it/months/{self.period_a.id}/report?download=true")
         self.assertEqual(pdf.status_code, 200)
-        self.assertIn(self.period_a.display_name, pdf.headers["Content-Disposition"])
+        self.assertIn(f"{self.period_a.date_start:%Y_%m}.pdf", pdf.headers["Content-Disposition"])
         self.assertEqual(self._get(f"/my/it/months/{self.period_a.id}/statement").status_code, 404)
         self.assertEqual(self._get(f"/my/it/months/{self.period_a.id}/report", self.portal_b).status_code, 303)
         self.assertNotIn(f"/my/it/months/{self.period_a.id}/", self._get("/my/it/months").text)

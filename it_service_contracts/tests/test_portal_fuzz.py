@@ -85,7 +85,7 @@ class TestPortalFuzz(PortalCommon):
         self.authenticate(None, None)
         url = f"/my/it/requests/{task.id}"
         self.assertIn("o_it_portal_request_page", self.url_open(url, params={"access_token": token}).text)
-        task.partner_id = self.other_client
+        task.write({"partner_id": self.other_client.id, "it_site_id": False, "it_contract_id": False})
         self.assertNotEqual(task.sudo().access_token, token)
         response = self.url_open(url, params={"access_token": token}, allow_redirects=False)
         self.assertNotIn("o_it_portal_request_page", response.text, "the former client's link no longer opens it")
