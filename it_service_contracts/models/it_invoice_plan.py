@@ -91,12 +91,13 @@ class ItInvoicePlan(models.AbstractModel):
         return plans
 
     @api.model
-    def _it_plan_flat(self, contracts, today):
+    def _it_plan_flat(self, months, today):
         """The month's fee (prorated by days), the recurring services, the overage hours of the months that
-        have ended, and the service credits of their breached response times."""
+        have ended, and the service credits of their breached response times. ``months``: ``{contract: (month
+        billed, last month of the run)}`` as ``it.invoicing._it_billed_months`` gives them."""
         run_month = today.replace(day=1)
-        billed = self._it_billed_months(contracts, today)
-        contracts = contracts.filtered(lambda contract: contract in billed)
+        billed = {contract: month for contract, (month, _last) in months.items()}
+        contracts = self.env["it.contract"].sudo().concat(*sorted(billed, key=lambda contract: contract.id))
         Period = self.env["it.contract.period"].sudo()
         Period._it_ensure_periods({(contract.id, month) for contract, month in billed.items()})
         periods = {

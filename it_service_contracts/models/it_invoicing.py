@@ -33,7 +33,7 @@ class ItInvoicing(models.AbstractModel):
         months are caught up at once, however late the contract was activated and whatever runs were missed."""
         month = today.replace(day=1)
         return SQL(
-            """SELECT x.id, billed.start FROM it_contract x
+            """SELECT x.id, billed.start, run.last FROM it_contract x
                CROSS JOIN LATERAL (SELECT CASE WHEN x.invoice_timing = 'arrears'
                                                THEN (%(month)s::date - INTERVAL '1 month')::date
                                                ELSE %(month)s::date END AS last) AS run
@@ -55,15 +55,16 @@ class ItInvoicing(models.AbstractModel):
 
     @api.model
     def _it_billed_months(self, contracts, today):
-        """``{contract: first day of the earliest month the run of today bills}`` of these flat contracts."""
+        """``{contract: (first day of the earliest month due, of the last month the run of today bills)}`` of
+        these flat contracts, for those with a month due."""
         if not contracts:
             return {}
         self.env.flush_all()
         rows = self.env.execute_query(SQL(
-            "SELECT id, MIN(start) FROM (%s) AS due GROUP BY id",
+            "SELECT id, MIN(start), MIN(last) FROM (%s) AS due GROUP BY id",
             self._it_flat_due_months(today, SQL("x.id IN %s", tuple(contracts.ids))),
         ))
-        return {contracts.browse(contract_id): month for contract_id, month in rows}
+        return {contracts.browse(contract_id): (month, last) for contract_id, month, last in rows}
 
     @api.model
     def _it_due_ids(self, kind, today, limit=None, exclude=(), ids=None):
@@ -84,7 +85,7 @@ class ItInvoicing(models.AbstractModel):
                 where=where, issued=ISSUED,
             )
         elif kind == "flat":
-            query = SQL("SELECT DISTINCT x.id FROM (%s) AS x(id, start)", self._it_flat_due_months(today, where))
+            query = SQL("SELECT DISTINCT x.id FROM (%s) AS x(id, start, last)", self._it_flat_due_months(today, where))
         else:
             query = SQL(
                 """SELECT x.id FROM project_task x
@@ -126,12 +127,24 @@ class ItInvoicing(models.AbstractModel):
         for record in records:
             by_kind[self._it_kind(record)].append(record.id)
         for kind, ids in by_kind.items():
+            if kind == "flat":
+                moves |= self._it_invoice_months(self._it_model(kind).sudo().browse(ids), today)
+                continue
             due = self._it_model(kind).sudo().browse(self._it_due_ids(kind, today, ids=ids))
-            while due:
-                plans = getattr(self, f"_it_plan_{kind}")(due, today)
-                moves |= self._it_create_invoices(plans)
-                # a flat contract has one invoice a month: the months still due (caught up) come next
-                due = due.browse(self._it_due_ids(kind, today, ids=due.ids)) if kind == "flat" else None
+            if due:
+                moves |= self._it_create_invoices(getattr(self, f"_it_plan_{kind}")(due, today))
+        return moves
+
+    @api.model
+    def _it_invoice_months(self, contracts, today):
+        """One invoice a month for these flat contracts, the earliest month due first, until the last month the
+        run bills (the months a backdated or long unbilled contract ran are caught up)."""
+        moves = self.env["account.move"]
+        billed = self._it_billed_months(contracts, today)
+        while billed:
+            moves |= self._it_create_invoices(self._it_plan_flat(billed, today))
+            behind = [contract for contract, (month, last) in billed.items() if month < last]
+            billed = self._it_billed_months(contracts.browse(contract.id for contract in behind), today)
         return moves
 
     @api.model

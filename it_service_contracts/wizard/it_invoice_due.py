@@ -43,10 +43,11 @@ class ItInvoiceDue(models.TransientModel):
                 else:
                     row.update(contract_id=record.id, partner_id=record.partner_id.id)
                     if kind == "flat":
-                        row["month"] = months.get(record)
+                        row["month"] = months[record][0] if record in months else False
                 try:
                     with self.env.cr.savepoint():
-                        plans = getattr(Invoicing, f"_it_plan_{kind}")(record, today)
+                        plans = getattr(Invoicing, f"_it_plan_{kind}")(
+                            {record: months[record]} if kind == "flat" else record, today)
                         Invoicing._it_check_plan(plans[0])
                     row["amount_untaxed"] = sum(
                         line["quantity"] * line["price_unit"] for line in plans[0]["lines"])
