@@ -38,9 +38,10 @@ class ItServicePortal(CustomerPortal):
         return contract.state in PORTAL_CONTRACT_STATES or (
             contract.state == "draft" and contract.acceptance_state in PORTAL_SENT_STATES)
 
-    def _it_own_contract(self, contract_id):
-        """The contract if it is the contact's client's and shown in the portal; else an AccessError."""
-        contract = self._it_own("it.contract", contract_id)
+    def _it_own_contract(self, contract_id, access_token=None):
+        """The contract if it is the contact's client's (or the link carries its token) and shown in the portal;
+        else an AccessError."""
+        contract = self._it_own("it.contract", contract_id, access_token)
         if not self._it_contract_shown(contract):
             raise AccessError(request.env._("This contract is not available in your portal."))
         return contract
@@ -88,7 +89,10 @@ class ItServicePortal(CustomerPortal):
                     and consteq(token, access_token))
 
     def _it_own(self, model, record_id, access_token=None):
-        """The record if it is the contact's client's (or the link carries its token), as the system."""
+        """The record if it is the contact's client's, or if a visitor who is not logged in brings its token (the
+        link mailed to the client's contact), as the system. Whoever is logged in sees what their account allows:
+        a contact their client's records, the firm's people the back office, where their rights apply (a
+        technician does not read a rate through the client's link)."""
         # an id beyond the database's integers names nothing (a forged link)
         record = request.env[model].sudo().browse(record_id).exists() if 0 < record_id < 2**31 else None
         if not record:
@@ -96,9 +100,16 @@ class ItServicePortal(CustomerPortal):
         client = record.it_client_id if model == "project.task" else record.partner_id
         if client != self._it_client() or (model == "project.task" and not record.it_is_service_request):
             token = record.access_token if "access_token" in record else None
-            if not self._it_token_matches(token, access_token):
+            if not (request.env.user._is_public() and self._it_token_matches(token, access_token)):
                 raise AccessError(request.env._("This document is not one of your company's."))
         return record
+
+    @staticmethod
+    def _it_signer(record):
+        """Who answers a document sent for acceptance: the logged-in contact, or the contact the document was sent
+        to when a visitor who is not logged in answers through the mailed link (never the public user)."""
+        user = request.env.user
+        return record._it_document_recipient() if user._is_public() else user.partner_id
 
     # ------------------------------------------------------------------ contracts
 
@@ -109,99 +120,106 @@ class ItServicePortal(CustomerPortal):
             "it_contracts", "it_service_contracts.portal_my_it_contracts", "contracts",
         )
 
-    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="user", website=True)
-    def portal_my_it_contract(self, contract_id, message=None, it_error=None, **kw):
+    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="public", website=True)
+    def portal_my_it_contract(self, contract_id, access_token=None, message=None, it_error=None, **kw):
         try:
-            contract = self._it_own_contract(contract_id)
+            contract = self._it_own_contract(contract_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()
         values.update({
-            "contract": contract, "page_name": "it_contract",
+            "contract": contract, "page_name": "it_contract", "it_signer": self._it_signer(contract),
             "message": message if message in ("accepted", "refused") else None, "it_error": it_error,
             "ledger": contract.ledger_ids if "ledger_ids" in contract else [],
             "periods": contract.period_ids.sorted("date_start", reverse=True)[:12],
         })
         return request.render("it_service_contracts.portal_my_it_contract", values)
 
-    @http.route("/my/it/contracts/<int:contract_id>/document", type="http", auth="user", website=True)
-    def portal_my_it_contract_document(self, contract_id, report_type="pdf", download=False, signed=False, **kw):
+    @http.route("/my/it/contracts/<int:contract_id>/document", type="http", auth="public", website=True)
+    def portal_my_it_contract_document(self, contract_id, access_token=None, report_type="pdf", download=False,
+                                       signed=False, **kw):
         """The contract document, or the copy the client signed."""
         try:
-            contract = self._it_own_contract(contract_id)
+            contract = self._it_own_contract(contract_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         return self._it_document(contract, CONTRACT_REPORT, report_type, download, signed)
 
-    @http.route("/my/it/contracts/<int:contract_id>/accept", type="jsonrpc", auth="user", methods=["POST"],
+    @http.route("/my/it/contracts/<int:contract_id>/accept", type="jsonrpc", auth="public", methods=["POST"],
                 website=True)
-    def portal_my_it_contract_accept(self, contract_id, name=None, signature=None, **kw):
-        """The client's contact accepts the contract with their name and drawn signature (portal.signature_form)."""
+    def portal_my_it_contract_accept(self, contract_id, access_token=None, name=None, signature=None, **kw):
+        """The client's contact accepts the contract with their name and drawn signature (portal.signature_form,
+        which posts to the URL with the token in its query string)."""
         try:
-            contract = self._it_own_contract(contract_id)
+            contract = self._it_own_contract(
+                contract_id, access_token or request.httprequest.args.get("access_token"))
         except (AccessError, MissingError):
             return {"error": request.env._("This contract is not one of your company's.")}
-        return self._it_accept(contract, name, signature, f"/my/it/contracts/{contract.id}")
+        return self._it_accept(contract, name, signature)
 
-    @http.route("/my/it/contracts/<int:contract_id>/refuse", type="http", auth="user", methods=["POST"],
+    @http.route("/my/it/contracts/<int:contract_id>/refuse", type="http", auth="public", methods=["POST"],
                 website=True)
-    def portal_my_it_contract_refuse(self, contract_id, comment=None, **kw):
+    def portal_my_it_contract_refuse(self, contract_id, access_token=None, comment=None, **kw):
         """The client's contact refuses the contract, saying why."""
         try:
-            contract = self._it_own_contract(contract_id)
+            contract = self._it_own_contract(contract_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
-        return self._it_refuse(contract, comment, f"/my/it/contracts/{contract.id}",
-                               lambda error: self.portal_my_it_contract(contract.id, it_error=error))
+        return self._it_refuse(contract, comment, lambda error: self.portal_my_it_contract(
+            contract.id, access_token=access_token, it_error=error))
 
     # ------------------------------------------------------------------ amendments
 
-    def _it_own_amendment(self, amendment_id):
-        """The amendment if it is the contact's client's and was sent to them; else an AccessError."""
-        amendment = self._it_own("it.contract.amendment", amendment_id)
+    def _it_own_amendment(self, amendment_id, access_token=None):
+        """The amendment if it is the contact's client's (or the link carries its token) and was sent to them; else
+        an AccessError."""
+        amendment = self._it_own("it.contract.amendment", amendment_id, access_token)
         if amendment.acceptance_state == "to_send" and amendment.state == "draft":
             raise AccessError(request.env._("This amendment is not available in your portal."))
         return amendment
 
-    @http.route("/my/it/amendments/<int:amendment_id>", type="http", auth="user", website=True)
-    def portal_my_it_amendment(self, amendment_id, message=None, it_error=None, **kw):
+    @http.route("/my/it/amendments/<int:amendment_id>", type="http", auth="public", website=True)
+    def portal_my_it_amendment(self, amendment_id, access_token=None, message=None, it_error=None, **kw):
         try:
-            amendment = self._it_own_amendment(amendment_id)
+            amendment = self._it_own_amendment(amendment_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         values = self._prepare_portal_layout_values()
         values.update({
             "amendment": amendment, "page_name": "it_amendment", "it_error": it_error,
+            "it_signer": self._it_signer(amendment),
             "message": message if message in ("accepted", "refused") else None,
         })
         return request.render("it_service_contracts.portal_my_it_amendment", values)
 
-    @http.route("/my/it/amendments/<int:amendment_id>/document", type="http", auth="user", website=True)
-    def portal_my_it_amendment_document(self, amendment_id, report_type="pdf", download=False, signed=False, **kw):
+    @http.route("/my/it/amendments/<int:amendment_id>/document", type="http", auth="public", website=True)
+    def portal_my_it_amendment_document(self, amendment_id, access_token=None, report_type="pdf", download=False,
+                                        signed=False, **kw):
         try:
-            amendment = self._it_own_amendment(amendment_id)
+            amendment = self._it_own_amendment(amendment_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
         return self._it_document(amendment, AMENDMENT_REPORT, report_type, download, signed)
 
-    @http.route("/my/it/amendments/<int:amendment_id>/accept", type="jsonrpc", auth="user", methods=["POST"],
+    @http.route("/my/it/amendments/<int:amendment_id>/accept", type="jsonrpc", auth="public", methods=["POST"],
                 website=True)
-    def portal_my_it_amendment_accept(self, amendment_id, name=None, signature=None, **kw):
+    def portal_my_it_amendment_accept(self, amendment_id, access_token=None, name=None, signature=None, **kw):
         try:
-            amendment = self._it_own_amendment(amendment_id)
+            amendment = self._it_own_amendment(
+                amendment_id, access_token or request.httprequest.args.get("access_token"))
         except (AccessError, MissingError):
             return {"error": request.env._("This amendment is not one of your company's.")}
-        return self._it_accept(amendment, name, signature, f"/my/it/amendments/{amendment.id}")
+        return self._it_accept(amendment, name, signature)
 
-    @http.route("/my/it/amendments/<int:amendment_id>/refuse", type="http", auth="user", methods=["POST"],
+    @http.route("/my/it/amendments/<int:amendment_id>/refuse", type="http", auth="public", methods=["POST"],
                 website=True)
-    def portal_my_it_amendment_refuse(self, amendment_id, comment=None, **kw):
+    def portal_my_it_amendment_refuse(self, amendment_id, access_token=None, comment=None, **kw):
         try:
-            amendment = self._it_own_amendment(amendment_id)
+            amendment = self._it_own_amendment(amendment_id, access_token)
         except (AccessError, MissingError):
             return request.redirect("/my")
-        return self._it_refuse(amendment, comment, f"/my/it/amendments/{amendment.id}",
-                               lambda error: self.portal_my_it_amendment(amendment.id, it_error=error))
+        return self._it_refuse(amendment, comment, lambda error: self.portal_my_it_amendment(
+            amendment.id, access_token=access_token, it_error=error))
 
     # ------------------------------------------------------------------ documents the client accepts
 
@@ -219,23 +237,23 @@ class ItServicePortal(CustomerPortal):
             return request.not_found()
         return self._show_report(record, report_type, report, download=download)
 
-    def _it_accept(self, record, name, signature, url):
+    def _it_accept(self, record, name, signature):
         try:
             self._it_check_input(name, signature)
             with request.env.cr.savepoint():
-                record._it_accept(request.env.user.partner_id, name, signature)
+                record._it_accept(self._it_signer(record), name, signature)
         except (UserError, AccessError) as error:
             return {"error": error.args[0]}
-        return {"force_refresh": True, "redirect_url": f"{url}?message=accepted"}
+        return {"force_refresh": True, "redirect_url": record.get_portal_url(query_string="&message=accepted")}
 
-    def _it_refuse(self, record, comment, url, render_error):
+    def _it_refuse(self, record, comment, render_error):
         try:
             self._it_check_input(comment)
             with request.env.cr.savepoint():
-                record._it_refuse(request.env.user.partner_id, comment)
+                record._it_refuse(self._it_signer(record), comment)
         except (UserError, AccessError) as error:
             return render_error(error.args[0])
-        return request.redirect(f"{url}?message=refused")
+        return request.redirect(record.get_portal_url(query_string="&message=refused"))
 
     # ------------------------------------------------------------------ requests
 

@@ -139,7 +139,8 @@ class ItContractAmendment(models.Model):
             ))
 
     def write(self, vals):
-        self._it_check_still_open()
+        if vals.keys() - {"access_token"}:  # the token of its portal link is no term: an agreed amendment gets one
+            self._it_check_still_open()
         result = super().write(vals)
         if not self._it_is_addon_write() and TERMS_AND_DATE & vals.keys():
             # the client accepted other terms: the changed amendment is to be sent again

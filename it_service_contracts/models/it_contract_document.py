@@ -102,7 +102,10 @@ class ItContractDocument(models.AbstractModel):
             before = {contract: {name: contract[name] for name in terms} for contract in pending}
         # Odoo does not track HTML fields: the further terms are posted when they change
         notes = {contract: contract.note for contract in self} if "note" in vals else {}
+        clients = {contract: contract.partner_id for contract in self} if "partner_id" in vals else {}
         result = super().write(vals)
+        # a link mailed to the former client no longer opens a contract that went to another client
+        self.browse([c.id for c, client in clients.items() if c.partner_id != client]).access_token = False
         for contract, old_note in notes.items():
             if (old_note or "") != (contract.note or ""):
                 contract.message_post(
@@ -156,13 +159,6 @@ class ItContractDocument(models.AbstractModel):
                 "mail.mail_activity_data_todo", summary=summary,
                 user_id=contract.user_id.id or contract.create_uid.id or self.env.uid,
             )
-
-    def _it_document_recipient(self):
-        """Who receives the contract document: a contact person of the client with an email (the one who will
-        sign it in the portal), else the client itself."""
-        self.ensure_one()
-        client = self.partner_id.commercial_partner_id
-        return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client
 
     def _it_terms_changed_after_sending(self):
         """The terms of these drafts changed after they were sent (or accepted): what the client saw or signed

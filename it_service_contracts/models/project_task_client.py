@@ -1,6 +1,6 @@
 from markupsafe import Markup, escape
 
-from odoo import Command, api, fields, models
+from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
 
@@ -106,15 +106,25 @@ class ProjectTask(models.Model):
             "it_approval_date": False, "it_approval_comment": False,
         })
         self._portal_ensure_token()
-        if self.partner_id:
-            self.message_subscribe(self.partner_id.ids)
-        # the context serves the templates of databases installed before the request held the reason and rate
-        # (mail templates are not updated over a user's changes)
-        self.with_context(reason=reason, rate=rate).message_post_with_source(
-            "it_service_contracts.mail_template_it_approval_requested",
-            subtype_xmlid="mail.mt_comment",
-            partner_ids=self.partner_id.ids,
+        self.message_subscribe(self.partner_id.ids)
+        # the rate goes to the client's contact alone, in a notification that is not part of the request's thread
+        # (its technicians read the thread, and see no rate); from the company and made as the system, since its
+        # author and its creator read a notification, and the technician whose time asked for the approval is
+        # neither. The context serves the templates of databases installed before the request held the reason and
+        # rate (mail templates are not updated over a user's changes).
+        company = self.company_id.partner_id
+        template = self.env.ref("it_service_contracts.mail_template_it_approval_requested").with_context(
+            reason=reason, rate=rate)
+        mail = template._generate_template(self.ids, ("subject", "body_html", "email_from"))[self.id]
+        self.with_user(SUPERUSER_ID).message_notify(
+            subject=mail["subject"], body=mail["body_html"], email_from=mail["email_from"], author_id=company.id,
+            partner_ids=self.partner_id.ids, subtype_xmlid="mail.mt_comment",
         )
+        # the thread says that the client was asked, without the rate
+        self._message_log(author_id=company.id, body=self.env._(
+            "%(contact)s was asked to approve paid work: %(reason)s", contact=self.partner_id.display_name,
+            reason=reason,
+        ))
 
     # ------------------------------------------------------------------ the decision
 

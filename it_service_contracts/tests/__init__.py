@@ -34,3 +34,4 @@ from . import test_write_guard
 from . import test_portal_fuzz
 from . import test_sla_history
 from . import test_money_visibility
+from . import test_portal_tokens

@@ -33,7 +33,11 @@ class TestApproval(ItTimesheetCommon):
         )
 
     def _approval_mails(self, task):
-        return task.message_ids.filtered(lambda m: "your approval is needed" in (m.subject or ""))
+        """The approval requests sent to the client: notifications, not messages of the request's thread."""
+        return self.env["mail.message"].search([
+            ("model", "=", "project.task"), ("res_id", "=", task.id), ("message_type", "=", "user_notification"),
+            ("subject", "ilike", "your approval is needed"),
+        ])
 
     def test_covered_work_asks_nothing(self):
         request = self._request(self.flat, site=self.site_a)

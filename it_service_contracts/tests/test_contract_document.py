@@ -205,7 +205,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.assertIn("Hours bought 40.00 h", self._text(document.text))
 
         result = self._accept(self.package, name="  Alice Anderson  ")
-        self.assertEqual(result["redirect_url"], f"/my/it/contracts/{self.package.id}?message=accepted")
+        self.assertEqual(result["redirect_url"], self.package.get_portal_url(query_string="&message=accepted"))
         state, partner, name, date, signature, signed, refused_by, _comment = self._acceptance(self.package)
         self.assertEqual((state, partner, name, signature, refused_by),
                          ("accepted", self.contact_a, "Alice Anderson", True, self.env["res.partner"]))

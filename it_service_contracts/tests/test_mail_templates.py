@@ -61,7 +61,10 @@ class TestClientTemplates(ItTimesheetCommon):
     def test_approval_requested_shows_the_rate(self):
         """The request holds the reason and the rate; the mail to the client shows both and the portal link."""
         self.request._it_ask_approval("the hours of your package are used up", 130.0)
-        mail = self.request.message_ids.filtered(lambda m: "your approval is needed" in (m.subject or ""))
+        mail = self.env["mail.message"].search([
+            ("model", "=", "project.task"), ("res_id", "=", self.request.id),
+            ("message_type", "=", "user_notification"),
+        ])
         self.assertEqual(len(mail), 1)
         self.assertEqual(mail.subject, "Test MSP: your approval is needed for Laptop reinstall")
         self.assertRegex(mail.body, r"130[.,]00")

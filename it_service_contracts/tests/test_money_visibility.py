@@ -130,6 +130,40 @@ class TestMoneyVisibility(RpcRolesCommon):
                 self.assertIn("Monthly Price", shown)
                 self.assertMoney(shown, amounts, "the chatter")
 
+    def test_the_approval_request_gives_the_rate_to_the_client_alone(self):
+        """Work a technician reports outside the package's scope costs the ad-hoc rate, which the client's contact
+        is asked to approve: the contact receives the rate, the request's messages that technicians read do not
+        hold it (issue "Integrity by construction", item 5)."""
+        contact = self.env["res.partner"].create({
+            "name": "Carl Client", "parent_id": self.client.id, "email": "carl@client.example",
+        })
+        self.package.approval_required = True
+        task_id = self.rpc(self.technician, "project.task", "create", [{
+            "name": "New website", "project_id": self.package.project_id.id, "partner_id": contact.id,
+            "it_site_id": self.site_a.id, "it_service_product_id": self.service_other.id,
+        }])[0]
+        task = self.env["project.task"].browse(task_id)
+        self.assertEqual((task.it_approval_state, task.it_approval_rate), ("pending", 200.0))
+        domain = [("model", "=", "project.task"), ("res_id", "=", task_id)]
+        messages = self.rpc(self.technician, "mail.message", "search_read", domain, ["body", "subject"])
+        texts = "\n".join(f"{message['subject'] or ''} {message['body']}" for message in messages)
+        self.assertIn("Carl Client was asked to approve paid work", texts)
+        self.assertNoMoney(texts, (200.0,), "the request's messages the technician reads")
+        shown = self._session_call(self.technician, "/mail/thread/messages",
+                                   {"thread_model": "project.task", "thread_id": task_id})
+        self.assertIn("was asked to approve paid work", shown)
+        self.assertNoMoney(shown, (200.0,), "the technician's chatter")
+        # the client's contact receives the rate, in a notification the technician cannot read
+        notification = self.env["mail.message"].search([*domain, ("message_type", "=", "user_notification")])
+        self.assertEqual(notification.partner_ids, contact)
+        self.assertIn("your approval is needed for New website", notification.subject)
+        self.assertMoney(notification.body, (200.0,), "the client's mail")
+        self.assertIn(contact, self.env["mail.mail"].search([("mail_message_id", "=", notification.id)]).recipient_ids)
+        self.assertNotEqual(notification.author_id, self.technician.partner_id)
+        with mute_logger("odoo.http"):
+            self.assertRpcRefused("security restrictions", self.technician, "mail.message", "read",
+                                  notification.ids, ["body"])
+
     # ------------------------------------------------------------------ the documents
 
     def _report(self, user, report, record_id):

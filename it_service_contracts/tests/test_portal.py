@@ -255,6 +255,30 @@ class TestPortal(PortalCommon):
         self.assertIn("is not waiting for your approval", response.text)
         self.assertEqual(task.it_approval_state, "approved")
 
+    def test_the_rate_reaches_the_client_only(self):
+        """The page shows the rate of paid work to the client's contact, logged in or through the mailed link, and
+        to nobody else who is logged in, a technician with the link included (issue "Integrity by construction",
+        item 5)."""
+        task = self._request_for(self.contract_a, "Install design software", site=self.site_a)
+        task.it_service_product_id = self.service_other  # outside the contract's scope: 200.00 an hour
+        self.assertEqual(task.it_approval_state, "pending")
+        technician = new_test_user(
+            self.env, "portal_tech", groups="it_service_contracts.group_it_technician",
+            company_id=self.company.id, company_ids=[Command.set(self.company.ids)],
+        )
+        self.env.flush_all()
+        url, rate = f"/my/it/requests/{task.id}", r"(?s)billed at.*200[.,]00"
+        self.assertRegex(self._get(url, self.portal_a).text, rate)
+        self.authenticate(None, None)
+        self.assertRegex(self.url_open(url, params={"access_token": task.access_token}).text, rate)
+        for user in (technician, self.portal_b):
+            with self.subTest(user=user.login):
+                self.authenticate(user.login, user.login)
+                response = self.url_open(url, params={"access_token": task.access_token}, allow_redirects=False)
+                self.assertEqual(response.status_code, 303)
+                self.assertNotRegex(response.text, r"200[.,]00")
+                self.assertNotIn(task.name, response.text)
+
     # ------------------------------------------------------------------ RPC and search
 
     def test_rpc_reaches_nothing_of_another_client(self):
