@@ -145,6 +145,11 @@ class ItAsset(models.Model):
         names = INVENTORY_FIELDS & vals.keys()
         if not names:
             return
+        # only clients billed per asset have an inventory to keep: one look for the whole batch
+        clients = self.sudo().partner_id | self.env["res.partner"].browse(vals.get("partner_id") or [])
+        if not self.env["it.contract.line"].sudo().search_count(
+                [("pricing", "=", "per_asset"), ("contract_id.partner_id", "in", clients.ids)], limit=1):
+            return
         for asset in self.sudo():
             new = {name: asset._fields[name].convert_to_record(
                 asset._fields[name].convert_to_cache(vals[name], asset), asset) for name in names}

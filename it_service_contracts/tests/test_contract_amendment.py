@@ -87,11 +87,24 @@ class TestContractAmendment(ItInvoicingCommon):
 
     @freeze_time("2026-10-20")
     def test_a_future_amendment_waits_for_its_date(self):
-        amendment = self._amend(effective_date="2026-11-01", monthly_hours=20.0)
+        amendment = self._amend(effective_date="2026-11-01", monthly_hours=20.0, sla_line_ids=[Command.create({
+            "priority": "1", "response_hours": 2.0, "resolution_hours": 8.0})])
         amendment.action_confirm()
         self.assertEqual((amendment.state, self.flat.monthly_hours), ("confirmed", 10.0))
         with self.assertRaisesRegex(UserError, "is agreed"):
             amendment.with_user(self.manager).write({"monthly_hours": 30.0})
+        # its response times are terms too: neither changed, added nor removed once agreed
+        lines = amendment.sla_line_ids.with_user(self.manager)
+        self.assertTrue(lines, "the amendment carries its response times")
+        with self.assertRaisesRegex(UserError, "is agreed"):
+            lines[:1].response_hours = lines[:1].response_hours + 1
+        with self.assertRaisesRegex(UserError, "is agreed"):
+            lines[:1].unlink()
+        with self.assertRaisesRegex(UserError, "is agreed"):
+            self.env["it.contract.amendment.sla"].with_user(self.manager).create({
+                "amendment_id": amendment.id, "priority": "3" if "3" not in lines.mapped("priority") else "0",
+                "response_hours": 1.0, "resolution_hours": 2.0,
+            })
         with freeze_time("2026-11-01"):
             self._trigger_cron("it_service_contracts.ir_cron_it_contract_amendments")
         self.assertEqual((amendment.state, self.flat.monthly_hours), ("in_force", 20.0))
