@@ -18,6 +18,7 @@ from . import it_contract
 from . import it_contract_coverage
 from . import it_contract_sla
 from . import it_contract_line
+from . import account_chart_template
 from . import account_move
 from . import account_move_send
 from . import account_move_line

@@ -4,6 +4,9 @@ from odoo.fields import Domain
 
 from .it_money import MONEY_GROUPS
 
+# the sales-of-services account of the charts that keep one apart from their default income account (sales of goods)
+SERVICES_INCOME_ACCOUNTS = {"pl": "chart70000300"}
+
 
 class ResCompany(models.Model):
     _inherit = "res.company"
@@ -154,3 +157,17 @@ class ResCompany(models.Model):
         if self.sudo().it_service_desk_project_id != project:
             self.sudo().it_service_desk_project_id = project
         return project
+
+    def _it_set_services_income_account(self):
+        """The addon's products (the IT services category) are booked on the services sales account of each
+        company's chart, where the chart has one; elsewhere the chart's default income account applies."""
+        category = self.env.ref("it_service_contracts.product_category_it_services", raise_if_not_found=False)
+        if not category:  # the chart is loaded before the addon's data, which then calls this again
+            return
+        chart = self.env["account.chart.template"].sudo()
+        for company in self.sudo().filtered(lambda company: company.chart_template in SERVICES_INCOME_ACCOUNTS):
+            account = chart.with_company(company).ref(
+                SERVICES_INCOME_ACCOUNTS[company.chart_template], raise_if_not_found=False,
+            )
+            if account:
+                category.sudo().with_company(company).property_account_income_categ_id = account

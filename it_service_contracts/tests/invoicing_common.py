@@ -7,10 +7,12 @@ from .timesheet_common import ItTimesheetCommon
 class ItInvoicingCommon(ItTimesheetCommon):
     """A company with a chart of accounts, a client with an address, an accountant and an IT manager."""
 
+    _it_chart_template = "generic_coa"
+
     @classmethod
     def setUpClass(cls):
         super().setUpClass()
-        cls.env["account.chart.template"].try_loading("generic_coa", company=cls.company, install_demo=False)
+        cls.env["account.chart.template"].try_loading(cls._it_chart_template, company=cls.company, install_demo=False)
         cls.client.write({"street": "ul. Marszałkowska 1", "city": "Warszawa", "zip": "00-001"})
         cls.accountant = new_test_user(
             cls.env, "it_accountant", groups="account.group_account_invoice",

@@ -1,0 +1,20 @@
+"""Before 19.0.2.2.0 the addon's products had no category of their own and were booked on the chart's default
+income account, which on the Polish chart is the sales of goods: they now belong to the IT services category,
+booked on the chart's services sales account (later invoices only; posted ones are left as they are)."""
+
+from odoo import SUPERUSER_ID, api
+
+PRODUCTS = ("product_it_flat_fee", "product_it_overage", "product_it_package", "product_it_adhoc",
+            "product_it_service_credit")
+
+
+def migrate(cr, version):
+    env = api.Environment(cr, SUPERUSER_ID, {})
+    category = env.ref("it_service_contracts.product_category_it_services", raise_if_not_found=False)
+    if not category:
+        return
+    products = env["product.product"]
+    for xmlid in PRODUCTS:
+        products |= env.ref(f"it_service_contracts.{xmlid}", raise_if_not_found=False) or products
+    products.product_tmpl_id.write({"categ_id": category.id})
+    env["res.company"].search([])._it_set_services_income_account()
