@@ -156,24 +156,61 @@ class AccountMove(models.Model):
                 "description": IT_REPORT_ATTACHMENT,
             })
 
-    def _it_usage_statement(self):
-        """What the usage statement of this invoice shows: the requests, hours per technician and per billing
-        type of the time it bills, and the included hours left in each month."""
+    def _it_statement_lines(self):
+        """The work this invoice accounts for: a monthly invoice's months (the month of its fee and the months
+        whose overage it bills, with the month just ended), a package's use to date, the time of anything else it
+        bills (an ad-hoc job)."""
         self.ensure_one()
-        lines = self.env["account.analytic.line"].sudo().search([("it_invoice_id", "=", self.id)], order="date, id")
+        move = self.sudo()
+        lines = self.env["account.analytic.line"].sudo()
+        billed = lines.search([("it_invoice_id", "=", move.id)])
+        periods = self.env["it.contract.period"].sudo()
+        if move.it_invoice_kind == "flat":
+            periods = (move.it_period_id | billed.it_period_id | move._it_reported_period()).sorted("date_start")
+            billed |= lines.search([("it_period_id", "in", periods.ids)])
+        elif move.it_invoice_kind == "package":
+            billed |= lines.search([("it_contract_id", "=", move.it_contract_id.id)])
+        return billed.filtered("it_billing_type").sorted(lambda line: (line.date, line.id)), periods
+
+    def _it_usage_statement(self):
+        """What the usage statement of this invoice shows: the work of what it bills (``_it_statement_lines``),
+        line by line with where each hour is billed, summed per request, technician and billing type, and the
+        included hours of each month."""
+        self.ensure_one()
+        lines, periods = self._it_statement_lines()
         labels = dict(lines._fields["it_billing_type"]._description_selection(self.env))
-        by_technician, by_type = {}, {}
+        rows, requests, by_technician, by_type = [], {}, {}, {}
         for line in lines:
             technician = line.employee_id.name or line.user_id.name or ""
-            by_technician[technician] = by_technician.get(technician, 0.0) + line.it_billable_hours
             kind = labels.get(line.it_billing_type, "")
+            rows.append({
+                "date": line.date, "request": line.task_id.display_name or line.name, "technician": technician,
+                "worked": line.unit_amount, "billable": line.it_billable_hours, "type": kind,
+                "billed": self._it_billed_where(line),
+            })
+            requests[line.task_id.display_name or line.name] = (
+                requests.get(line.task_id.display_name or line.name, 0.0) + line.it_billable_hours)
+            by_technician[technician] = by_technician.get(technician, 0.0) + line.it_billable_hours
             by_type[kind] = by_type.get(kind, 0.0) + line.it_billable_hours
-        periods = lines.it_period_id | self.sudo().it_period_id
         return {
-            "requests": [(task, sum(lines.filtered(lambda line, t=task: line.task_id == t).mapped(
-                "it_billable_hours"))) for task in lines.task_id],
+            "rows": rows,
+            "requests": list(requests.items()),
             "by_technician": sorted(by_technician.items()),
             "by_type": sorted(by_type.items()),
-            "periods": periods.sorted("date_start"),
+            "periods": periods,
+            "package": self.sudo().it_contract_id if self.it_invoice_kind == "package" else False,
             "lines": lines,
         }
+
+    def _it_billed_where(self, line):
+        """Where a line's hours are paid for, in the reader's words."""
+        paid_by = {
+            "included": self.env._("the monthly fee"),
+            "package": self.env._("the prepaid package"),
+            "non_billable": self.env._("not billed"),
+        }.get(line.it_billing_type)
+        if paid_by:
+            return paid_by
+        if line.it_invoice_id:
+            return line.it_invoice_id.name if line.it_invoice_id != self else self.env._("this invoice")
+        return self.env._("a later invoice")

@@ -2,7 +2,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL
+from odoo.tools import SQL, format_date
 
 from .it_money import MONEY_GROUPS
 
@@ -31,6 +31,7 @@ class ItContractPeriod(models.Model):
     company_id = fields.Many2one(related="contract_id.company_id", store=True)
     date_start = fields.Date(string="Month", required=True, readonly=True)
     date_end = fields.Date(string="Last Day", required=True, readonly=True)
+    month_name = fields.Char(compute="_compute_month_name", string="Month Name")
     hours_included = fields.Float(string="Included Hours", readonly=True)
     hours_used = fields.Float(
         string="Included Hours Used", readonly=True, help="Billable time drawn from this month's included hours.",
@@ -67,6 +68,13 @@ class ItContractPeriod(models.Model):
             period.display_name = (
                 f"{period.contract_id.name} {period.date_start:%Y-%m}" if period.date_start else period.contract_id.name
             )
+
+    @api.depends("date_start")
+    @api.depends_context("lang")
+    def _compute_month_name(self):
+        """The month as a heading reads it in the reader's language ("grudzień 2026", "December 2026")."""
+        for period in self:
+            period.month_name = format_date(self.env, period.date_start, date_format="LLLL y") if period.date_start else ""
 
     def _get_report_base_filename(self):
         """The file name of the month's client report (the portal's download link)."""

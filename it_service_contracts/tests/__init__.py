@@ -36,3 +36,4 @@ from . import test_sla_history
 from . import test_money_visibility
 from . import test_portal_tokens
 from . import test_invoice_accounts
+from . import test_usage_statement
