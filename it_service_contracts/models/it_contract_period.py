@@ -74,7 +74,7 @@ class ItContractPeriod(models.Model):
     def _compute_month_name(self):
         """The month as a heading reads it in the reader's language ("grudzień 2026", "December 2026")."""
         for period in self:
-            period.month_name = format_date(self.env, period.date_start, date_format="LLLL y") if period.date_start else ""
+            period.month_name = period.date_start and format_date(self.env, period.date_start, date_format="LLLL y")
 
     def _get_report_base_filename(self):
         """The file name of the month's client report (the portal's download link)."""
