@@ -29,6 +29,20 @@ class ItContractDocument(models.AbstractModel):
         help="The contract starts only once the client's contact has accepted and signed it in the portal. "
         "Defaults from the company's setting.",
     )
+    progress_state = fields.Selection(
+        [
+            ("draft", "Draft"),
+            ("sent", "Sent"),
+            ("accepted", "Agreed"),
+            ("active", "Running"),
+            ("expired", "Expired"),
+            ("closed", "Closed"),
+            ("cancelled", "Cancelled"),
+        ],
+        string="Progress", compute="_compute_progress_state",
+        help="The contract's way to the client: drafted, sent, agreed (accepted online or confirmed by the "
+        "account manager), running.",
+    )
     version_history = fields.Html(
         string="Versions", compute="_compute_version_history", sanitize=False,
         help="The original terms, then each amendment, in order, with its state.",
@@ -41,6 +55,18 @@ class ItContractDocument(models.AbstractModel):
     def _compute_acceptance_required(self):
         for contract in self:
             contract.acceptance_required = (contract.company_id or self.env.company).it_contract_acceptance_required
+
+    @api.depends("state", "acceptance_state", "date_confirmed")
+    def _compute_progress_state(self):
+        for contract in self:
+            if contract.state != "draft":
+                contract.progress_state = contract.state
+            elif contract.date_confirmed or contract.acceptance_state == "accepted":
+                contract.progress_state = "accepted"
+            elif contract.acceptance_state == "sent":
+                contract.progress_state = "sent"
+            else:
+                contract.progress_state = "draft"
 
     @api.depends("create_date", "date_start", "acceptance_state", "sent_date", "accepted_date", "refused_date")
     @api.depends_context("uid")  # the changes of money are shown to who sees money only
@@ -152,7 +178,7 @@ class ItContractDocument(models.AbstractModel):
         """The account manager is given a to-do: activate the accepted contract, or answer the refusal."""
         for contract in self:
             if contract.acceptance_state == "accepted":
-                summary = self.env._("Contract %s accepted by the client: activate it", contract.name)
+                summary = self.env._("Contract %s accepted by the client: confirm it", contract.name)
             else:
                 summary = self.env._("Contract %s refused by the client: see their comment", contract.name)
             contract.sudo().activity_schedule(

@@ -99,12 +99,12 @@ class TestContractDocument(HttpCase, ItServiceCommon):
             "Remote support",
             # service hours from the calendar, response times of every priority in the order of the table
             "Service hours: Standard 40 hours/week", "Monday 08:00-12:00, 13:00-17:00; Tuesday 08:00-12:00",
-            "Priority Response within (h) Resolution within (h) Urgent 1.00 4.00 High priority 2.50 8.00 "
-            "Medium priority 6.00 16.00 Low priority 12.00 40.00",
+            "Priority Response within Resolution within Urgent 01:00 04:00 High priority 02:30 08:00 "
+            "Medium priority 06:00 16:00 Low priority 12:00 40:00",
             # rates, hours and validity
-            "Hours bought 40.00 h", "Hourly rate $ 150.00", "Package price $ 6,000.00", "Validity 6 months",
+            "Hours bought 40:00", "Hourly rate $ 150.00", "Package price $ 6,000.00", "Validity 6 months",
             "The hours of the package are valid for 6 months.",
-            "Time is billed in steps of 0.25 h", "Least time billed for a visit on site 1.00 h",
+            "Time is billed in steps of 00:15", "Least time billed for a visit on site 01:00",
             # additional services, credits, invoicing, signature
             "a package of additional services is priced individually",
             "No service credits are agreed.", "The package is invoiced in full when the contract starts.",
@@ -119,10 +119,10 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         for term in (
             "Form of cooperation: Flat Monthly Fee", "runs until either party ends it",
             "Places of service: Client Ltd, Head office Other work",
-            "Urgent 1.00 4.00 High priority 2.50 8.00",
-            "Out-of-hours guarantee: a failure reported outside service hours gets a response within 3.00 h "
+            "Urgent 01:00 04:00 High priority 02:30 08:00",
+            "Out-of-hours guarantee: a failure reported outside service hours gets a response within 03:00 "
             "(clock hours)",
-            "Monthly fee $ 3,400.00", "Hours included per month 25.00 h",
+            "Monthly fee $ 3,400.00", "Hours included per month 25:00",
             "Rate of an hour beyond the included ones $ 120.00",
             # recurring services
             "Backup monitoring 2.00 $ 75.00 $ 150.00",
@@ -147,20 +147,54 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         for term in (
             f"Umowa serwisowa IT {self.package.name}", "Forma współpracy: Pakiet godzin",
             "Umowa obowiązuje od 01.01.2026 do 30.06.2026", "Wsparcie zdalne", "poniedziałek 08:00-12:00",
-            "Pilny 1,00 4,00 Wysoki priorytet 2,50 8,00", "Kupione godziny 40,00 h", "Stawka godzinowa $ 150,00",
+            "Pilny 01:00 04:00 Wysoki priorytet 02:30 08:00", "Kupione godziny 40:00", "Stawka godzinowa $ 150,00",
             "Cena pakietu $ 6000,00", "Ważność 6 mies.",
         ):
             self.assertIn(term, text)
         self.assertNotIn("Hours bought", text)
         text = self._html(self.flat)
         for term in ("Zryczałtowana opłata miesięczna", "Opłata miesięczna $ 3400,00",
-                     "Godziny wliczone w miesiącu 25,00 h", "w ciągu 3,00 h", "5,00 %", "Backup monitoring"):
+                     "Godziny wliczone w miesiącu 25:00", "w ciągu 03:00", "5,00 %", "Backup monitoring"):
             self.assertIn(term, text)
         # the language follows the client, not the user
         self.client.lang = "en_US"
-        self.assertIn("Hours bought 40.00 h", self._html(self.package))
+        self.assertIn("Hours bought 40:00", self._html(self.package))
+
+    def test_site_address_is_not_the_addressee(self):
+        """The layout's addressee slot shows the client, never the address of one of its places."""
+        self.site_a.write({"street": "ul. Polna 5", "zip": "80-001", "city": "Gdańsk"})
+        text = self._html(self.flat)
+        self.assertIn("Client Ltd, Head office ( ul. Polna 5, 80-001 Gdańsk )", text)
+        self.assertEqual(text.count("ul. Polna 5"), 1, "only in the places of service")
+        self.assertIn("Services covered: Server administration, Workstation support Places of service:", text)
 
     # ------------------------------------------------------------------ sending
+
+    def test_the_way_to_the_client_is_one_sequence(self):
+        """Draft, sent, agreed (accepted online, then confirmed), running: one step at a time."""
+        package = self.package.with_user(self.manager)
+        self.assertEqual(package.progress_state, "draft")
+        package._it_mark_sent()
+        self.assertEqual(package.progress_state, "sent")
+        self.package.acceptance_required = True
+        with self.assertRaisesRegex(ValidationError, "cannot start before the client accepts it online"):
+            package.action_confirm()
+        self.authenticate("doc_portal_a", "doc_portal_a")
+        self._accept(self.package)
+        self.assertEqual(package.progress_state, "accepted")
+        package.action_confirm()
+        self.assertEqual((package.state, package.progress_state), ("active", "active"))
+
+    def test_mail_asks_to_sign_only_when_online_acceptance_is_required(self):
+        template = self.env.ref("it_service_contracts.mail_template_it_contract_document")
+        self.flat.acceptance_required = False
+        body = template._render_field("body_html", self.flat.ids)[self.flat.id]
+        self.assertNotIn("accept it with your", body)
+        self.assertIn("Please let us know whether you agree", body)
+        self.flat.acceptance_required = True
+        body = template._render_field("body_html", self.flat.ids)[self.flat.id]
+        self.assertIn("accept it with your", body)
+
 
     def test_send_mails_the_pdf_and_marks_sent(self):
         contract = self.package.with_user(self.manager).with_context(tracking_disable=False)
@@ -200,9 +234,13 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.assertIn('<owl-component name="portal.signature_form"', page.text)
         self.assertIn(f"/my/it/contracts/{self.package.id}/accept", page.text)
         self.assertIn(self.package.name, self.url_open("/my/it/contracts").text)
+        # the page itself states the price and the rates, not only the PDF
+        self.assertIn("Package price: $ 6,000.00", self._text(page.text))
+        self.assertIn("Hourly rate: $ 150.00", self._text(page.text))
+        self.assertIn("Time is billed in steps of: 00:15", self._text(page.text))
         document = self.url_open(f"/my/it/contracts/{self.package.id}/document?report_type=html")
         self.assertEqual(document.status_code, 200)
-        self.assertIn("Hours bought 40.00 h", self._text(document.text))
+        self.assertIn("Hours bought 40:00", self._text(document.text))
 
         result = self._accept(self.package, name="  Alice Anderson  ")
         self.assertEqual(result["redirect_url"], self.package.get_portal_url(query_string="&message=accepted"))
@@ -215,8 +253,8 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         message = self.package.message_ids.filtered(lambda m: signed in m.attachment_ids)
         self.assertEqual(message.author_id, self.contact_a)
         self.assertIn("accepted and signed by Alice Anderson", message.body)
-        self.assertIn("accepted by the client: activate it", self.package.activity_ids.summary,
-                      "the account manager is told to activate it")
+        self.assertIn("accepted by the client: confirm it", self.package.activity_ids.summary,
+                      "the account manager is told to confirm it")
         page = self.url_open(f"/my/it/contracts/{self.package.id}?message=accepted").text
         self.assertIn("you have accepted the contract", page)
         self.assertNotIn(f"/my/it/contracts/{self.package.id}/accept", page)

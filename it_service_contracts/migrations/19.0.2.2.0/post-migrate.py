@@ -1,6 +1,7 @@
 """Before 19.0.2.2.0 the addon's products had no category of their own and were booked on the chart's default
 income account, which on the Polish chart is the sales of goods: they now belong to the IT services category,
-booked on the chart's services sales account (later invoices only; posted ones are left as they are)."""
+booked on the chart's services sales account (later invoices only; posted ones are left as they are). The contract
+mail no longer asks to sign online a contract that does not require it."""
 
 from odoo import SUPERUSER_ID, api
 
@@ -18,3 +19,14 @@ def migrate(cr, version):
         products |= env.ref(f"it_service_contracts.{xmlid}", raise_if_not_found=False) or products
     products.product_tmpl_id.write({"categ_id": category.id})
     env["res.company"].search([])._it_set_services_income_account()
+    _contract_mail_asks_to_sign_only_when_required(cr)
+
+
+def _contract_mail_asks_to_sign_only_when_required(cr):
+    """The contract mail asked the client to accept and sign online even when the contract does not require it."""
+    cr.execute(
+        """UPDATE mail_template SET body_html = replace(body_html::text, %s, %s)::jsonb
+            WHERE id = (SELECT res_id FROM ir_model_data
+                         WHERE module = 'it_service_contracts' AND name = 'mail_template_it_contract_document')""",
+        ["t-if=\\\"object.state == 'draft'\\\"", "t-if=\\\"object.state == 'draft' and object.acceptance_required\\\""],
+    )

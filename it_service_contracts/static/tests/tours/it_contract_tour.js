@@ -36,13 +36,22 @@ registry.category("web_tour.tours").add("it_contract_tour", {
             run: "click",
         },
         {
-            content: "Confirm: the contract starts today",
+            content: "One way forward: send it or record the client's agreement, no separate Activate",
+            trigger:
+                ".o_form_saved .o_statusbar_buttons:has(button[name=action_it_send_document]):not(:has(button[name=action_activate]))",
+        },
+        {
+            content: "The path: draft, sent, agreed, running",
+            trigger: ".o_statusbar_status:contains(Sent):contains(Agreed):contains(Running) .o_arrow_button_current:contains(Draft)",
+        },
+        {
+            content: "The client agreed: the contract starts today",
             trigger: ".o_form_saved button[name=action_confirm]",
             run: "click",
         },
         {
             content: "The contract is running",
-            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Active)",
+            trigger: ".o_statusbar_status button.o_arrow_button_current:contains(Running)",
         },
     ],
 });
