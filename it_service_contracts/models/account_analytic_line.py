@@ -11,6 +11,7 @@ BILLING_TYPES = [
     ("included", "Included Hours"),
     ("overage", "Overage"),
     ("adhoc", "Ad-hoc"),
+    ("held", "Awaiting Approval"),
     ("non_billable", "Non-billable"),
 ]
 BILLING_OVERRIDES = [

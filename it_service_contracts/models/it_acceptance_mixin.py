@@ -73,8 +73,7 @@ class ItAcceptanceMixin(models.AbstractModel):
         """Who receives the document: a contact person of the client with an email (the one who will sign it in
         the portal), else the client itself. They sign when the document is answered through the mailed link."""
         self.ensure_one()
-        client = self._it_acceptance_client()
-        return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client
+        return self._it_acceptance_client()._it_contact_person()
 
     def _it_acceptance_check_open(self):
         """Raise a UserError if the document can no longer be accepted or refused (a model adds its own rule)."""

@@ -2,7 +2,8 @@
 how it gives that back when it changes.
 
 Each billable line draws, in this order, from this month's included hours of the client's flat contract, then
-from the client's hour package that expires first, then becomes overage (flat contract) or ad-hoc work. The
+from the client's hour package that expires first, then becomes overage (flat contract) or ad-hoc work; where the
+contract asks for the client's approval of paid work, that extra time is held until the client decides. The
 hours drawn are added to (and, when the line is edited or deleted, taken back from) the package or the month
 incrementally, under a row lock, so that two technicians logging the last hours at the same moment never push a
 package below zero.
@@ -130,11 +131,18 @@ class ItTimesheetClassification(models.AbstractModel):
         }
         periods = self.env["it.contract.period"].sudo()._it_lock_periods(period_keys)
         packages_before = {pid: dict(state) for pid, state in packages.items()}
-        # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage
+        # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage; what
+        # would cost extra on a request whose contract asks for the client's approval is held until they approve
+        asking = {row["partner_id"] for row in candidates if row["approval_required"]}
+
+        def held(line):
+            return clients[line].id in asking and line.task_id.it_approval_state != "approved"
+
         pieces_by_line = {}
         for line, governing_id, billable, forced, covering in plans:
             if forced:
-                pieces_by_line[line] = [(billable, forced, governing_id, False)]
+                kind = "held" if forced == "adhoc" and held(line) else forced
+                pieces_by_line[line] = [(billable, kind, governing_id, False)]
                 continue
             left = billable
             pieces = []
@@ -159,7 +167,9 @@ class ItTimesheetClassification(models.AbstractModel):
                     pieces.append((take, "package", row["id"], False))
                     left = _hours(left - take)
             if _cmp(left, 0.0) > 0 or not pieces:
-                if period:
+                if held(line):
+                    pieces.append((left, "held", flat["id"] if period else governing_id, period and period["id"]))
+                elif period:
                     period["hours_overage"] = _hours(period["hours_overage"] + left)
                     pieces.append((left, "overage", flat["id"], period["id"]))
                 else:
@@ -178,7 +188,6 @@ class ItTimesheetClassification(models.AbstractModel):
                 return _cmp(period["hours_used"], period["hours_included"]) >= 0
             return kind in EXTRA_COST_TYPES
 
-        asking = {row["partner_id"] for row in candidates if row["approval_required"]}
         extra = self.env["project.task"]
         for line, pieces in pieces_by_line.items():
             approval = line.task_id.it_approval_state

@@ -3,6 +3,7 @@ from markupsafe import Markup, escape
 from odoo import SUPERUSER_ID, Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_duration
 
 from .it_money import MONEY_GROUPS
 from .it_sla_clock import SLA_BOOKKEEPING_FIELDS
@@ -13,8 +14,9 @@ APPROVAL_FIELDS = frozenset({
     "it_approval_partner_id", "it_approval_date", "it_approval_comment",
 })
 
-# the time that costs the client extra: beyond the month's included hours, or outside any entitlement
-EXTRA_COST_TYPES = frozenset({"overage", "adhoc"})
+# the time that costs the client extra: beyond the month's included hours, or outside any entitlement (held while
+# the client has not approved it)
+EXTRA_COST_TYPES = frozenset({"overage", "adhoc", "held"})
 
 # what a client may attach to a request from the portal
 PORTAL_MAX_ATTACHMENTS = 10
@@ -64,15 +66,23 @@ class ProjectTask(models.Model):
         adhoc_rate = task.company_id.it_adhoc_hourly_rate
         if task.it_is_adhoc:
             return task.it_adhoc_reason or self.env._("The request is outside your contract."), adhoc_rate
-        if task.it_package_hours_left > 0 or task.it_month_hours_left > 0:
+        left = task.it_package_hours_left + task.it_month_hours_left
+        planned = max(task.allocated_hours - task.effective_hours, 0.0)
+        if left > 0 and planned <= left:
             return None
         covering = self.env["it.contract"]._it_covering(
             task.partner_id, task.company_id, task.it_site_id, task.it_service_product_id, task._it_service_day(),
         )
         flat = covering.filtered(lambda c: c.contract_type == "monthly_flat")[:1]
+        rate = flat.hourly_rate if flat else adhoc_rate
+        if left > 0:
+            return self.env._(
+                "The work planned on this request (%(planned)s) exceeds the hours left (%(left)s).",
+                planned=format_duration(planned), left=format_duration(left),
+            ), rate
         if flat:
-            return self.env._("This month's included hours are used up."), flat.hourly_rate
-        return self.env._("The hours of your package are used up."), adhoc_rate
+            return self.env._("This month's included hours are used up."), rate
+        return self.env._("The hours of your package are used up."), rate
 
     def _it_ask_approval_if_extra(self):
         """Ask the client's approval on the requests whose work would now cost extra (once per request)."""
@@ -98,6 +108,12 @@ class ProjectTask(models.Model):
             if extra:
                 task._it_ask_approval(*extra)
 
+    def _it_approval_recipient(self):
+        """The client's contact person asked to approve paid work: the request's contact if a person, else the
+        client's contact person (a request reported for a site greets a person, not the site)."""
+        self.ensure_one()
+        return (self.partner_id or self.it_client_id)._it_contact_person()
+
     def _it_ask_approval(self, reason, rate):
         self.ensure_one()
         self._it_addon_write({
@@ -106,7 +122,8 @@ class ProjectTask(models.Model):
             "it_approval_date": False, "it_approval_comment": False,
         })
         self._portal_ensure_token()
-        self.message_subscribe(self.partner_id.ids)
+        recipient = self._it_approval_recipient()
+        self.message_subscribe(recipient.ids)
         # the rate goes to the client's contact alone, in a notification that is not part of the request's thread
         # (its technicians read the thread, and see no rate); from the company and made as the system, since its
         # author and its creator read a notification, and the technician whose time asked for the approval is
@@ -118,11 +135,11 @@ class ProjectTask(models.Model):
         mail = template._generate_template(self.ids, ("subject", "body_html", "email_from"))[self.id]
         self.with_user(SUPERUSER_ID).message_notify(
             subject=mail["subject"], body=mail["body_html"], email_from=mail["email_from"], author_id=company.id,
-            partner_ids=self.partner_id.ids, subtype_xmlid="mail.mt_comment",
+            partner_ids=recipient.ids, subtype_xmlid="mail.mt_comment",
         )
         # the thread says that the client was asked, without the rate
         self._message_log(author_id=company.id, body=self.env._(
-            "%(contact)s was asked to approve paid work: %(reason)s", contact=self.partner_id.display_name,
+            "%(contact)s was asked to approve paid work: %(reason)s", contact=recipient.display_name,
             reason=reason,
         ))
 
@@ -155,6 +172,29 @@ class ProjectTask(models.Model):
             body=Markup("<p>%s</p>") % body + (Markup("<p>%s</p>") % comment if comment else ""),
             author_id=partner.id, message_type="comment", subtype_xmlid="mail.mt_comment",
         )
+        task._it_settle_held_time()
+
+    def _it_settle_held_time(self):
+        """The client decided: the time held for their approval is billed (approved) or not billed (refused),
+        and on a refusal the technicians of the request are told to stop."""
+        held = self.env["account.analytic.line"].sudo().search(
+            [("task_id", "in", self.ids), ("it_billing_type", "=", "held")])
+        approved = held.filtered(lambda line: line.task_id.it_approval_state == "approved")
+        approved._it_classify_again()
+        refused = held - approved
+        if refused:
+            refused._it_release()
+            refused._it_addon_write({"it_billing_override": "non_billable"})
+            refused._it_classify()
+        for task in self.sudo().filtered(lambda t: t.it_approval_state == "refused"):
+            technicians = task.user_ids | held.filtered(lambda line, task=task: line.task_id == task).user_id
+            for user in technicians.filtered(lambda user: not user.share):
+                task.activity_schedule(
+                    "mail.mail_activity_data_todo", user_id=user.id,
+                    summary=self.env._("The client refused paid work on %s: stop", task.name),
+                    note=self.env._("Only non-billable time may still be logged on this request, unless the client "
+                                    "is asked again and approves."),
+                )
 
     def _it_protected_message(self, names):
         approval = {self._fields[name]._description_string(self.env) for name in APPROVAL_FIELDS}
@@ -175,7 +215,7 @@ class ProjectTask(models.Model):
         """A manager records the approval the client gave by phone or mail (the request's contact decided)."""
         self._it_check_records_approval()
         for task in self:
-            task._it_decide_approval("approved", task.sudo().partner_id or task.sudo().it_client_id)
+            task._it_decide_approval("approved", task.sudo()._it_approval_recipient())
 
     def action_it_approval_ask_again(self):
         """A manager asks again after a refusal, e.g. once the client bought more hours."""
@@ -194,7 +234,7 @@ class ProjectTask(models.Model):
 
     def write(self, vals):
         result = super().write(vals)
-        if self._IT_COVERAGE_FIELDS & vals.keys():
+        if (self._IT_COVERAGE_FIELDS | {"allocated_hours"}) & vals.keys():
             self._it_ask_approval_if_extra()
         return result
 

@@ -152,3 +152,12 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.commercial_partner_id.id,
                              "default_site_id": self.id if self.parent_id else False}
         return action
+
+    def _it_contact_person(self):
+        """Who a mail about this client's IT is addressed to: this partner if it is a person of the client, else
+        a contact person of the client with an email, else the client itself (never a site or an address)."""
+        self.ensure_one()
+        if self.type == "contact" and not self.is_company and self.parent_id:
+            return self
+        client = self.commercial_partner_id
+        return client.child_ids.filtered(lambda p: p.type == "contact" and p.email)[:1] or client

@@ -56,14 +56,65 @@ class TestApproval(ItTimesheetCommon):
         mails = self._approval_mails(request)
         self.assertEqual(len(mails), 1)
         self.assertRegex(mails.body, r"120[.,]00")
-        self.assertEqual(mails.partner_ids, self.client)
-        self.assertIn(self.client, request.message_partner_ids)
+        self.assertEqual(mails.partner_ids, self.contact, "the client's contact person, not the company")
+        self.assertIn("Hello Anna Client", mails.body)
+        self.assertIn(self.contact, request.message_partner_ids)
         # more time does not ask again
         self._log(request, 1.0)
         self.assertEqual(len(self._approval_mails(request)), 1)
         # a new request once the month is used up asks at once
         second = self._request(self.flat, site=self.site_b, name="Scanner")
         self.assertEqual(second.it_approval_state, "pending")
+
+    def test_extra_time_is_held_until_the_client_approves(self):
+        """The line that uses up the included hours is split: the extra part is held, not booked as overage, until
+        the client approves; then it is billed as overage."""
+        request = self._request(self.flat, site=self.site_a)
+        line = self._log(request.with_user(self.tech_user), 3.0)
+        lines = self.env["account.analytic.line"].search([("task_id", "=", request.id)])
+        self.assertBilled(lines, [("included", 2.0, self.flat), ("held", 1.0, self.flat)])
+        period = self.flat.period_ids.filtered(lambda p: p.date_start.month == 1)
+        self.assertEqual((period.hours_used, period.hours_overage), (2.0, 0.0), "nothing is booked beyond coverage")
+        self.assertEqual(request.it_approval_state, "pending")
+        labels = dict(line._fields["it_billing_type"]._description_selection(self.env))
+        self.assertEqual(labels["held"], "Awaiting Approval")
+        request._it_decide_approval("approved", self.contact)
+        self.assertBilled(lines, [("included", 2.0, self.flat), ("overage", 1.0, self.flat)])
+        self.assertEqual((period.hours_used, period.hours_overage), (2.0, 1.0))
+        self.assertEqual(self._log(request, 0.5).it_billing_type, "overage", "approved: the next time is billed")
+
+    def test_refused_extra_time_is_not_billed_and_the_technician_stops(self):
+        request = self._request(self.flat, site=self.site_a)
+        request.user_ids = self.tech_user
+        self._log(request.with_user(self.tech_user), 2.5)
+        self.assertEqual(request.it_approval_state, "pending")
+        request._it_decide_approval("refused", self.contact, "Too expensive")
+        lines = self.env["account.analytic.line"].search([("task_id", "=", request.id)])
+        self.assertBilled(lines, [("included", 2.0, self.flat), ("non_billable", 0.0, self.flat)])
+        self.assertEqual(self.flat.period_ids.filtered(lambda p: p.date_start.month == 1).hours_overage, 0.0)
+        todo = request.activity_ids.filtered(lambda a: a.user_id == self.tech_user)
+        self.assertRegex(todo.summary, "refused paid work on Printer down: stop")
+        with self.assertRaisesRegex(ValidationError, "refused paid work"), self.env.cr.savepoint():
+            self._log(request.with_user(self.tech_user), 1.0)
+
+    def test_planned_hours_beyond_what_is_left_ask_ahead(self):
+        request = self._request(self.flat, site=self.site_a)
+        self.assertFalse(request.it_approval_state)
+        request.with_user(self.tech_user).allocated_hours = 1.5
+        self.assertFalse(request.it_approval_state, "2 included hours cover the plan")
+        request.with_user(self.tech_user).allocated_hours = 5.0
+        self.assertEqual(request.it_approval_state, "pending", "asked before any time is logged")
+        self.assertEqual(request.it_approval_reason,
+                         "The work planned on this request (05:00) exceeds the hours left (02:00).")
+        self.assertEqual(request.it_approval_rate, 120.0)
+
+    def test_request_of_a_site_greets_the_contact_person(self):
+        request = self._request(self.flat, site=self.site_a, partner=self.site_a)
+        self._log(request, 2.5)
+        mails = self._approval_mails(request)
+        self.assertEqual(mails.partner_ids, self.contact)
+        self.assertIn("Hello Anna Client", mails.body)
+        self.assertNotIn(self.site_a.name, mails.body.split(",")[0])
 
     def test_outside_scope_asks_with_the_adhoc_rate(self):
         request = self._request(site=self.site_a, service=self.service_other, name="New website")

@@ -1,7 +1,7 @@
 """Before 19.0.2.2.0 the addon's products had no category of their own and were booked on the chart's default
 income account, which on the Polish chart is the sales of goods: they now belong to the IT services category,
 booked on the chart's services sales account (later invoices only; posted ones are left as they are). The contract
-mail no longer asks to sign online a contract that does not require it."""
+mail no longer asks to sign online a contract that does not require it; the approval mail greets a person."""
 
 from odoo import SUPERUSER_ID, api
 
@@ -20,6 +20,7 @@ def migrate(cr, version):
     products.product_tmpl_id.write({"categ_id": category.id})
     env["res.company"].search([])._it_set_services_income_account()
     _contract_mail_asks_to_sign_only_when_required(cr)
+    _approval_mail_greets_a_person(cr)
 
 
 def _contract_mail_asks_to_sign_only_when_required(cr):
@@ -29,4 +30,18 @@ def _contract_mail_asks_to_sign_only_when_required(cr):
             WHERE id = (SELECT res_id FROM ir_model_data
                          WHERE module = 'it_service_contracts' AND name = 'mail_template_it_contract_document')""",
         ["t-if=\\\"object.state == 'draft'\\\"", "t-if=\\\"object.state == 'draft' and object.acceptance_required\\\""],
+    )
+
+
+def _approval_mail_greets_a_person(cr):
+    """The approval mail greeted the request's partner, often a site ("Hello Head office"): it now goes to and
+    greets the client's contact person."""
+    cr.execute(
+        """UPDATE mail_template
+              SET body_html = replace(body_html::text, 'object.partner_id.name', %(name)s)::jsonb,
+                  partner_to = %(to)s, lang = %(lang)s
+            WHERE id = (SELECT res_id FROM ir_model_data
+                         WHERE module = 'it_service_contracts' AND name = 'mail_template_it_approval_requested')""",
+        {"name": "object._it_approval_recipient().name", "to": "{{ object._it_approval_recipient().id }}",
+         "lang": "{{ object._it_approval_recipient().lang }}"},
     )
