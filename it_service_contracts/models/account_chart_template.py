@@ -6,5 +6,6 @@ class AccountChartTemplate(models.AbstractModel):
 
     def _post_load_data(self, template_code, company, template_data):
         """A company given a chart books the addon's services on that chart's services sales account."""
-        super()._post_load_data(template_code, company, template_data)
+        result = super()._post_load_data(template_code, company, template_data)
         (company or self.env.company)._it_set_services_income_account()
+        return result

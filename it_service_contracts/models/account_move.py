@@ -179,7 +179,7 @@ class AccountMove(models.Model):
         self.ensure_one()
         lines, periods = self._it_statement_lines()
         labels = dict(lines._fields["it_billing_type"]._description_selection(self.env))
-        rows, requests, by_technician, by_type = [], {}, {}, {}
+        rows, hours_by_request, by_technician, by_type = [], {}, {}, {}
         for line in lines:
             technician = line.employee_id.name or line.user_id.name or ""
             kind = labels.get(line.it_billing_type, "")
@@ -188,13 +188,13 @@ class AccountMove(models.Model):
                 "worked": line.unit_amount, "billable": line.it_billable_hours, "type": kind,
                 "billed": self._it_billed_where(line),
             })
-            requests[line.task_id.display_name or line.name] = (
-                requests.get(line.task_id.display_name or line.name, 0.0) + line.it_billable_hours)
+            request = line.task_id.display_name or line.name
+            hours_by_request[request] = hours_by_request.get(request, 0.0) + line.it_billable_hours
             by_technician[technician] = by_technician.get(technician, 0.0) + line.it_billable_hours
             by_type[kind] = by_type.get(kind, 0.0) + line.it_billable_hours
         return {
             "rows": rows,
-            "requests": list(requests.items()),
+            "requests": list(hours_by_request.items()),
             "by_technician": sorted(by_technician.items()),
             "by_type": sorted(by_type.items()),
             "periods": periods,

@@ -110,7 +110,10 @@ class ProjectTask(models.Model):
 
     def _it_approval_recipient(self):
         """The client's contact person asked to approve paid work: the request's contact if a person, else the
-        client's contact person (a request reported for a site greets a person, not the site)."""
+        client's contact person (a request reported for a site greets a person, not the site); none for no request
+        (as when a mail template is checked)."""
+        if not self:
+            return self.env["res.partner"]
         self.ensure_one()
         return (self.partner_id or self.it_client_id)._it_contact_person()
 

@@ -155,7 +155,10 @@ class ResPartner(models.Model):
 
     def _it_contact_person(self):
         """Who a mail about this client's IT is addressed to: this partner if it is a person of the client, else
-        a contact person of the client with an email, else the client itself (never a site or an address)."""
+        a contact person of the client with an email, else the client itself (never a site or an address); none for
+        no partner."""
+        if not self:
+            return self
         self.ensure_one()
         if self.type == "contact" and not self.is_company and self.parent_id:
             return self
