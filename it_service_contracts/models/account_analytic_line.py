@@ -2,6 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import AccessError, UserError
+from odoo.tools import format_date, format_duration
 
 from .it_money import MONEY_GROUPS
 from .it_timesheet_classification import CLASSIFICATION_FIELDS
@@ -174,8 +175,9 @@ class AccountAnalyticLine(models.Model):
             task_lines = lines.filtered(lambda line, task=task: line.task_id == task)
             items = Markup("").join(
                 Markup("<li>%s</li>") % self.env._(
-                    "%(date)s, %(employee)s, %(hours)s h: %(old)s → %(new)s",
-                    date=line.date, employee=line.employee_id.name or "", hours=line.unit_amount,
+                    "%(date)s, %(employee)s, %(hours)s: %(old)s → %(new)s",
+                    date=format_date(self.env, line.date), employee=line.employee_id.name or "",
+                    hours=format_duration(line.unit_amount),
                     old=before.get(line, ""), new=labels.get(line.it_billing_type, ""),
                 )
                 for line in task_lines

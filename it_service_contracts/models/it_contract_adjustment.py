@@ -2,7 +2,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import float_compare
+from odoo.tools import float_compare, format_date, format_duration
 
 
 class ItContractAdjustment(models.Model):
@@ -44,8 +44,9 @@ class ItContractAdjustment(models.Model):
         for adjustment in adjustments:
             adjustment.contract_id.message_post(body=Markup("<p>%s</p><p>%s</p>") % (
                 self.env._(
-                    "Hours adjusted by %(hours)s h on %(date)s.",
-                    hours=f"{adjustment.hours:+.2f}", date=fields.Date.to_string(adjustment.date),
+                    "Hours adjusted by %(hours)s on %(date)s.",
+                    hours=("+" if adjustment.hours > 0 else "") + format_duration(adjustment.hours),
+                    date=format_date(self.env, adjustment.date),
                 ),
                 adjustment.reason,
             ))
@@ -94,6 +95,6 @@ class ItContractAdjustment(models.Model):
             left = balances[contract.id]["hours_total"] - balances[contract.id]["hours_used"]
             if float_compare(left + hours, 0.0, precision_digits=6) < 0:
                 raise ValidationError(self.env._(
-                    "Package %(contract)s has %(left)s h left: it cannot lose more hours than that.",
-                    contract=contract.name, left=round(left, 2),
+                    "Package %(contract)s has %(left)s left: it cannot lose more hours than that.",
+                    contract=contract.name, left=format_duration(left),
                 ))

@@ -17,7 +17,7 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_amount, format_date, format_duration, formatLang
 
 from .it_contract_amendment import SCALAR_TERMS, SET_TERMS
 from .it_money import MONEY_GROUPS
@@ -94,16 +94,21 @@ class ItContract(models.Model):
                 shown = [", ".join(model.browse(ids or []).mapped("display_name")) or "-" for ids in values]
             elif field.type == "boolean":
                 shown = [self.env._("yes") if value else self.env._("no") for value in values]
+            elif field.type == "monetary":
+                shown = [format_amount(self.env, value or 0.0, self.currency_id) for value in values]
+            elif name.endswith("_hours") or name.startswith("hours_"):
+                shown = [format_duration(value or 0.0) for value in values]
             else:
-                shown = [f"{value or 0.0:.2f}" for value in values]
+                shown = [formatLang(self.env, value or 0.0) for value in values]
             rows.append((field._description_string(self.env), *shown))
         priorities = dict(self.env["it.contract.sla"]._fields["priority"]._description_selection(self.env))
         for priority in sorted(set(before.get("sla", {})) | set(after.get("sla", {}))):
             old, new = before.get("sla", {}).get(priority), after.get("sla", {}).get(priority)
             if old != new:
                 rows.append((
-                    self.env._("Response / resolution (h), %s", priorities.get(priority, priority)),
-                    "{} / {}".format(*old) if old else "-", "{} / {}".format(*new) if new else "-",
+                    self.env._("Response / resolution, %s", priorities.get(priority, priority)),
+                    " / ".join(map(format_duration, old)) if old else "-",
+                    " / ".join(map(format_duration, new)) if new else "-",
                 ))
         return rows
 

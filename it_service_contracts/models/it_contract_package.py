@@ -6,7 +6,7 @@ Timesheet lines draw on a package under a row lock (:meth:`_it_lock_package_hour
 """
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, float_compare
+from odoo.tools import SQL, float_compare, format_date, format_duration
 
 from .it_money import MONEY_GROUPS
 
@@ -305,8 +305,9 @@ class ItContractPackage(models.AbstractModel):
         for package in self.filtered(lambda c: not c.expiry_warning_sent):
             package._it_addon_write({"expiry_warning_sent": True})
             package._it_warn("it_service_contracts.mail_template_package_expiring", self.env._(
-                "Package %(name)s ends on %(date)s with %(hours)s h left",
-                name=package.name, date=package.date_end, hours=round(package.hours_remaining, 2)))
+                "Package %(name)s ends on %(date)s with %(hours)s left",
+                name=package.name, date=format_date(self.env, package.date_end),
+                hours=format_duration(package.hours_remaining)))
 
     # ------------------------------------------------------------------ expiry and rollover
 
@@ -322,8 +323,8 @@ class ItContractPackage(models.AbstractModel):
             if renewal:
                 package._it_carry_over(renewal)
             package.message_post(body=self.env._(
-                "Package expired with %(left)s h unused: %(forfeited)s h forfeited, %(carried)s h carried over.",
-                left=round(left, 2), forfeited=round(left - carry, 2), carried=round(carry, 2),
+                "Package expired with %(left)s unused: %(forfeited)s forfeited, %(carried)s carried over.",
+                left=format_duration(left), forfeited=format_duration(left - carry), carried=format_duration(carry),
             ))
             note = None if renewal else self.env._("Offer the client a renewal (the Renew button on the package).")
             package._it_warn("it_service_contracts.mail_template_package_expired", self.env._(

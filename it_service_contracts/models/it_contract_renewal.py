@@ -4,6 +4,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError
+from odoo.tools import format_amount, format_duration
 
 from .it_forms import COOPERATION_FORMS
 from .it_money import MONEY_GROUPS
@@ -58,13 +59,15 @@ class ItContractRenewal(models.AbstractModel):
             )
             advice = self.env._(
                 "Over the last %(months)s months the client used %(hours)s hours a month; as %(current)s that costs "
-                "about %(cost)s a month.", months=months, hours=f"{monthly:.2f}",
-                current=labels[contract.contract_type], cost=f"{result['costs'][contract.contract_type]:.2f}",
+                "about %(cost)s a month.", months=months, hours=format_duration(monthly),
+                current=labels[contract.contract_type],
+                cost=format_amount(self.env, result["costs"][contract.contract_type], contract.currency_id),
             )
             if result["recommended"] != contract.contract_type:
                 advice += "\n" + self.env._(
                     "Suggestion: renew as %(form)s, about %(cost)s a month.",
-                    form=labels[result["recommended"]], cost=f"{result['costs'][result['recommended']]:.2f}",
+                    form=labels[result["recommended"]],
+                    cost=format_amount(self.env, result["costs"][result["recommended"]], contract.currency_id),
                 )
             contract.update({
                 "renewal_actual_monthly_hours": monthly,

@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import format_duration
 
 
 class ItContractSla(models.Model):
@@ -37,9 +38,9 @@ class ItContractSla(models.Model):
     def _it_describe(self):
         self.ensure_one()
         return self.env._(
-            "%(priority)s: response %(response)s h, resolution %(resolution)s h",
-            priority=self._it_priority_label(), response=f"{self.response_hours:g}",
-            resolution=f"{self.resolution_hours:g}",
+            "%(priority)s: response %(response)s, resolution %(resolution)s",
+            priority=self._it_priority_label(), response=format_duration(self.response_hours),
+            resolution=format_duration(self.resolution_hours),
         )
 
     def _it_priority_label(self):
@@ -66,8 +67,9 @@ class ItContractSla(models.Model):
                 continue
             old_label = dict(self._fields["priority"]._description_selection(self.env)).get(priority, priority)
             changes.setdefault(line.contract_id, []).append(self.env._(
-                "%(old_priority)s (response %(old_response)s h, resolution %(old_resolution)s h) → %(new)s",
-                old_priority=old_label, old_response=f"{response:g}", old_resolution=f"{resolution:g}",
+                "%(old_priority)s (response %(old_response)s, resolution %(old_resolution)s) → %(new)s",
+                old_priority=old_label, old_response=format_duration(response),
+                old_resolution=format_duration(resolution),
                 new=line._it_describe(),
             ))
         self._it_track(changes)

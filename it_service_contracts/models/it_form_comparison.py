@@ -1,7 +1,7 @@
 import math
 
 from odoo import api, models
-from odoo.tools import float_round
+from odoo.tools import float_round, format_amount, format_duration
 
 
 class ItFormComparison(models.AbstractModel):
@@ -32,8 +32,12 @@ class ItFormComparison(models.AbstractModel):
         allowed = [form for form in costs if not (needs_response and form == "adhoc")]
         recommended = min(allowed, key=lambda form: (round(costs[form], 2), allowed.index(form)))
         labels = dict(self.env["it.audit"]._fields["recommended_type"]._description_selection(self.env))
+
+        def money(amount):
+            return format_amount(self.env, amount, company.currency_id)
+
         reasons = [self.env._(
-            "About %(hours)s support hours a month are expected.", hours=f"{usage:.2f}",
+            "About %(hours)s support hours a month are expected.", hours=format_duration(usage),
         )]
         if needs_response:
             reasons.append(self.env._(
@@ -43,8 +47,8 @@ class ItFormComparison(models.AbstractModel):
         if cheaper_than:
             reasons.append(self.env._(
                 "%(form)s costs %(cost)s a month, less than %(others)s.",
-                form=labels[recommended], cost=f"{costs[recommended]:.2f}", others=", ".join(
-                    f"{labels[form]} ({costs[form]:.2f})" for form in allowed if form != recommended
+                form=labels[recommended], cost=money(costs[recommended]), others=", ".join(
+                    f"{labels[form]} ({money(costs[form])})" for form in allowed if form != recommended
                 ),
             ))
         if recommended == "hour_package":
@@ -58,7 +62,7 @@ class ItFormComparison(models.AbstractModel):
         if per_asset_cheaper:
             reasons.append(self.env._(
                 "Pricing the managed assets one by one (%(cost)s a month) would cost the client less still.",
-                cost=f"{per_asset_cost:.2f}",
+                cost=money(per_asset_cost),
             ))
         return {
             "monthly_hours": usage,

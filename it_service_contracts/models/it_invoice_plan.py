@@ -9,7 +9,7 @@ import pytz
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError
-from odoo.tools import SQL, format_date
+from odoo.tools import SQL, format_date, format_duration
 
 
 class ItInvoicePlan(models.AbstractModel):
@@ -35,18 +35,18 @@ class ItInvoicePlan(models.AbstractModel):
             hours = package.hours_sold
             if hours <= 0 and not package.package_price_agreed:
                 raise UserError(self.env._(
-                    "Hour package %(name)s cannot be invoiced: it has no hours bought (%(hours)s h).",
-                    name=package.name, hours=round(hours, 2),
+                    "Hour package %(name)s cannot be invoiced: it has no hours bought (%(hours)s).",
+                    name=package.name, hours=format_duration(hours),
                 ))
             name = env._(
-                "Hour package %(name)s: %(hours)s h, valid %(start)s to %(end)s",
-                name=package.name, hours=round(hours, 2), start=format_date(env, package.date_start),
+                "Hour package %(name)s: %(hours)s hours, valid %(start)s to %(end)s",
+                name=package.name, hours=format_duration(hours), start=format_date(env, package.date_start),
                 end=format_date(env, package.date_end),
             )
             if package.hours_rolled_over:
                 name += "\n" + env._(
-                    "%(hours)s h carried over from %(previous)s are included and not billed again.",
-                    hours=round(package.hours_rolled_over, 2), previous=package.previous_contract_id.name,
+                    "%(hours)s hours carried over from %(previous)s are included and not billed again.",
+                    hours=format_duration(package.hours_rolled_over), previous=package.previous_contract_id.name,
                 )
             if package.package_price_agreed:
                 line = {"quantity": 1.0, "price_unit": package.package_price_agreed}
@@ -78,7 +78,7 @@ class ItInvoicePlan(models.AbstractModel):
             else:
                 detail = "\n".join(
                     f"{format_date(env, line.date)}  {line.employee_id.name or line.user_id.name}  "
-                    f"{line.it_billable_hours:.2f} h" for line in task_lines
+                    f"{format_duration(line.it_billable_hours)}" for line in task_lines
                 )
                 lines = [{"product": product, "quantity": sum(task_lines.mapped("it_billable_hours")),
                           "price_unit": task.company_id.it_adhoc_hourly_rate,
@@ -161,14 +161,14 @@ class ItInvoicePlan(models.AbstractModel):
                 hours = sum(period_lines.mapped("it_billable_hours"))
                 detail = "\n".join(
                     f"{format_date(env, line.date)}  {line.employee_id.name or line.user_id.name}  "
-                    f"{line.task_id.name or ''}  {line.it_billable_hours:.2f} h" for line in period_lines
+                    f"{line.task_id.name or ''}  {format_duration(line.it_billable_hours)}" for line in period_lines
                 )
                 lines.append({
                     "product": overage_product, "quantity": hours, "price_unit": rate,
                     "it_period_id": period.id,
                     "name": env._(
-                        "Hours beyond the %(included)s h included in %(month)s (%(contract)s)",
-                        included=round(period.hours_included, 2), contract=contract.name,
+                        "Hours beyond the %(included)s included in %(month)s (%(contract)s)",
+                        included=format_duration(period.hours_included), contract=contract.name,
                         month=format_date(env, period.date_start, date_format="LLLL y"),
                     ) + "\n" + detail,
                 })

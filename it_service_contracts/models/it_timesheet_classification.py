@@ -12,7 +12,7 @@ from collections import defaultdict
 
 from odoo import models
 from odoo.exceptions import ValidationError
-from odoo.tools import SQL, float_compare, float_round
+from odoo.tools import SQL, float_compare, float_round, format_date, format_duration
 
 from .project_task_client import EXTRA_COST_TYPES
 
@@ -88,8 +88,9 @@ class ItTimesheetClassification(models.AbstractModel):
             start, increment, minimum = terms(governing) if governing else (None, 0.0, 0.0)
             if line.it_billing_override != "non_billable" and line.unit_amount <= 0:
                 raise ValidationError(self.env._(
-                    "The time on %(task)s must be positive to be billed (%(hours)s h logged on %(date)s).",
-                    task=line.task_id.display_name, hours=line.unit_amount, date=line.date,
+                    "The time on %(task)s must be positive to be billed (%(hours)s logged on %(date)s).",
+                    task=line.task_id.display_name, hours=format_duration(line.unit_amount),
+                    date=format_date(self.env, line.date),
                 ))
             if governing and line.date < start:
                 raise ValidationError(self.env._(

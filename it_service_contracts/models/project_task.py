@@ -60,7 +60,8 @@ class ProjectTask(models.Model):
         string="Ad-hoc", compute="_compute_it_is_adhoc", store=True, index=True,
         help="No running contract covers this request: it is priced on its own and invoiced after completion.",
     )
-    it_adhoc_reason = fields.Char(string="Why Ad-hoc", compute="_compute_it_is_adhoc", store=True)
+    # said in the reader's language (the client reads it in the approval mail), so not stored
+    it_adhoc_reason = fields.Char(string="Why Ad-hoc", compute="_compute_it_adhoc_reason")
     # a copy is a new job: priced at time and materials until a manager quotes it
     it_price_agreement = fields.Selection(
         [("fixed", "Quoted Fixed Price"), ("time_materials", "Time and Materials")],
@@ -179,14 +180,18 @@ class ProjectTask(models.Model):
                 # several contracts may cover it: the request is served under the one rule 4 draws from first
                 task.it_contract_id = covering[:1]
 
-    @api.depends("it_contract_id", "partner_id", "it_site_id", "it_service_product_id", "it_is_service_request")
+    @api.depends("it_contract_id", "it_is_service_request")
     def _compute_it_is_adhoc(self):
         for task in self:
-            if not task.it_is_service_request or task.it_contract_id:
-                task.it_is_adhoc = False
+            task.it_is_adhoc = task.it_is_service_request and not task.it_contract_id
+
+    @api.depends("it_is_adhoc", "partner_id", "it_site_id", "it_service_product_id")
+    @api.depends_context("lang")
+    def _compute_it_adhoc_reason(self):
+        for task in self:
+            if not task.it_is_adhoc:
                 task.it_adhoc_reason = False
                 continue
-            task.it_is_adhoc = True
             contracts = task._it_client_contracts()
             problems = [
                 contract._it_coverage_problem(task.it_site_id, task.it_service_product_id, task._it_service_day())

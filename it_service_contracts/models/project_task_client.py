@@ -104,7 +104,8 @@ class ProjectTask(models.Model):
         requests.invalidate_recordset(["it_package_hours_left", "it_month_hours_left"])
         Contract.invalidate_model(["current_period_id", "current_hours_included", "current_hours_remaining"])
         for task in requests:
-            extra = task._it_extra_cost()
+            # the reason is written for the client: in their language
+            extra = task.with_context(lang=task._it_approval_recipient().lang or task.env.lang)._it_extra_cost()
             if extra:
                 task._it_ask_approval(*extra)
 

@@ -1,6 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_amount
 
 from .it_money import MONEY_GROUPS
 
@@ -98,7 +99,8 @@ class ResCompany(models.Model):
                     "form of cooperation: %(contracts)s. Keep the ad-hoc rate above every package's rate and the "
                     "package rate above every flat contract's rate, or renegotiate those contracts first.",
                     company=company.name, contracts=", ".join(
-                        f"{contract.name} ({contract.hourly_rate:.2f})" for contract in out_of_order),
+                        f"{contract.name} ({format_amount(self.env, contract.hourly_rate, contract.currency_id)})"
+                        for contract in out_of_order),
                 ))
 
     # ------------------------------------------------------------------ invoicing

@@ -19,7 +19,7 @@ class TestAuditRecommendation(ItAuditCommon):
         # 3 x 0.4 = 1.2 h: ad-hoc 240; the smallest package (20 h over 12 months) 266.67; flat at its minimum 2,500
         audit = self._audit_with(3)
         self.assertComparison(audit, 1.2, 240.0, 20 * 160 / 12, 20, 12, 2500.0, 2, "adhoc")
-        self.assertIn("Ad-hoc Help costs 240.00 a month", audit.recommendation_reasons)
+        self.assertIn("Ad-hoc Help costs $\xa0240.00 a month", audit.recommendation_reasons)
 
     def test_clinic_gets_the_cheaper_of_package_and_flat(self):
         # 25 x 0.4 + 4 = 14 h: package 28 h / 2 months = 2,240 a month; flat 14 h x 130 = 1,820, raised to 2,500
@@ -60,7 +60,7 @@ class TestAuditRecommendation(ItAuditCommon):
         audit = self._audit_with(25, servers=1)
         self.assertAlmostEqual(audit.per_asset_monthly_cost, 25 * 45 + 300)
         self.assertTrue(audit.per_asset_cheaper)
-        self.assertIn("1425.00", audit.recommendation_reasons)
+        self.assertIn("$\xa01,425.00 a month", audit.recommendation_reasons)
         audit.action_done()
         action = audit.action_create_contract()
         contract = self.env["it.contract"].browse(action["res_id"])

@@ -21,9 +21,9 @@ class TestRenewalAdvice(ItTimesheetCommon, ItAuditCommon):
         package = self._package_used(36.0)
         self.assertAlmostEqual(package.renewal_actual_monthly_hours, 36.0)
         self.assertEqual(package.renewal_recommended_type, "monthly_flat")
-        self.assertIn("36.00 hours a month", package.renewal_advice)
-        self.assertIn("5760.00", package.renewal_advice)
-        self.assertIn("Suggestion: renew as Flat Monthly Fee, about 4680.00 a month.", package.renewal_advice)
+        self.assertIn("36:00 hours a month", package.renewal_advice)
+        self.assertIn("$\xa05,760.00", package.renewal_advice)
+        self.assertIn("Suggestion: renew as Flat Monthly Fee, about $\xa04,680.00 a month.", package.renewal_advice)
 
     def test_no_suggestion_when_the_form_fits(self):
         # 14 h a month: a package of 28 h over 2 months (2,240 a month) beats the flat minimum of 2,500

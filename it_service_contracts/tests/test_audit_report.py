@@ -16,7 +16,7 @@ class TestAuditReport(ItAuditCommon):
         audit.action_done()
         html = self.env["ir.actions.report"]._render_qweb_html(
             "it_service_contracts.action_report_it_audit", audit.ids)[0].decode()
-        for figure in ("14.00", "2,800.00", "2,240.00", "2,500.00", "1,300.00", "6.50", "28 h valid 2 months",
+        for figure in ("14:00", "2,800.00", "2,240.00", "2,500.00", "1,300.00", "06:30", "28 h valid 2 months",
                        "14 h included a month", "Untested backups", "Urgent security", "Test restores quarterly.",
                        "Hour Package"):
             self.assertIn(figure, html)
@@ -45,6 +45,6 @@ class TestAuditReport(ItAuditCommon):
         html = self.env["ir.actions.report"]._render_qweb_html(
             "it_service_contracts.action_report_it_audit", audit.ids)[0].decode()
         for term in ("Inwentarz", "Etapy modernizacji", "Porównanie form współpracy", "Stacja robocza", "Serwer",
-                     "Pakiet godzin kosztuje 2240.00 miesięcznie"):
+                     "Pakiet godzin kosztuje $\xa02240,00 miesięcznie"):
             self.assertIn(term, html)
         self.assertNotIn("Forms of Cooperation Compared", html)

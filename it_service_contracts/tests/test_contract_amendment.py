@@ -144,7 +144,7 @@ class TestContractAmendment(ItInvoicingCommon):
         self.assertEqual(renewal.sla_line_ids.mapped("priority"), ["3"])
         changes = renewal.renewal_changes_html
         self.assertRegex(changes, r"Hourly Rate.*130\.00.*125\.00")
-        self.assertIn("1.0 / 4.0", changes)
+        self.assertIn("01:00 / 04:00", changes)
         self.assertNotIn("Included Hours per Month", changes, "the same as the current terms")
         # the old contract keeps its history
         self.assertEqual(self.flat.amendment_ids.mapped("state"), ["in_force", "confirmed"])
@@ -243,8 +243,8 @@ class TestAmendmentAcceptance(HttpCase, ItInvoicingCommon):
     def test_document_shows_the_date_and_before_after(self):
         html = self._html()
         self.assertIn(format_date(self.env(context={"lang": "en_US"}), self.amendment.effective_date), html)
-        self.assertRegex(html, r"Included Hours per Month</td><td>10\.00</td><td>16\.00")
-        self.assertRegex(html, r"Monthly Fee</td><td>2000\.00</td><td>2600\.00")
+        self.assertRegex(html, r"Included Hours per Month</td><td>10:00</td><td>16:00")
+        self.assertRegex(html, r"Monthly Fee</td><td>\$\xa02,000\.00</td><td>\$\xa02,600\.00")
         self.assertIn("A second office", html)
         self.assertIn("Name, date and signature", html)
 

@@ -418,9 +418,9 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.assertTrue(tracked.filtered(lambda t: t.field_id.name == "site_ids"))
         sla = contract.message_ids.filtered(lambda m: "Response times changed" in (m.body or ""))
         self.assertEqual(len(sla), 2, "the original response times, then their change")
-        self.assertIn("added: Urgent: response 1 h, resolution 4 h", sla[1].body)
+        self.assertIn("added: Urgent: response 01:00, resolution 04:00", sla[1].body)
         sla = sla[0]
-        self.assertIn("Urgent (response 1 h, resolution 4 h) → Urgent: response 0.5 h, resolution 4 h", sla.body)
+        self.assertIn("Urgent (response 01:00, resolution 04:00) → Urgent: response 00:30, resolution 04:00", sla.body)
         # whatever the context says (here the tests' tracking_disable)
         contract = self.package
         contract.line_ids = [Command.create({

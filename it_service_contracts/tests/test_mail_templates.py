@@ -81,7 +81,7 @@ class TestClientTemplates(ItTimesheetCommon):
         self._log(self._as_technician(self.request), 8.0)
         usage = self._mail("left on your hour package")
         self.assertEqual(len(usage), 1)
-        self.assertEqual(usage.subject, f"{self.package.name}: 2.0 h left on your hour package")
+        self.assertEqual(usage.subject, f"{self.package.name}: 02:00 left on your hour package")
         self.assertRegex(usage.body, r"8\.0 of the 10\.0\s+hours of your package")
         self.assertIn(self.client, usage.partner_ids)
         self._log(self._as_technician(self.request), 2.0)
@@ -94,6 +94,6 @@ class TestClientTemplates(ItTimesheetCommon):
         with freeze_time("2026-06-01"):
             self._trigger_cron("it_service_contracts.ir_cron_it_package_warnings")
         ending = self._mail("ends on")
-        self.assertEqual(ending.subject, f"{self.package.name}: your hour package ends on 2026-06-30")
-        self.assertIn("10.0", ending.body)
+        self.assertEqual(ending.subject, f"{self.package.name}: your hour package ends on 06/30/2026")
+        self.assertIn("10:00 left", ending.body)
         self.assertIn("Hours not used by then are forfeited.", ending.body)

@@ -61,12 +61,12 @@ class TestMoneyVisibility(RpcRolesCommon):
         history = history["version_history"]
         # the versions, their dates and states, and what else changed
         self.assertRegex(history, rf"Original terms.*{amendment.name}</td><td>[^<]+</td><td>In Force</td>")
-        self.assertIn("Included Hours per Month: 20.00 → 25.00", history)
+        self.assertIn("Included Hours per Month: 20:00 → 25:00", history)
         self.assertNoMoney(history, old + new, "the technician's history")
         for user in self.readers:
             with self.subTest(user=user.login):
                 history = self.rpc(user, "it.contract", "read", [self.flat.id], ["version_history"])[0]
-                self.assertIn("Hourly Rate: 130.00 → 141.35", history["version_history"])
+                self.assertIn("Hourly Rate: $\xa0130.00 → $\xa0141.35", history["version_history"])
                 self.assertMoney(history["version_history"], old + new, "the history")
         # an amendment of the fee only is a version the technician sees, without the amounts
         only_fee = self.rpc(self.manager, "it.contract.amendment", "create", [{

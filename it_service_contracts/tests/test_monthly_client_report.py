@@ -55,14 +55,14 @@ class TestMonthlyClientReport(ItInvoicingCommon):
 
     def test_report_figures(self):
         html = self._html(self.manager, self.october)
-        self.assertRegex(html, r"<td[^>]*><span>10\.00</span></td>\s*<td[^>]*><span>10\.00</span></td>\s*"
-                               r"<td[^>]*><span>0\.00</span></td>\s*<td[^>]*><span>2\.00</span></td>\s*"
-                               r"<td[^>]*><span>12\.00</span></td>")
+        self.assertRegex(html, r"<td[^>]*><span[^>]*>10:00</span></td>\s*<td[^>]*><span[^>]*>10:00</span></td>\s*"
+                               r"<td[^>]*><span[^>]*>00:00</span></td>\s*<td[^>]*><span[^>]*>02:00</span></td>\s*"
+                               r"<td[^>]*><span[^>]*>12:00</span></td>")
         self.assertRegex(html, r"<span>2</span> requests reported")
         self.assertRegex(html, r"<span>1</span> of <span>2</span> settled")
         self.assertRegex(html, r"<span>50</span> %</strong> SLA compliance")
         for text in ("Mail server down", "VPN unreachable", "Accounting laptop", "Office firewall",
-                     "Untested backups", "Test restores quarterly.", "Secure the network", "10/2026"):
+                     "Untested backups", "Test restores quarterly.", "Secure the network", "October 2026"):
             self.assertIn(text, html)
         self.assertNotIn("Old printer", html, "a warranty ending in a year is not news")
         self.assertNotIn("Cabling labels", html, "a finding without a recommendation is not one")
@@ -114,7 +114,7 @@ class TestMonthlyClientReport(ItInvoicingCommon):
             self.assertEqual(Send._get_invoice_extra_attachments(november) & attachments, attachments)
             body = template.with_user(self.accountant)._render_field("body_html", november.ids)[november.id]
             self.assertIn(november.name, body)
-            self.assertRegex(body, r"10/2026:\s*10\.00 of 10\.00\s*included hours used,\s*2\.00\s*hours beyond them")
+            self.assertRegex(body, r"October 2026:\s*10:00 of 10:00\s*included hours used,\s*02:00\s*hours beyond them")
             wizard = self.env["account.move.send.wizard"].with_user(self.accountant).with_context(
                 allowed_company_ids=self.company.ids, active_model="account.move", active_ids=november.ids,
             ).create({})

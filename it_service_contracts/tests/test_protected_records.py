@@ -169,7 +169,7 @@ class TestProtectedRecords(ItTimesheetCommon):
         self._log(self.request, 6.0)
         Adjustment = self._as(self.manager_user)["it.contract.adjustment"]
         count = Adjustment.search_count([])
-        with self.assertRefusedWith(ValidationError, "has 4.0 h left"):
+        with self.assertRefusedWith(ValidationError, "has 04:00 left"):
             Adjustment.create({"contract_id": self.package.id, "hours": -5.0, "reason": "Too much"})
         with self.assertRefusedWith(UserError, "reason"):
             Adjustment.create({"contract_id": self.package.id, "hours": 1.0, "reason": "  "})

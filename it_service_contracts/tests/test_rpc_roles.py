@@ -161,7 +161,7 @@ class TestRpcRoles(RpcRolesCommon):
                               [{"timesheet_ids": [(6, 0, [line_id])], "billing_mode": "adhoc", "reason": "x"}])
         self.rpc(self.manager, "it.contract.adjustment", "create",
                  [{"contract_id": self.package.id, "hours": 3.0, "reason": "Goodwill"}])
-        self.assertRpcRefused("has 13.0 h left", self.manager, "it.contract.adjustment", "create",
+        self.assertRpcRefused("has 13:00 left", self.manager, "it.contract.adjustment", "create",
                               [{"contract_id": self.package.id, "hours": -20.0, "reason": "Too much"}])
         self.env.invalidate_all()
         self.assertEqual((self.package.hours_available, self.package.hours_remaining), (13.0, 13.0))

@@ -327,10 +327,10 @@ class TestRunningContractsKeepTheirMeaning(SlaCommon):
             "hour_package", partner_id=self.other_client.id, site_ids=[(5, 0, 0)], remote_service=True,
             audit_id=self._audit_for(self.other_client).id, hourly_rate=190.0,
         )
-        with self.assertRefused(re.escape(f"{package.name} (190.00)"), model="res.company"):
+        with self.assertRefused(re.escape(f"{package.name} ($\xa0190.00)"), model="res.company"):
             self.company.it_adhoc_hourly_rate = 180.0
         self.assertEqual(self.company.it_adhoc_hourly_rate, 200.0)
-        with self.assertRefused(re.escape(f"{self.flat.name} (130.00)"), model="res.company"):
+        with self.assertRefused(re.escape(f"{self.flat.name} ($\xa0130.00)"), model="res.company"):
             self.company.write({"it_package_hourly_rate": 125.0, "it_flat_hourly_rate": 110.0})
         self.company.it_adhoc_hourly_rate = 195.0  # still above every package: fine
 

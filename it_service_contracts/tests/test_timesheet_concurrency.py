@@ -210,7 +210,7 @@ class TestTimesheetConcurrency(BaseCase):
         self.assertTrue(waited, "the manager should have waited for the technician's lock on the package")
         self.assertNotIsInstance(results.get("A"), Exception, f"technician: {results.get('A')}")
         self.assertIsInstance(results.get("adjustment"), Exception, "the adjustment came too late")
-        self.assertIn("has 0.0 h left", str(results["adjustment"]))
+        self.assertIn("has 00:00 left", str(results["adjustment"]))
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
             package = env["it.contract"].browse(self.ids["package"])

@@ -48,7 +48,7 @@ class TestWriteGuard(RpcRolesCommon):
         vals = {"name": "Forged", "project_id": self.package_request.project_id.id,
                 "partner_id": self.package_request.partner_id.id}
         Task = self.env["project.task"]
-        for name in ("it_is_adhoc", "it_client_id", "sla_state", "first_response_date", "it_adhoc_reason"):
+        for name in ("it_is_adhoc", "it_client_id", "sla_state", "first_response_date"):
             value = PROBES[Task._fields[name].type] or self.client.id if name == "it_client_id" else \
                 PROBES[Task._fields[name].type]
             for kwargs in ({"vals": {**vals, name: value}}, {"context": {f"default_{name}": value or "x"}}):
