@@ -38,3 +38,4 @@ from . import test_portal_tokens
 from . import test_invoice_accounts
 from . import test_usage_statement
 from . import test_alerts
+from . import test_alert_concurrency
