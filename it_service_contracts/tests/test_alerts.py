@@ -266,6 +266,10 @@ class TestAlerts(AlertCommon):
         for fname in ("token", "url"):
             with self.subTest(fname), self.assertRaises(AccessError):
                 source.read([fname])
+        # nor guesses it through a search, not even a prefix at a time
+        for operator, value in (("=", self.source.token), ("=like", self.source.token[:1] + "%")):
+            with self.subTest(operator), self.assertRaises(AccessError):
+                source.search([("token", operator, value)])
         with self.assertRaises(AccessError):
             source.name = "Renamed"
         with self.assertRaises(AccessError):
