@@ -36,6 +36,8 @@
         "views/it_asset_views.xml",
         "report/it_audit_report.xml",
         "data/mail_template_audit_data.xml",
+        "views/it_alert_views.xml",
+        "views/it_alert_source_views.xml",
         "views/project_task_views.xml",
         "views/project_task_type_views.xml",
         "views/account_analytic_line_views.xml",

@@ -40,3 +40,6 @@ from . import project_task_client
 from . import it_contract_ledger
 from . import it_contract_amendment
 from . import it_contract_amendment_sla
+from . import it_alert_source
+from . import it_alert
+from . import project_task_alert
