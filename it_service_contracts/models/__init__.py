@@ -40,3 +40,6 @@ from . import project_task_client
 from . import it_contract_ledger
 from . import it_contract_amendment
 from . import it_contract_amendment_sla
+from . import it_maintenance_plan
+from . import it_maintenance_check
+from . import project_task_visit

@@ -105,6 +105,9 @@ class ItTimesheetClassification(models.AbstractModel):
             if line.it_billing_override == "adhoc" or task.it_is_adhoc:
                 plans.append((line, governing.id, billable, "adhoc", None))
                 continue
+            if task.it_maintenance_plan_id.covered_by_fee:  # a visit the contract's fee pays for: nothing drawn
+                plans.append((line, governing.id, billable, "covered", None))
+                continue
             client_id, company_id, day = clients[line].id, line.company_id.id, line.date
             covering = Contract._it_draw_order([
                 row for row in (
