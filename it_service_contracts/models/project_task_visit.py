@@ -52,6 +52,17 @@ class ItMaintenanceVisit(models.AbstractModel):
     def _it_guarded_fields(self):
         return super()._it_guarded_fields() | VISIT_BOOKKEEPING_FIELDS
 
+    def _it_protected_message(self, names):
+        visit = {
+            self._fields[name]._description_string(self.env) for name in VISIT_BOOKKEEPING_FIELDS | {"it_visit_state"}
+        }
+        if visit.issuperset(names):
+            return self.env._(
+                "A maintenance visit's plan, series date, state and follow-up link (%(fields)s) are kept by its "
+                "maintenance plan and cannot be set by hand.", fields=", ".join(names),
+            )
+        return super()._it_protected_message(names)
+
     def _it_visit_done(self):
         self.ensure_one()
         return self.state == "1_done" or (bool(self.stage_id.fold) and self.state != "1_canceled")

@@ -37,3 +37,5 @@ from . import test_money_visibility
 from . import test_portal_tokens
 from . import test_invoice_accounts
 from . import test_usage_statement
+from . import test_maintenance_plan
+from . import test_maintenance_concurrency
