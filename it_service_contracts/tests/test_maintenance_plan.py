@@ -228,7 +228,9 @@ class TestMaintenanceVisits(MaintenanceCommon):
         self.assertEqual(line.it_period_id.hours_used, 2.0)
 
     def test_time_on_a_visit_covered_by_the_fee_draws_nothing(self):
-        _plan, visit = self._first_visit(covered_by_fee=True)
+        # planned beyond the month's included hours, under a contract that asks the client before paid work
+        self.contract.approval_required = True
+        _plan, visit = self._first_visit(covered_by_fee=True, planned_hours=30.0)
         lines = self.env["account.analytic.line"].create([{
             "name": "Visit", "task_id": visit.id, "project_id": visit.project_id.id,
             "employee_id": self.employee.id, "unit_amount": hours, "date": "2026-02-02",
@@ -239,6 +241,7 @@ class TestMaintenanceVisits(MaintenanceCommon):
         periods = self.env["it.contract.period"].search([("contract_id", "=", self.contract.id)])
         self.assertEqual(sum(periods.mapped("hours_used")), 0.0)
         self.assertEqual(sum(periods.mapped("hours_overage")), 0.0)
+        self.assertFalse(visit.it_approval_state, "covered work never asks the client's approval")
         # the same work on an ordinary request of the month draws the included hours, then overage
         request = self._routed_request(self.contract, "Printer", self.site_a)
         line = self.env["account.analytic.line"].create({
@@ -246,7 +249,11 @@ class TestMaintenanceVisits(MaintenanceCommon):
             "employee_id": self.employee.id, "unit_amount": 21.0, "date": "2026-02-03",
         })
         self.assertEqual(line.it_period_id.hours_used, 20.0)
-        self.assertEqual(line.it_period_id.hours_overage, 1.0)
+        self.assertEqual(sum(request.timesheet_ids.filtered(
+            lambda t: t.it_billing_type in ("overage", "held")).mapped("it_billable_hours")), 1.0)
+        # a visit the fee does not cover, planned beyond the hours left, asks the client first
+        _plan, paid_visit = self._first_visit(planned_hours=30.0, name="Paid check")
+        self.assertEqual(paid_visit.it_approval_state, "pending")
 
     def test_late_then_missed_visit_is_warned_once(self):
         _plan, visit = self._first_visit(grace_days=3)
