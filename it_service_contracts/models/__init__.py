@@ -43,3 +43,6 @@ from . import it_contract_amendment_sla
 from . import it_alert_source
 from . import it_alert
 from . import project_task_alert
+from . import it_maintenance_plan
+from . import it_maintenance_check
+from . import project_task_visit

@@ -13,6 +13,7 @@ BILLING_TYPES = [
     ("overage", "Overage"),
     ("adhoc", "Ad-hoc"),
     ("held", "Awaiting Approval"),
+    ("covered", "Covered by the Fee"),
     ("non_billable", "Non-billable"),
 ]
 BILLING_OVERRIDES = [

@@ -206,6 +206,7 @@ class AccountMove(models.Model):
         """Where a line's hours are paid for, in the reader's words."""
         paid_by = {
             "included": self.env._("the monthly fee"),
+            "covered": self.env._("the monthly fee"),
             "package": self.env._("the prepaid package"),
             "non_billable": self.env._("not billed"),
         }.get(line.it_billing_type)

@@ -1,5 +1,6 @@
-from odoo import api, fields, models
+from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
+from odoo.tools import plaintext2html
 
 from .it_asset import ASSET_STATES
 from .it_forms import COOPERATION_FORMS
@@ -238,6 +239,39 @@ class ItAudit(models.Model):
             for finding, task in zip(findings, tasks, strict=True):
                 finding.task_id = task
         return self[:1].project_id._get_records_action() if len(self) == 1 else True
+
+    def action_propose_maintenance_plans(self):
+        """A maintenance plan of the client's contract for each recurring finding of the work plan, never twice
+        (the IT manager then completes them: technician, checklist, first visit)."""
+        plans = self.env["it.maintenance.plan"]
+        today = fields.Date.context_today(self)
+        for audit in self:
+            findings = audit.finding_ids.filtered(lambda f: f.recurring and not f.maintenance_plan_id)
+            if not findings:
+                continue
+            contract = audit.contract_ids.filtered(lambda c: c.state in ("draft", "active")).sorted(
+                lambda c: (c.state == "active", c.date_start), reverse=True)[:1]
+            if not contract:
+                raise UserError(self.env._(
+                    "Audit %(audit)s has no draft or running contract: a maintenance plan belongs to a contract. "
+                    "Create the contract first.", audit=audit.name,
+                ))
+            created = plans.create([{
+                "name": finding.name,
+                "contract_id": contract.id,
+                "interval_number": finding.recurrence_interval_number,
+                "interval_type": finding.recurrence_interval_type,
+                "date_start": max(contract.date_start, today),
+                "planned_hours": finding.estimated_hours,
+                "asset_ids": [Command.set(finding.asset_ids.ids)],
+                "checklist": plaintext2html(finding.recommendation or finding.name),
+            } for finding in findings])
+            for finding, plan in zip(findings, created, strict=True):
+                finding.maintenance_plan_id = plan
+            plans |= created
+        if not plans:
+            raise UserError(self.env._("No recurring finding is waiting for a maintenance plan."))
+        return plans._get_records_action(name=self.env._("Maintenance Plans"))
 
     def _it_work_plan_project(self):
         self.ensure_one()

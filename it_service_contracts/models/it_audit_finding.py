@@ -1,6 +1,9 @@
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
 
+# how often recurring work repeats: a recurring finding's, and so its maintenance plan's
+INTERVAL_TYPES = [("week", "Weeks"), ("month", "Months")]
+
 
 class ItAuditFinding(models.Model):
     """Something the audit found, what to do about it and how long it takes; it becomes a task of the work plan."""
@@ -28,8 +31,21 @@ class ItAuditFinding(models.Model):
         domain="[('audit_id', '=', audit_id)]",
     )
     task_id = fields.Many2one("project.task", string="Work Plan Task", readonly=True, copy=False)
+    recurring = fields.Boolean(
+        string="Recurring", help="Work to repeat regularly: it is proposed as a maintenance plan of the contract.",
+    )
+    recurrence_interval_number = fields.Integer(string="Every", default=1)
+    recurrence_interval_type = fields.Selection(INTERVAL_TYPES, string="Unit", default="month")
+    maintenance_plan_id = fields.Many2one(
+        "it.maintenance.plan", string="Maintenance Plan", readonly=True, copy=False, index="btree_not_null",
+        ondelete="set null",
+    )
 
     _check_hours = models.Constraint("CHECK(estimated_hours >= 0)", "The estimated hours cannot be negative.")
+    _check_recurrence = models.Constraint(
+        "CHECK(NOT recurring OR (recurrence_interval_number >= 1 AND recurrence_interval_type IS NOT NULL))",
+        "Recurring work repeats every 1 week or month at least.",
+    )
 
     @api.constrains("stage_id", "audit_id")
     def _check_stage_audit(self):

@@ -2,7 +2,8 @@
 how it gives that back when it changes.
 
 Each billable line draws, in this order, from this month's included hours of the client's flat contract, then
-from the client's hour package that expires first, then becomes overage (flat contract) or ad-hoc work; where the
+from the client's hour package that expires first, then becomes overage (flat contract) or ad-hoc work; time on a
+maintenance visit whose plan the monthly fee covers is billed as covered and draws nothing. Where the
 contract asks for the client's approval of paid work, that extra time is held until the client decides. The
 hours drawn are added to (and, when the line is edited or deleted, taken back from) the package or the month
 incrementally, under a row lock, so that two technicians logging the last hours at the same moment never push a
@@ -105,6 +106,9 @@ class ItTimesheetClassification(models.AbstractModel):
             billable = line._it_billable_time(bool(site), increment, minimum)
             if line.it_billing_override == "adhoc" or task.it_is_adhoc:
                 plans.append((line, governing.id, billable, "adhoc", None))
+                continue
+            if task.it_maintenance_plan_id.covered_by_fee:  # a visit the contract's fee pays for: nothing drawn
+                plans.append((line, governing.id, billable, "covered", None))
                 continue
             client_id, company_id, day = clients[line].id, line.company_id.id, line.date
             covering = Contract._it_draw_order([

@@ -39,3 +39,5 @@ from . import test_invoice_accounts
 from . import test_usage_statement
 from . import test_alerts
 from . import test_alert_concurrency
+from . import test_maintenance_plan
+from . import test_maintenance_concurrency

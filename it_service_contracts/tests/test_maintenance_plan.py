@@ -1,0 +1,360 @@
+from datetime import date, datetime
+
+from odoo import Command
+from odoo.exceptions import AccessError, UserError
+from odoo.tests import freeze_time, new_test_user
+
+from .common import ItServiceCommon
+
+
+@freeze_time("2026-01-05")
+class MaintenanceCommon(ItServiceCommon):
+    """A running flat contract served on a Warsaw calendar (Mon-Fri), the client's assets and the roles."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.calendar.tz = "Europe/Warsaw"
+        cls.contract = cls._active_contract("monthly_flat", date_start="2026-01-01", monthly_hours=20.0)
+        cls.workstation = cls.audit.asset_ids
+        cls.server_category = cls.env.ref("it_service_contracts.asset_category_server")
+        cls.server, cls.old_server, cls.retired_server = cls.env["it.asset"].create([
+            {"partner_id": cls.client.id, "category_id": cls.server_category.id, "make": "Dell", "model": "R750"},
+            {"partner_id": cls.client.id, "category_id": cls.server_category.id, "make": "HP", "model": "DL380",
+             "state": "end_of_life"},
+            {"partner_id": cls.client.id, "category_id": cls.server_category.id, "make": "IBM", "model": "x3650",
+             "date_in_service": "2020-01-01", "date_retired": "2025-12-31"},
+        ])
+        cls.technician = new_test_user(
+            cls.env, "maint_tech", groups="it_service_contracts.group_it_technician",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+        )
+        cls.employee = cls.env["hr.employee"].create({
+            "name": "Maintenance Technician", "user_id": cls.technician.id, "company_id": cls.company.id,
+        })
+
+    @classmethod
+    def _plan(cls, **values):
+        return cls.env["it.maintenance.plan"].create({
+            "name": "Server room check",
+            "contract_id": cls.contract.id,
+            "date_start": "2026-01-31",
+            "interval_type": "month",
+            "lead_days": 7,
+            "planned_hours": 2.0,
+            "user_id": cls.technician.id,
+            "checklist": "<p>Check the backups and the disks.</p>",
+            **values,
+        })
+
+    def _run_on(self, day):
+        """The scheduled action as the scheduler runs it, on ``day``."""
+        with freeze_time(day):
+            self._run_cron("it_service_contracts.ir_cron_it_maintenance_visits")
+        self.env.invalidate_all()
+
+    def _visits(self, plan):
+        return self.env["project.task"].with_context(active_test=False).search(
+            [("it_maintenance_plan_id", "=", plan.id)], order="it_visit_nominal_date, id",
+        )
+
+    def _dates(self, plan):
+        return [(visit.it_visit_nominal_date, visit.it_planned_date) for visit in self._visits(plan)]
+
+
+class TestMaintenanceSchedule(MaintenanceCommon):
+
+    def test_monthly_on_the_31st_on_working_days(self):
+        plan = self._plan()
+        self.assertEqual(plan.next_date, date(2026, 1, 31))
+        self.assertEqual(plan.next_request_date, date(2026, 1, 24))
+        self._run_on("2026-01-23")
+        self.assertFalse(self._visits(plan), "created before its lead days")
+        self._run_on("2026-01-24")
+        # Saturday 31 January: the visit is on Monday 2 February, the series keeps the 31st
+        self.assertEqual(self._dates(plan), [(date(2026, 1, 31), date(2026, 2, 2))])
+        self.assertEqual(plan.next_date, date(2026, 2, 28))
+        visit = self._visits(plan)
+        self.assertEqual(visit.it_contract_id, self.contract)
+        self.assertEqual(visit.project_id, self.contract.project_id)
+        self.assertEqual(visit.partner_id, self.client)
+        self.assertEqual(visit.allocated_hours, 2.0)
+        self.assertEqual(visit.user_ids, self.technician)
+        self.assertIn("Check the backups", visit.description)
+        self.assertEqual(visit.it_visit_state, "planned")
+        # reported when the service hours of that Monday start: 8:00 in Warsaw (CET) is 7:00 UTC
+        self.assertEqual(visit.it_reported_date, datetime(2026, 2, 2, 7, 0))
+        self.assertFalse(visit.it_is_adhoc)
+
+    def test_catch_up_after_downtime_creates_each_visit_once(self):
+        plan = self._plan()
+        self._run_on("2026-05-24")
+        # 28 February (Saturday) and 31 May (Sunday) move to Monday; back to the 31st after February
+        self.assertEqual(self._dates(plan), [
+            (date(2026, 1, 31), date(2026, 2, 2)),
+            (date(2026, 2, 28), date(2026, 3, 2)),
+            (date(2026, 3, 31), date(2026, 3, 31)),
+            (date(2026, 4, 30), date(2026, 4, 30)),
+            (date(2026, 5, 31), date(2026, 6, 1)),
+        ])
+        self._run_on("2026-05-24")
+        self._run_on("2026-05-25")
+        self.assertEqual(len(self._visits(plan)), 5, "a re-run never duplicates a visit")
+        self.assertEqual(plan.last_visit_date, date(2026, 5, 31))
+        self.assertEqual(plan.next_date, date(2026, 6, 30))
+
+    def test_the_database_refuses_a_second_visit_for_a_date(self):
+        plan = self._plan()
+        self._run_on("2026-01-24")
+        visit = self._visits(plan)
+        with self.assertRefused("exists already", model="project.task"):
+            self.env["project.task"]._it_addon_create([{
+                "name": "Twin", "project_id": visit.project_id.id, "it_maintenance_plan_id": plan.id,
+                "it_visit_nominal_date": visit.it_visit_nominal_date,
+            }])
+        self.assertEqual(len(self._visits(plan)), 1)
+
+    def test_public_holiday_moves_the_visit(self):
+        self.env["resource.calendar.leaves"].create({
+            "name": "Easter Monday", "company_id": self.company.id, "calendar_id": False, "time_type": "leave",
+            "date_from": datetime(2026, 4, 5, 22, 0), "date_to": datetime(2026, 4, 6, 21, 59, 59),
+        })
+        plan = self._plan(date_start="2026-04-06", interval_type="week")
+        self._run_on("2026-04-13")
+        self.assertEqual(self._dates(plan), [
+            (date(2026, 4, 6), date(2026, 4, 7)),
+            (date(2026, 4, 13), date(2026, 4, 13)),
+            (date(2026, 4, 20), date(2026, 4, 20)),
+        ])
+
+    def test_daylight_saving_time_changes(self):
+        spring = self._plan(date_start="2026-03-22", interval_type="week", lead_days=0)
+        autumn = self._plan(date_start="2026-10-18", interval_type="week", lead_days=0)
+        self._run_on("2026-03-29")
+        self._run_on("2026-10-25")
+        # Sundays move to Mondays, also over the night the clocks change; 8:00 in Warsaw is 7:00 UTC in winter,
+        # 6:00 UTC in summer
+        self.assertEqual(
+            [(v.it_planned_date, v.it_reported_date) for v in self._visits(spring)][:2],
+            [(date(2026, 3, 23), datetime(2026, 3, 23, 7, 0)), (date(2026, 3, 30), datetime(2026, 3, 30, 6, 0))],
+        )
+        self.assertEqual(
+            [(v.it_planned_date, v.it_reported_date) for v in self._visits(autumn)],
+            [(date(2026, 10, 19), datetime(2026, 10, 19, 6, 0)), (date(2026, 10, 26), datetime(2026, 10, 26, 7, 0))],
+        )
+
+    def test_contract_not_running_creates_nothing(self):
+        plan = self._plan(date_start="2026-02-02", interval_type="week")
+        self.contract.action_close()
+        self._run_on("2026-02-14")
+        self.assertFalse(self._visits(plan))
+
+    def test_archived_plan_creates_nothing(self):
+        plan = self._plan(date_start="2026-02-02", interval_type="week")
+        plan.active = False
+        self._run_on("2026-02-14")
+        self.assertFalse(self._visits(plan))
+
+    def test_no_visit_after_the_contract_ends(self):
+        plan = self._plan(date_start="2026-02-02", interval_type="week")
+        self.contract.date_end = "2026-02-15"
+        self._run_on("2026-02-14")
+        self.assertEqual([planned for _nominal, planned in self._dates(plan)], [date(2026, 2, 2), date(2026, 2, 9)])
+        self.contract._expire()
+        self._run_on("2026-02-20")
+        self.assertEqual(len(self._visits(plan)), 2)
+
+    def test_bad_input_is_refused(self):
+        Plan = self.env["it.maintenance.plan"]
+        before = Plan.search_count([])
+        with self.assertRefused("every 1 week or month at least", model="it.maintenance.plan"):
+            self._plan(interval_number=0)
+        with self.assertRefused("lead days and grace days cannot be negative", model="it.maintenance.plan"):
+            self._plan(lead_days=-1)
+        with self.assertRefused("planned hours cannot be negative", model="it.maintenance.plan"):
+            self._plan(planned_hours=-2.0)
+        with self.assertRefused("can only check assets of its client"):
+            self._plan(asset_ids=[Command.set(self.env["it.asset"].create({
+                "partner_id": self.other_client.id, "category_id": self.server_category.id}).ids)])
+        self.assertEqual(Plan.search_count([]), before)
+
+
+class TestMaintenanceVisits(MaintenanceCommon):
+
+    def _first_visit(self, **values):
+        plan = self._plan(date_start="2026-02-02", **values)
+        self._run_on("2026-01-26")
+        return plan, self._visits(plan)
+
+    def test_checks_set_asset_states_and_critical_opens_one_follow_up(self):
+        _plan, visit = self._first_visit(
+            asset_ids=[Command.set(self.workstation.ids)], category_ids=[Command.set(self.server_category.ids)],
+        )
+        # the plan's asset and the client's servers in service (the retired one is not checked)
+        self.assertEqual(visit.it_check_ids.asset_id, self.workstation | self.server | self.old_server)
+        check = visit.it_check_ids.filtered(lambda c: c.asset_id == self.server)
+        as_technician = visit.with_user(self.technician)
+        as_technician.write({"it_check_ids": [
+            Command.update(check.id, {"result": "critical", "note": "Disk failing"})]})
+        self.assertEqual(self.server.state, "critical")
+        follow_up = visit.it_followup_ids
+        self.assertEqual(len(follow_up), 1)
+        self.assertEqual(follow_up.it_visit_id, visit)
+        self.assertEqual(follow_up.it_asset_id, self.server)
+        self.assertEqual(check.followup_task_id, follow_up)
+        # critical again later: still one follow-up
+        as_technician.write({"it_check_ids": [Command.update(check.id, {"result": "attention"})]})
+        self.assertEqual(self.server.state, "attention")
+        as_technician.write({"it_check_ids": [Command.update(check.id, {"result": "critical"})]})
+        self.assertEqual(len(self.env["project.task"].search([("it_visit_id", "=", visit.id)])), 1)
+        # an asset at its end of life stays there; OK puts an asset back to OK
+        old = visit.it_check_ids.filtered(lambda c: c.asset_id == self.old_server)
+        self.workstation.state = "attention"
+        as_technician.write({"it_check_ids": [
+            Command.update(old.id, {"result": "ok"}),
+            Command.update(visit.it_check_ids.filtered(lambda c: c.asset_id == self.workstation).id, {"result": "ok"}),
+        ]})
+        self.assertEqual(self.old_server.state, "end_of_life")
+        self.assertEqual(self.workstation.state, "ok")
+
+    def test_time_on_a_visit_draws_the_included_hours(self):
+        _plan, visit = self._first_visit()
+        line = self.env["account.analytic.line"].create({
+            "name": "Visit", "task_id": visit.id, "project_id": visit.project_id.id,
+            "employee_id": self.employee.id, "unit_amount": 2.0, "date": "2026-02-02",
+        })
+        self.assertEqual((line.it_billing_type, line.it_billable_hours, line.it_contract_id),
+                         ("included", 2.0, self.contract))
+        self.assertEqual(line.it_period_id.hours_used, 2.0)
+
+    def test_time_on_a_visit_covered_by_the_fee_draws_nothing(self):
+        # planned beyond the month's included hours, under a contract that asks the client before paid work
+        self.contract.approval_required = True
+        _plan, visit = self._first_visit(covered_by_fee=True, planned_hours=30.0)
+        lines = self.env["account.analytic.line"].create([{
+            "name": "Visit", "task_id": visit.id, "project_id": visit.project_id.id,
+            "employee_id": self.employee.id, "unit_amount": hours, "date": "2026-02-02",
+        } for hours in (2.0, 25.0)])
+        self.assertEqual(lines.mapped("it_billing_type"), ["covered", "covered"])
+        self.assertEqual(lines.it_contract_id, self.contract)
+        self.assertFalse(lines.it_period_id)
+        periods = self.env["it.contract.period"].search([("contract_id", "=", self.contract.id)])
+        self.assertEqual(sum(periods.mapped("hours_used")), 0.0)
+        self.assertEqual(sum(periods.mapped("hours_overage")), 0.0)
+        self.assertFalse(visit.it_approval_state, "covered work never asks the client's approval")
+        # the same work on an ordinary request of the month draws the included hours, then overage
+        request = self._routed_request(self.contract, "Printer", self.site_a)
+        line = self.env["account.analytic.line"].create({
+            "name": "Fix", "task_id": request.id, "project_id": request.project_id.id,
+            "employee_id": self.employee.id, "unit_amount": 21.0, "date": "2026-02-03",
+        })
+        self.assertEqual(line.it_period_id.hours_used, 20.0)
+        self.assertEqual(sum(request.timesheet_ids.filtered(
+            lambda t: t.it_billing_type in ("overage", "held")).mapped("it_billable_hours")), 1.0)
+        # a visit the fee does not cover, planned beyond the hours left, asks the client first
+        _plan, paid_visit = self._first_visit(planned_hours=30.0, name="Paid check")
+        self.assertEqual(paid_visit.it_approval_state, "pending")
+
+    def test_late_then_missed_visit_is_warned_once(self):
+        _plan, visit = self._first_visit(grace_days=3)
+        self.assertEqual(visit.it_planned_date, date(2026, 2, 2))
+        self._run_on("2026-02-03")
+        self.assertEqual(visit.it_visit_state, "late")
+        self._run_on("2026-02-05")
+        self.assertEqual(visit.it_visit_state, "late")
+        self._run_on("2026-02-06")
+        self.assertEqual(visit.it_visit_state, "missed")
+        self.assertTrue(visit.it_visit_warned)
+        self._run_on("2026-02-07")
+        activities = self.env["mail.activity"].search([("res_model", "=", "project.task"), ("res_id", "=", visit.id)])
+        self.assertEqual(len(activities), 1)
+        self.assertEqual(activities.user_id, self.contract.user_id)
+        self.assertEqual(self.contract.visit_missed_count, 1)
+        # the month's visits with their checks, for the client's report
+        self.assertEqual(self.contract._it_visits_in_month(date(2026, 2, 17)), visit)
+        self.assertFalse(self.contract._it_visits_in_month(date(2026, 3, 1)))
+        # done late, it counts as done
+        visit.state = "1_done"
+        self.assertEqual(visit.it_visit_state, "done")
+        self.contract.invalidate_recordset(["visit_done_count", "visit_missed_count"])
+        self.assertEqual((self.contract.visit_done_count, self.contract.visit_missed_count), (1, 0))
+
+    def test_visit_done_in_time(self):
+        _plan, visit = self._first_visit()
+        with freeze_time("2026-02-02"):
+            visit.state = "1_done"
+        self._run_on("2026-03-01")
+        self.assertEqual(visit.it_visit_state, "done")
+        self.assertFalse(visit.it_visit_warned)
+
+    def test_audit_proposes_plans_from_recurring_findings(self):
+        self.audit.write({"finding_ids": [
+            Command.create({"name": "Backups unchecked", "recurring": True, "recurrence_interval_number": 3,
+                            "recurrence_interval_type": "month", "estimated_hours": 1.5,
+                            "recommendation": "Restore a backup every quarter.",
+                            "asset_ids": [Command.set(self.workstation.ids)]}),
+            Command.create({"name": "Old printer", "recommendation": "Replace it."}),
+        ]})
+        self.audit.action_propose_maintenance_plans()
+        plan = self.audit.finding_ids.maintenance_plan_id
+        self.assertEqual(len(plan), 1)
+        self.assertEqual((plan.contract_id, plan.interval_number, plan.interval_type, plan.planned_hours),
+                         (self.contract, 3, "month", 1.5))
+        self.assertEqual(plan.asset_ids, self.workstation)
+        self.assertIn("Restore a backup", plan.checklist)
+        with self.assertRaisesRegex(UserError, "No recurring finding"):
+            self.audit.action_propose_maintenance_plans()
+
+
+class TestMaintenanceRoles(MaintenanceCommon):
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        contact = cls.env["res.partner"].create({"name": "Other's Contact", "parent_id": cls.other_client.id})
+        cls.portal = new_test_user(
+            cls.env, "maint_portal", groups="base.group_portal", company_id=cls.company.id, partner_id=contact.id,
+        )
+        cls.company_b = cls.env["res.company"].create({"name": "Other MSP"})
+        cls.manager_b = new_test_user(
+            cls.env, "maint_manager_b", groups="it_service_contracts.group_it_manager",
+            company_id=cls.company_b.id, company_ids=[Command.set(cls.company_b.ids)],
+        )
+
+    def test_technician_reads_plans_and_fills_checks_only(self):
+        plan = self._plan(asset_ids=[Command.set(self.server.ids)])
+        self._run_on("2026-01-24")
+        visit = self._visits(plan)
+        as_technician = plan.with_user(self.technician)
+        self.assertEqual(as_technician.read(["name", "covered_by_fee"])[0]["name"], "Server room check")
+        with self.assertRaises(AccessError):
+            as_technician.write({"covered_by_fee": True})
+        with self.assertRaises(AccessError):
+            self.env["it.maintenance.plan"].with_user(self.technician).create({
+                "name": "Mine", "contract_id": self.contract.id, "date_start": "2026-02-01"})
+        self.assertFalse(plan.covered_by_fee)
+        visit.with_user(self.technician).write({"it_check_ids": [
+            Command.update(visit.it_check_ids.id, {"result": "attention", "note": "Fan noisy"})]})
+        self.assertEqual(visit.it_check_ids.result, "attention")
+        # what only the addon writes on a visit
+        for vals in ({"it_maintenance_plan_id": False}, {"it_visit_state": "done"}, {"it_visit_warned": True}):
+            with self.assertRaisesRegex(UserError, "cannot be set by hand"):
+                visit.with_user(self.technician).write(vals)
+        with self.assertRaisesRegex(UserError, "cannot be set by hand"):
+            visit.it_check_ids.with_user(self.technician).write({"followup_task_id": visit.id})
+        with self.assertRaisesRegex(UserError, "cannot be set by hand"):
+            plan.write({"last_visit_date": "2027-01-31"})
+
+    def test_portal_and_other_company_see_nothing(self):
+        plan = self._plan(asset_ids=[Command.set(self.server.ids)])
+        self._run_on("2026-01-24")
+        check = self._visits(plan).it_check_ids
+        for record in (plan, check):
+            with self.assertRaises(AccessError):
+                record.with_user(self.portal).read(["partner_id"])
+        env_b = self.env(user=self.manager_b, context=dict(self.env.context, allowed_company_ids=self.company_b.ids))
+        self.assertFalse(env_b["it.maintenance.plan"].search([]))
+        self.assertFalse(env_b["it.maintenance.check"].search([]))
+        self.assertFalse(env_b["project.task"].search([("it_maintenance_plan_id", "!=", False)]))
+        with self.assertRaises(AccessError):
+            plan.with_env(env_b).read(["name"])
