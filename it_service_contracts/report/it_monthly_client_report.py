@@ -61,6 +61,7 @@ class ItMonthlyClientReport(models.AbstractModel):
                 lambda a: not a.date_retired and a.warranty_end
                 and in_month[0] <= a.warranty_end <= in_month[1] + WARRANTY_HORIZON,
             ).sorted("warranty_end"),
+            "visits": period.contract_id._it_visits_in_month(period.date_start),
             "audit": audit,
             "findings": findings.sorted(lambda f: (-int(f.severity), f.sequence, f.id)),
             "stages": audit.stage_ids.sorted(lambda s: (s.sequence, s.id)),

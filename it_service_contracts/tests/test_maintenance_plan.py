@@ -227,6 +227,29 @@ class TestMaintenanceVisits(MaintenanceCommon):
                          ("included", 2.0, self.contract))
         self.assertEqual(line.it_period_id.hours_used, 2.0)
 
+    def test_monthly_report_lists_the_visits_and_their_checks(self):
+        """The client reads in the month's report which visits there were and what each check found, although
+        portal users cannot read plans and checks themselves."""
+        _plan, visit = self._first_visit(asset_ids=[Command.set((self.server | self.workstation).ids)])
+        visit.it_check_ids.filtered(lambda c: c.asset_id == self.server).write(
+            {"result": "attention", "note": "Fan noisy"})
+        line = self.env["account.analytic.line"].create({
+            "name": "Visit", "task_id": visit.id, "project_id": visit.project_id.id,
+            "employee_id": self.employee.id, "unit_amount": 2.0, "date": "2026-02-02",
+        })
+        contact = self.env["res.partner"].create({"name": "Client Contact", "parent_id": self.client.id})
+        portal = new_test_user(self.env, "maint_report_portal", groups="base.group_portal", partner_id=contact.id)
+        report = self.env["ir.actions.report"].with_context(allowed_company_ids=self.company.ids)
+        for user in (self.technician, portal):
+            with self.subTest(user=user.login):
+                html = report.with_user(user)._render_qweb_html(
+                    "it_service_contracts.action_report_it_monthly_client", line.it_period_id.ids)[0].decode()
+                self.assertIn("Maintenance Visits", html)
+                self.assertIn("Server room check: visit of 02/02/2026", html)
+                self.assertRegex(html, rf"{self.server.display_name}</span>:\s*<span[^>]*>Needs Attention</span>"
+                                       r"\s*\(<span[^>]*>Fan noisy</span>\)")
+                self.assertRegex(html, rf"{self.workstation.display_name}</span>:\s*not checked yet")
+
     def test_time_on_a_visit_covered_by_the_fee_draws_nothing(self):
         # planned beyond the month's included hours, under a contract that asks the client before paid work
         self.contract.approval_required = True

@@ -65,6 +65,7 @@ class TestMonthlyClientReport(ItInvoicingCommon):
                      "Untested backups", "Test restores quarterly.", "Secure the network", "October 2026"):
             self.assertIn(text, html)
         self.assertNotIn("Old printer", html, "a warranty ending in a year is not news")
+        self.assertNotIn("Maintenance Visits", html, "a contract without maintenance plans has no visits to show")
         self.assertNotIn("Cabling labels", html, "a finding without a recommendation is not one")
 
     def test_done_recommendation_is_not_open(self):
