@@ -74,5 +74,6 @@
         "demo/account_move_demo.xml",
         "demo/sale_order_demo.xml",
         "demo/it_contract_amendment_demo.xml",
+        "demo/it_maintenance_demo.xml",
     ],
 }
