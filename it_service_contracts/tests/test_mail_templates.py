@@ -82,12 +82,12 @@ class TestClientTemplates(ItTimesheetCommon):
         usage = self._mail("left on your hour package")
         self.assertEqual(len(usage), 1)
         self.assertEqual(usage.subject, f"{self.package.name}: 02:00 left on your hour package")
-        self.assertRegex(usage.body, r"8\.0 of the 10\.0\s+hours of your package")
+        self.assertRegex(usage.body, r"08:00 of the 10:00\s+hours of your package")
         self.assertIn(self.client, usage.partner_ids)
         self._log(self._as_technician(self.request), 2.0)
         used_up = self._mail("are used up")
         self.assertEqual(len(used_up), 1)
-        self.assertIn("All 10.0 hours of your package", used_up.body)
+        self.assertIn("All 10:00 hours of your package", used_up.body)
 
     def test_package_ending(self):
         self.package.expiry_warning_days = 30
