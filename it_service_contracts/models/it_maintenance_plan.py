@@ -302,8 +302,10 @@ class ItMaintenancePlan(models.Model):
     def _it_visit_values(self, nominal, planned, reported, assets):
         self.ensure_one()
         contract = self.contract_id
+        # the request's title is read by the firm: in its company's language, whoever runs the scheduled action
+        env = self.with_context(lang=self.company_id.partner_id.lang or self.env.lang).env
         values = {
-            "name": self.env._("%(plan)s: visit of %(date)s", plan=self.name, date=format_date(self.env, planned)),
+            "name": env._("%(plan)s: visit of %(date)s", plan=self.name, date=format_date(env, planned)),
             "project_id": contract.project_id.id,
             "partner_id": contract.partner_id.id,
             "company_id": contract.company_id.id,

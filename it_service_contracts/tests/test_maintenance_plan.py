@@ -85,6 +85,15 @@ class TestMaintenanceSchedule(MaintenanceCommon):
         # reported when the service hours of that Monday start: 8:00 in Warsaw (CET) is 7:00 UTC
         self.assertEqual(visit.it_reported_date, datetime(2026, 2, 2, 7, 0))
         self.assertFalse(visit.it_is_adhoc)
+        self.assertEqual(visit.name, "Server room check: visit of 02/02/2026")
+
+    def test_visit_is_named_in_the_company_language(self):
+        """The scheduled action runs in its user's language; the firm reads the visit in the company's."""
+        self.env["res.lang"]._activate_lang("pl_PL")
+        self.company.partner_id.lang = "pl_PL"
+        plan = self._plan()
+        self._run_on("2026-01-24")
+        self.assertEqual(self._visits(plan).name, "Server room check: wizyta z dnia 02.02.2026")
 
     def test_catch_up_after_downtime_creates_each_visit_once(self):
         plan = self._plan()
