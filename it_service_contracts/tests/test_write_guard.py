@@ -19,7 +19,9 @@ class TestWriteGuard(RpcRolesCommon):
     def _guarded_records(self):
         line = self.env["account.analytic.line"].browse(self._log_as(self.technician, self.package_request, 1.0))
         period = self.flat.period_ids[:1]
-        return [self.package_request, line, self.package, period]
+        plan = self.env["it.maintenance.plan"].create({"name": "Server check", "contract_id": self.flat.id})
+        source = self.env["it.alert.source"].create({"name": "Zabbix", "partner_id": self.flat.partner_id.id})
+        return [self.package_request, line, self.package, period, plan, source]
 
     def test_every_guarded_field_is_refused_to_every_role(self):
         records = self._guarded_records()
