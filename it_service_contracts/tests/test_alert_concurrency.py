@@ -1,4 +1,3 @@
-import logging
 import threading
 import time
 from unittest.mock import patch
@@ -9,16 +8,13 @@ from odoo import SUPERUSER_ID, api
 from odoo.modules.registry import Registry
 from odoo.orm.registry import DummyRLock
 from odoo.tests import HOST, HttpCase, tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
-_logger = logging.getLogger(__name__)
-
-CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+from .committed_common import CONTEXT, CommittedCase
 
 
 @tagged("post_install", "-at_install")
-class TestAlertConcurrency(BaseCase):
+class TestAlertConcurrency(CommittedCase):
     """A monitoring system posts the same alert twice at the same moment, served by two workers (two database
     transactions): one request is opened, the other notice is noted on it.
 
@@ -28,7 +24,6 @@ class TestAlertConcurrency(BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         # the test runner holds the registry lock while tests run: let the server's threads use the registry
         patcher = patch.object(Registry, "_lock", DummyRLock())
         patcher.start()
@@ -58,12 +53,7 @@ class TestAlertConcurrency(BaseCase):
                 lambda: env["it.asset"].browse(ids["asset"]).unlink(),
                 lambda: env["res.partner"].browse(ids["client"]).unlink(),
             ]
-            for step in steps:
-                try:
-                    with cr.savepoint():
-                        step()
-                except Exception:
-                    _logger.warning("could not remove test data", exc_info=True)
+            self._remove_each(cr, steps)
 
     def _post(self, results, name):
         payload = {"id": "zbx-77", "status": "problem", "severity": "high", "serial": "CONC-1",

@@ -1,16 +1,14 @@
 import psycopg2
 
 from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.modules.registry import Registry
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
-CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+from .committed_common import CONTEXT, CommittedCase
 
 
 @tagged("post_install", "-at_install")
-class TestInvoicingConcurrency(BaseCase):
+class TestInvoicingConcurrency(CommittedCase):
     """Two workers invoice the same flat contract at the same time, on two database connections.
 
     This test commits (it needs real transactions); it removes what it created afterwards.
@@ -18,7 +16,6 @@ class TestInvoicingConcurrency(BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         self.today = fields.Date.today()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)

@@ -1,21 +1,16 @@
-import logging
 from datetime import timedelta
 
 import psycopg2
 
 from odoo import SUPERUSER_ID, Command, api, fields
-from odoo.modules.registry import Registry
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
-_logger = logging.getLogger(__name__)
-
-CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+from .committed_common import CONTEXT, CommittedCase
 
 
 @tagged("post_install", "-at_install")
-class TestMaintenanceConcurrency(BaseCase):
+class TestMaintenanceConcurrency(CommittedCase):
     """Two workers create the visits of the same plan at the same time, on separate database connections.
 
     This test commits (it needs real transactions); it removes what it created afterwards.
@@ -23,7 +18,6 @@ class TestMaintenanceConcurrency(BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         self.today = fields.Date.today()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
@@ -77,12 +71,7 @@ class TestMaintenanceConcurrency(BaseCase):
                 lambda: env["product.product"].browse(self.ids["service"]).product_tmpl_id.unlink(),
                 lambda: env["res.partner"].browse(self.ids["client"]).unlink(),
             ]
-            for step in steps:
-                try:
-                    with cr.savepoint():
-                        step()
-                except Exception:
-                    _logger.warning("could not remove test data", exc_info=True)
+            self._remove_each(cr, steps)
 
     def _worker_run(self, env):
         """What the scheduled action does, for this plan only (the database's other plans are left alone)."""

@@ -1,4 +1,3 @@
-import logging
 import threading
 import time
 from unittest.mock import patch
@@ -8,16 +7,13 @@ from odoo.modules.registry import Registry
 from odoo.orm.registry import DummyRLock
 from odoo.service.model import retrying
 from odoo.tests import tagged
-from odoo.tests.common import BaseCase, get_db_name
 from odoo.tools import mute_logger
 
-_logger = logging.getLogger(__name__)
-
-CONTEXT = {"tracking_disable": True, "mail_create_nolog": True, "mail_notrack": True}
+from .committed_common import CONTEXT, CommittedCase
 
 
 @tagged("post_install", "-at_install")
-class TestTimesheetConcurrency(BaseCase):
+class TestTimesheetConcurrency(CommittedCase):
     """Two technicians log the last hours of a package at the same moment, on two database connections.
 
     This test commits (it needs two real transactions); it removes what it created afterwards.
@@ -25,7 +21,6 @@ class TestTimesheetConcurrency(BaseCase):
 
     def setUp(self):
         super().setUp()
-        self.registry = Registry(get_db_name())
         # the test runner holds the registry lock while tests run: let the technicians' threads use the registry
         patcher = patch.object(Registry, "_lock", DummyRLock())
         patcher.start()
@@ -88,12 +83,7 @@ class TestTimesheetConcurrency(BaseCase):
                 lambda: env["product.product"].browse(ids["service"]).product_tmpl_id.unlink(),
                 lambda: env["res.partner"].browse(ids["client"]).unlink(),
             ]
-            for step in steps:
-                try:
-                    with cr.savepoint():
-                        step()
-                except Exception:
-                    _logger.warning("could not remove test data", exc_info=True)
+            self._remove_each(cr, steps)
 
     def _log_in_own_transaction(self, employee_id, results, name, hold=None):
         """Log 2 h as one technician, in a transaction of their own, replayed on concurrency errors as Odoo does."""
