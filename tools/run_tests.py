@@ -1,39 +1,76 @@
 #!/usr/bin/env python3
-"""Run Odoo test commands, echo their logs, and end with one pytest-style summary line.
+"""Run test commands side by side, echo their logs, and end with one pytest-style summary line.
 
-    run_tests.py [--lint-failed N] [--check NAME:RC]... -- COMMAND... [-- COMMAND...]
+    run_tests.py [--check NAME=COMMAND]... -- COMMAND... [-- COMMAND...]
 
-Odoo reports "F failed, E error(s) of N tests when loading database"; an ERROR or
-CRITICAL log line outside a test (a module that fails to load, a broken view) also
-counts as a failure, so that nothing broken can end in a green run. A check run
-before (an upgrade test, say) counts as one test.
+Every command starts at once (each Odoo run on its own database and HTTP port, so that two cores are both at
+work): the first one's log is echoed as it comes, each other's in one piece once it has ended. Odoo reports
+"F failed, E error(s) of N tests when loading database"; an ERROR or CRITICAL log line outside a test (a module
+that fails to load, a broken view) also counts as a failure, so that nothing broken can end in a green run. A
+check (lint, the upgrade test) is a shell command that counts as one test, passed when it exits with 0.
 """
 import argparse
 import re
 import subprocess
 import sys
+import tempfile
 
 LOG_LINE = re.compile(r"^\d{4}-\d\d-\d\d [\d:,]+ \d+ (?P<level>[A-Z]+) \S+ (?P<logger>\S+): (?P<msg>.*)")
 REPORT = re.compile(r"(\d+) failed, (\d+) error\(s\) of (\d+) tests")
 
 
-class Run:
-    """What one Odoo command reported."""
+class Job:
+    """One command running beside the others, its log echoed live or kept for later."""
 
-    def __init__(self, command):
+    def __init__(self, command, live, shell=False):
         self.command = command
+        self.live = live
+        self.shell = shell
+        self.log = None if live else tempfile.TemporaryFile("w+")
+        self.proc = None
+        self.rc = 0
+
+    def start(self):
+        self.proc = subprocess.Popen(
+            self.command, shell=self.shell, text=True, bufsize=1,
+            stdout=subprocess.PIPE if self.live else self.log, stderr=subprocess.STDOUT)
+
+    def finish(self):
+        """Wait for the command, echo its log, and read it."""
+        if self.live:
+            for line in self.proc.stdout:
+                sys.stdout.write(line)
+                self.read(line)
+            self.rc = self.proc.wait()
+            return
+        self.rc = self.proc.wait()
+        self.log.seek(0)
+        for line in self.log:
+            sys.stdout.write(line)
+            self.read(line)
+        self.log.close()
+
+    def read(self, line):
+        pass
+
+
+class Check(Job):
+    """A command that counts as one test."""
+
+    def __init__(self, name, command):
+        super().__init__(command, live=False, shell=True)
+        self.name = name
+
+
+class OdooRun(Job):
+    """What one Odoo test command reported."""
+
+    def __init__(self, command, live):
+        super().__init__(command, live)
         self.report = None
         self.skipped = []
         self.stray_errors = []
         self.failed_tests = []
-        self.rc = 0
-
-    def execute(self):
-        proc = subprocess.Popen(self.command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, bufsize=1)
-        for line in proc.stdout:
-            sys.stdout.write(line)
-            self.read(line)
-        self.rc = proc.wait()
 
     def read(self, line):
         match = LOG_LINE.match(line)
@@ -84,34 +121,33 @@ def split_commands(args):
 
 def main():
     parser = argparse.ArgumentParser()
-    parser.add_argument("--lint-failed", type=int, default=0)
-    parser.add_argument("--check", action="append", default=[], metavar="NAME:RC",
-                        help="a check run before the tests (0: passed), counted in the summary")
+    parser.add_argument("--check", action="append", default=[], metavar="NAME=COMMAND",
+                        help="a shell command run beside the tests, counted as one test (exit code 0: passed)")
     parser.add_argument("commands", nargs=argparse.REMAINDER)
     args = parser.parse_args()
 
+    runs = [OdooRun(command, live=not i) for i, command in enumerate(split_commands(args.commands))]
+    checks = [Check(*check.split("=", 1)) for check in args.check]
+    for job in runs + checks:
+        job.start()
+    for job in runs + checks:
+        job.finish()
+
     passed = failed = 0
-    lines = []
-    skipped = []
-    for command in split_commands(args.commands):
-        run = Run(command)
-        run.execute()
+    lines, skipped = [], []
+    for run in runs:
         failures, errors, total = run.report or (0, 0, 0)
         problems = run.problems()
         failed += failures + errors + (1 if problems else 0)
         passed += max(total - failures - errors - len(run.skipped), 0)
         skipped += run.skipped
         lines += run.failed_tests + problems
-    for check in args.check:
-        name, _sep, check_rc = check.rpartition(":")
-        if int(check_rc):
+    for check in checks:
+        if check.rc:
             failed += 1
-            lines.append(f"FAIL: {name}")
+            lines.append(f"FAIL: {check.name} (see its log above)")
         else:
             passed += 1
-    if args.lint_failed:
-        failed += 1
-        lines.append("lint failed (see above)")
     print()
     for line in skipped + lines:
         print(line)
