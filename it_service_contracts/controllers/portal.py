@@ -66,9 +66,9 @@ class ItServicePortal(CustomerPortal):
                 values[key] = env[model].sudo().search_count(domain())
         return values
 
-    def _it_list(self, model, domain, url, page, order, page_name, template, key, extra=None):
+    def _it_list(self, model, domain, url, page, order, page_name, template, key, extra=None, url_args=None):
         Model = request.env[model].sudo()
-        pager = portal_pager(url=url, total=Model.search_count(domain), page=page, step=PAGE_SIZE)
+        pager = portal_pager(url=url, url_args=url_args, total=Model.search_count(domain), page=page, step=PAGE_SIZE)
         records = Model.search(domain, order=order, limit=PAGE_SIZE, offset=pager["offset"])
         values = self._prepare_portal_layout_values()
         values.update({key: records, "pager": pager, "page_name": page_name, "default_url": url, **(extra or {})})
@@ -264,14 +264,17 @@ class ItServicePortal(CustomerPortal):
         filters = {
             "open": [("sla_resolution_date", "=", False)],
             "approval": [("it_approval_state", "=", "pending")],
+            "visits": [("it_maintenance_plan_id", "!=", False)],
             "all": [],
         }
         filterby = filterby if filterby in filters else "open"
+        order = "it_planned_date desc, id desc" if filterby == "visits" else "id desc"
         return self._it_list(
-            "project.task", domain + filters[filterby], "/my/it/requests", page, "id desc",
+            "project.task", domain + filters[filterby], "/my/it/requests", page, order,
             "it_requests", "it_service_contracts.portal_my_it_requests", "tasks",
             extra={"filterby": filterby, "priority_labels": dict(
                 Task._fields["priority"]._description_selection(request.env))},
+            url_args={"filterby": filterby},
         )
 
     @http.route("/my/it/requests/new", type="http", auth="user", methods=["GET"], website=True)
@@ -327,6 +330,9 @@ class ItServicePortal(CustomerPortal):
         values = {
             "it_task": task, "page_name": "it_request",
             "priority_labels": dict(task._fields["priority"]._description_selection(request.env)),
+            # what a maintenance visit checked: the contact may not read the checks, the page reads them as the
+            # system once the request is known to be their client's
+            "it_checks": task.sudo().it_check_ids,
         }
         values = self._get_page_view_values(task, access_token, values, "my_it_requests_history", False, **kw)
         values["token"] = task.access_token  # the client answers in the chatter

@@ -249,8 +249,9 @@ class ItAudit(models.Model):
             findings = audit.finding_ids.filtered(lambda f: f.recurring and not f.maintenance_plan_id)
             if not findings:
                 continue
-            contract = audit.contract_ids.filtered(lambda c: c.state in ("draft", "active")).sorted(
-                lambda c: (c.state == "active", c.date_start), reverse=True)[:1]
+            contract = audit.contract_ids.filtered_domain(
+                self.env["it.contract"]._it_plannable_condition(today),
+            ).sorted(lambda c: (c.state == "active", c.date_start), reverse=True)[:1]
             if not contract:
                 raise UserError(self.env._(
                     "Audit %(audit)s has no draft or running contract: a maintenance plan belongs to a contract. "

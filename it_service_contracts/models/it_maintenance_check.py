@@ -37,6 +37,17 @@ class ItMaintenanceCheck(models.Model):
 
     _unique_asset_per_visit = models.UniqueIndex("(task_id, asset_id)", "An asset is checked once per visit.")
 
+    @api.constrains("task_id")
+    def _check_task_is_visit(self):
+        """A check is what a maintenance visit found: on any other request it would be reported to the client
+        and set an asset's state outside the regular supervision."""
+        for check in self:
+            if not check.task_id.it_maintenance_plan_id:
+                raise ValidationError(self.env._(
+                    "Request %(request)s is not a maintenance visit: assets are checked on the visits their "
+                    "maintenance plans create.", request=check.task_id.display_name,
+                ))
+
     @api.constrains("task_id", "asset_id")
     def _check_asset_of_client(self):
         for check in self:

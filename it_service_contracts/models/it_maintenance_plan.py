@@ -6,7 +6,7 @@ series' day (monthly on the 31st: the last day of a shorter month, the 31st agai
 its state and its checks are on the request (``models/project_task_visit.py``, ``it.maintenance.check``).
 """
 from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import date, datetime, time, timedelta
 
 import pytz
 from dateutil.relativedelta import relativedelta
@@ -149,6 +149,17 @@ class ItMaintenancePlan(models.Model):
             plan.visit_count = counts.get(plan, 0)
 
     # ------------------------------------------------------------------ constraints
+
+    @api.constrains("contract_id")
+    def _check_contract_not_over(self):
+        today = fields.Date.context_today(self)
+        plannable = self.contract_id.filtered_domain(self.env["it.contract"]._it_plannable_condition(today))
+        for plan in self.filtered(lambda p: p.contract_id not in plannable):
+            raise ValidationError(self.env._(
+                "Maintenance plan %(plan)s cannot go on contract %(contract)s: the contract has ended, was closed or "
+                "was cancelled. A plan goes on a draft contract (prepared before it starts) or a running one.",
+                plan=plan.name, contract=plan.contract_id.name,
+            ))
 
     @api.constrains("contract_id", "site_id")
     def _check_site_covered(self):
@@ -362,9 +373,16 @@ class ItContractMaintenance(models.AbstractModel):
             contract.visit_late_count = visits[contract, "late"]
             contract.visit_missed_count = visits[contract, "missed"]
 
+    @api.model
+    def _it_plannable_condition(self, today):
+        """The contracts a maintenance plan may go on: a draft (sent or agreed included: the manager prepares its
+        plans before it starts) or a contract running on a day from ``today`` on (``_it_running_condition()``),
+        never one that is over (ended, expired, closed or cancelled)."""
+        return Domain("state", "=", "draft") | self._it_running_condition(today, date.max)
+
     def _it_visits_in_month(self, month):
         """The maintenance visits of this contract planned in the month of ``month`` (any day of it), in date
-        order, with their checks (``it_check_ids``): what the monthly client report and the portal list."""
+        order, with their checks (``it_check_ids``): what the monthly client report lists."""
         self.ensure_one()
         first = month.replace(day=1)
         return self.env["project.task"].search(

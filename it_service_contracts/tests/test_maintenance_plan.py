@@ -347,6 +347,10 @@ class TestMaintenanceRoles(MaintenanceCommon):
         cls.portal = new_test_user(
             cls.env, "maint_portal", groups="base.group_portal", company_id=cls.company.id, partner_id=contact.id,
         )
+        cls.manager = new_test_user(
+            cls.env, "maint_manager", groups="it_service_contracts.group_it_manager",
+            company_id=cls.company.id, company_ids=[Command.set(cls.company.ids)],
+        )
         cls.company_b = cls.env["res.company"].create({"name": "Other MSP"})
         cls.manager_b = new_test_user(
             cls.env, "maint_manager_b", groups="it_service_contracts.group_it_manager",
@@ -390,3 +394,54 @@ class TestMaintenanceRoles(MaintenanceCommon):
         self.assertFalse(env_b["project.task"].search([("it_maintenance_plan_id", "!=", False)]))
         with self.assertRaises(AccessError):
             plan.with_env(env_b).read(["name"])
+
+    def test_a_check_belongs_to_a_maintenance_visit(self):
+        """Assets are checked at the visits of a plan: a check on any other request is refused to every role,
+        whether it is created there or moved there."""
+        plan = self._plan(asset_ids=[Command.set(self.server.ids)])
+        self._run_on("2026-01-24")
+        visit = self._visits(plan)
+        request = self._routed_request(self.contract, "Printer", self.site_a)
+        self.env["it.maintenance.check"].with_user(self.technician).create(
+            {"task_id": visit.id, "asset_id": self.workstation.id, "result": "ok"})
+        for user in (self.technician, self.manager):
+            with self.subTest(user=user.login):
+                with self.assertRefused("Printer is not a maintenance visit"):
+                    self.env["it.maintenance.check"].with_user(user).create(
+                        {"task_id": request.id, "asset_id": self.server.id, "result": "critical"})
+                with self.assertRefused("is not a maintenance visit"):
+                    request.with_user(user).write({"it_check_ids": [Command.create({"asset_id": self.server.id})]})
+                with self.assertRefused("is not a maintenance visit"):
+                    visit.it_check_ids.with_user(user).write({"task_id": request.id})
+        self.assertFalse(request.it_check_ids)
+        self.assertEqual(visit.it_check_ids.asset_id, self.server | self.workstation)
+        self.assertEqual(self.server.state, "ok", "a refused check sets no state")
+        self.assertFalse(self.env["project.task"].search([("it_asset_id", "=", self.server.id)]), "nor opens a request")
+
+    def test_a_plan_goes_on_a_draft_or_running_contract(self):
+        """The manager prepares plans on a draft contract, sent or agreed included, and keeps them on a running
+        one; a contract that is over gets none, whether the plan is created on it or moved to it."""
+        draft, sent, agreed, cancelled = (self._create_contract(date_start="2026-03-01") for _i in range(4))
+        sent._it_mark_sent()
+        agreed.action_confirm()
+        cancelled.action_cancel()
+        # six months from June: it ended on 30 November, the scheduled action has not expired it yet
+        ended, expired = self._active_contract(date_start="2025-06-01"), self._active_contract(date_start="2025-06-01")
+        expired._expire()
+        closed = self._active_contract()
+        closed.action_close()
+        self.assertEqual((sent.state, sent.acceptance_state, agreed.state, agreed.progress_state, ended.state),
+                         ("draft", "sent", "draft", "accepted", "active"))
+        Plan = self.env["it.maintenance.plan"].with_user(self.manager)
+        for contract in (draft, sent, agreed, self.contract):
+            self.assertEqual(Plan.create({"name": "Backups", "contract_id": contract.id}).contract_id, contract)
+        plan = Plan.create({"name": "Disks", "contract_id": self.contract.id})
+        for contract in (ended, expired, closed, cancelled):
+            with self.subTest(contract=contract.name, state=contract.state):
+                with self.assertRefused("has ended, was closed or was cancelled"):
+                    Plan.create({"name": "Backups", "contract_id": contract.id})
+                with self.assertRefused("has ended, was closed or was cancelled"):
+                    plan.write({"contract_id": contract.id})
+        self.assertEqual(plan.contract_id, self.contract)
+        self.assertFalse(self.env["it.maintenance.plan"].search([
+            ("contract_id", "in", (ended | expired | closed | cancelled).ids)]))

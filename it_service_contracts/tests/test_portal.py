@@ -168,6 +168,48 @@ class TestPortal(PortalCommon):
         self.assertEqual(self._get(f"/my/it/months/{self.period_a.id}/report", self.portal_b).status_code, 303)
         self.assertNotIn(f"/my/it/months/{self.period_a.id}/", self._get("/my/it/months").text)
 
+    def test_maintenance_visits_and_their_checks(self):
+        """The client follows the regular supervision of its contract: its visits with their date and state, and
+        what each visit found, which its contact cannot read through the API."""
+        visit_a, visit_b = (self._visit(contract, asset) for contract, asset in (
+            (self.contract_a, self.asset_a), (self.contract_b, self.asset_b)))
+        visit_a.it_check_ids.write({"result": "attention", "note": "Fan noisy"})
+        visit_b.it_check_ids.write({"result": "critical", "note": "Router overheating"})
+        self.env.flush_all()
+        response = self._get("/my/it/requests?filterby=visits", self.portal_a)
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Maintenance visits", response.text)
+        self.assertIn(f'href="/my/it/requests/{visit_a.id}"', response.text)
+        self.assertIn(visit_a.it_planned_date.strftime("%m/%d/%Y"), response.text)
+        self.assertIn("Planned", response.text)
+        self.assertNotIn(f'href="/my/it/requests/{visit_b.id}"', response.text)
+        self.assertNotIn(f'href="/my/it/requests/{self.request_a.id}"', response.text, "visits only")
+        page = self._get(f"/my/it/requests/{visit_a.id}")
+        self.assertEqual(page.status_code, 200)
+        self.assertIn("A&#39;s file server", page.text)
+        self.assertIn("Needs Attention", page.text)
+        self.assertIn("Fan noisy", page.text)
+        self.assertNotIn("Router overheating", page.text)
+        with self.assertRaises(Fault):
+            self._rpc(self.portal_a, "it.maintenance.check", "search_read", [], ["note"])
+        # B's contact sees B's visit, not A's
+        html = self._get("/my/it/requests?filterby=visits", self.portal_b).text
+        self.assertIn(f'href="/my/it/requests/{visit_b.id}"', html)
+        self.assertNotIn(f'href="/my/it/requests/{visit_a.id}"', html)
+        refused = self._get(f"/my/it/requests/{visit_a.id}")
+        self.assertEqual(refused.status_code, 303)
+        self.assertNotIn("Fan noisy", self.url_open(f"/my/it/requests/{visit_a.id}").text)
+        self.assertIn("Router overheating", self._get(f"/my/it/requests/{visit_b.id}").text)
+
+    def _visit(self, contract, asset):
+        """The first visit of a maintenance plan of ``contract`` checking ``asset``, created today."""
+        plan = self.env["it.maintenance.plan"].create({
+            "name": f"Check of {contract.name}", "contract_id": contract.id, "date_start": self.today,
+            "asset_ids": [Command.set(asset.ids)],
+        })
+        plan._it_create_due_visits(self.today)
+        return plan.visit_ids
+
     # ------------------------------------------------------------------ reporting a request
 
     def test_report_a_request(self):

@@ -227,3 +227,31 @@ class TestRpcRoles(RpcRolesCommon):
         own = self.rpc(self.manager, "res.partner", "read", [self.client.id],
                        ["it_package_hours_remaining", "it_month_hours_included"])[0]
         self.assertEqual((own["it_package_hours_remaining"], own["it_month_hours_included"]), (9.0, 20.0))
+
+    def test_maintenance_rules_hold_over_rpc(self):
+        """What the plan form's domain and the visit's page suggest holds through the external API too: a plan goes
+        on a contract that is not over, a check on a maintenance visit."""
+        closed = self._active_contract(date_start=self.today, remote_service=False, site_ids=[(6, 0, self.site_a.ids)])
+        closed.action_close()
+        plan_id = self.rpc(self.manager, "it.maintenance.plan", "create", [{
+            "name": "Server check", "contract_id": self.flat.id, "date_start": fields.Date.to_string(self.today),
+        }])[0]
+        self.assertRpcRefused("has ended, was closed or was cancelled", self.manager, "it.maintenance.plan", "create",
+                              [{"name": "Server check", "contract_id": closed.id}])
+        self.assertRpcRefused("has ended, was closed or was cancelled", self.manager, "it.maintenance.plan", "write",
+                              [plan_id], {"contract_id": closed.id})
+        self.assertFalse(self.env["it.maintenance.plan"].search([("contract_id", "=", closed.id)]))
+        plan = self.env["it.maintenance.plan"].browse(plan_id)
+        plan._it_create_due_visits(self.today)
+        visit = plan.visit_ids
+        asset = self.audit.asset_ids
+        self.rpc(self.technician, "it.maintenance.check", "create", [{"task_id": visit.id, "asset_id": asset.id}])
+        self.assertRpcRefused("is not a maintenance visit", self.technician, "it.maintenance.check", "create",
+                              [{"task_id": self.flat_request.id, "asset_id": asset.id, "result": "critical"}])
+        self.assertRpcRefused("is not a maintenance visit", self.technician, "project.task", "write",
+                              [self.flat_request.id], {"it_check_ids": [(0, 0, {"asset_id": asset.id})]})
+        self.assertRpcRefused("is not a maintenance visit", self.technician, "it.maintenance.check", "write",
+                              visit.it_check_ids.ids, {"task_id": self.flat_request.id})
+        self.env.invalidate_all()
+        self.assertEqual(visit.it_check_ids.asset_id, asset)
+        self.assertFalse(self.flat_request.it_check_ids)
