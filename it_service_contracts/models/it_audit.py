@@ -300,13 +300,20 @@ class ItAudit(models.Model):
 
     def _it_contract_values(self):
         assets = self.asset_ids.filtered_domain(self.env["it.asset"]._it_in_service_domain(self.date))
+        # asset categories are shared by the companies of the database, their support services may not be: a
+        # category brings its service into the scope only where the audit's company may sell it
+        services = {
+            category: category.sudo().service_product_id.filtered_domain(
+                self.env["product.product"]._check_company_domain(self.company_id)).sudo(False)
+            for category in assets.category_id
+        }
         values = {
             "partner_id": self.partner_id.id,
             "company_id": self.company_id.id,
             "audit_id": self.id,
             "contract_type": self.contract_type,
             "user_id": self.env.user.id,
-            "service_product_ids": [(6, 0, assets.category_id.service_product_id.ids)],
+            "service_product_ids": [(6, 0, self.env["product.product"].union(*services.values()).ids)],
             "site_ids": [(6, 0, assets.site_id.ids)],
         }
         if self.contract_type == "hour_package":
@@ -315,11 +322,11 @@ class ItAudit(models.Model):
             values.update(monthly_hours=self.flat_hours, monthly_fee=self.flat_monthly_fee)
         if self.per_asset_cheaper:
             values["line_ids"] = [(0, 0, {
-                "product_id": category.service_product_id.id,
+                "product_id": service.id,
                 "pricing": "per_asset",
                 "asset_category_id": category.id,
                 "price_unit": category.monthly_asset_price,
-            }) for category in assets.category_id if category.service_product_id]
+            }) for category, service in services.items() if service]
         return values
 
     def action_send_report(self):

@@ -236,6 +236,23 @@ class ItContract(models.Model):
     def _check_can_activate(self):
         self.ensure_one()
         self._it_check_accepted()
+        problems = self._it_missing_terms()
+        if problems:
+            raise ValidationError(self.env._(
+                "Contract %(name)s cannot start without %(missing)s.",
+                name=self.name, missing=", ".join(problems),
+            ))
+        if self.audit_exception_reason:
+            return
+        if self.audit_id.state != "done" or self.audit_id.partner_id != self.partner_id:
+            raise ValidationError(self.env._(
+                "Contract %(name)s cannot start before the hardware and software audit of %(client)s is completed.",
+                name=self.name, client=self.partner_id.display_name,
+            ))
+
+    def _it_missing_terms(self):
+        """What the contract lacks to be offered and to run, as the user reads it (empty when complete)."""
+        self.ensure_one()
         problems = []
         if not self.partner_id:
             problems.append(self.env._("a client"))
@@ -250,18 +267,7 @@ class ItContract(models.Model):
                 problems.append(self.env._("a monthly fee"))
             if not self.service_calendar_id:
                 problems.append(self.env._("service hours"))
-        if problems:
-            raise ValidationError(self.env._(
-                "Contract %(name)s cannot start without %(missing)s.",
-                name=self.name, missing=", ".join(problems),
-            ))
-        if self.audit_exception_reason:
-            return
-        if self.audit_id.state != "done" or self.audit_id.partner_id != self.partner_id:
-            raise ValidationError(self.env._(
-                "Contract %(name)s cannot start before the hardware and software audit of %(client)s is completed.",
-                name=self.name, client=self.partner_id.display_name,
-            ))
+        return problems
 
     @api.constrains("state", "contract_type", "partner_id", "date_start", "date_end")
     def _check_single_flat_contract(self):

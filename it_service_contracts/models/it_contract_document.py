@@ -163,7 +163,19 @@ class ItContractDocument(models.AbstractModel):
 
     def _it_mark_sent(self):
         """Only a draft waits for the client's acceptance; a running contract's document is sent for the record."""
-        return super(ItContractDocument, self.filtered(lambda c: c.state == "draft"))._it_mark_sent()
+        drafts = self.filtered(lambda c: c.state == "draft")
+        drafts._it_check_offer_complete()
+        return super(ItContractDocument, drafts)._it_mark_sent()
+
+    def _it_check_offer_complete(self):
+        """A draft goes to the client with every term it needs to start: what the client accepts can run."""
+        for contract in self:
+            missing = contract._it_missing_terms()
+            if missing:
+                raise UserError(self.env._(
+                    "Contract %(name)s cannot be sent to the client without %(missing)s.",
+                    name=contract.name, missing=", ".join(missing),
+                ))
 
     def _it_acceptance_check_open(self):
         """Only a contract that has not started is accepted or refused; a running one changes by amendment."""
@@ -238,6 +250,7 @@ class ItContractDocument(models.AbstractModel):
         self.ensure_one()
         if self.state in ("closed", "cancelled"):
             raise UserError(self.env._("Contract %s is closed or cancelled: there is nothing to send.", self.name))
+        self.filtered(lambda c: c.state == "draft")._it_check_offer_complete()
         return self._it_send_document_action(
             "it_service_contracts.mail_template_it_contract_document", self.env._("Send the Contract"))
 

@@ -41,3 +41,4 @@ from . import test_alerts
 from . import test_alert_concurrency
 from . import test_maintenance_plan
 from . import test_maintenance_concurrency
+from . import test_journey

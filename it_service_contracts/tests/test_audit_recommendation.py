@@ -86,6 +86,18 @@ class TestAuditRecommendation(ItAuditCommon):
         self.assertEqual(contract.contract_type, "monthly_flat")
         self.assertEqual((contract.monthly_hours, contract.monthly_fee), (14.0, 2500.0))
 
+    def test_contract_scope_takes_the_services_this_company_sells(self):
+        """Asset categories are shared by the companies of a database: a category whose service belongs to another
+        company brings nothing into the scope, and the manager, who cannot read that service, gets the contract."""
+        other = self.env["res.company"].create({"name": "Other MSP"})
+        foreign = self.env["product.product"].create({"name": "Their server care", "type": "service",
+                                                      "company_id": other.id})
+        self.server_category.service_product_id = foreign
+        audit = self._audit_with(2, servers=1).with_user(self.manager)
+        audit.action_done()
+        contract = self.env["it.contract"].browse(audit.action_create_contract()["res_id"])
+        self.assertEqual(contract.service_product_ids, self.service_support)
+
     def test_technician_cannot_recommend_nor_complete(self):
         audit = self._audit_with(3).with_user(self.technician)
         with self.assertRaises(AccessError):

@@ -196,6 +196,17 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         self.assertIn("accept it with your", body)
 
 
+    def test_incomplete_contract_is_not_sent(self):
+        """What the client accepts can start: a draft without a scope is not offered, by the button nor by a mail
+        sent with the contract's template some other way."""
+        contract = self.package.with_user(self.manager)
+        contract.service_product_ids = False
+        with self.assertRefused(r"cannot be sent to the client without a scope \(at least one service\)"):
+            contract.action_it_send_document()
+        with self.assertRefused("cannot be sent to the client without a scope"):
+            contract._it_mark_sent()
+        self.assertEqual(self.package.acceptance_state, "to_send")
+
     def test_send_mails_the_pdf_and_marks_sent(self):
         contract = self.package.with_user(self.manager).with_context(tracking_disable=False)
         action = contract.action_it_send_document()
