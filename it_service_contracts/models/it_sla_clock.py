@@ -140,6 +140,11 @@ class ItSlaClock(models.AbstractModel):
                 )
             )
 
+    def _it_sla_runs(self):
+        """Whether the contract's response times run for this request: for a request reported to the firm."""
+        self.ensure_one()
+        return self.it_is_service_request
+
     def _it_sla_line(self):
         self.ensure_one()
         return self.it_contract_id.sudo().sla_line_ids.filtered(lambda line: line.priority == self.priority)[:1]
@@ -166,7 +171,7 @@ class ItSlaClock(models.AbstractModel):
         contract = self.it_contract_id.sudo()
         line = self._it_sla_line()
         calendar = contract.service_calendar_id
-        if not (self.it_is_service_request and contract and line and calendar and self.it_reported_date):
+        if not (self._it_sla_runs() and contract and line and calendar and self.it_reported_date):
             return result
         start = self.it_reported_date.replace(microsecond=0)
         share = (contract.company_id.it_sla_risk_share or 75.0) / 100.0

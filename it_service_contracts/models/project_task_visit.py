@@ -63,6 +63,11 @@ class ItMaintenanceVisit(models.AbstractModel):
             )
         return super()._it_protected_message(names)
 
+    def _it_sla_runs(self):
+        """A visit is work agreed ahead, not a failure the client reported: no response time runs for it (its
+        follow-up requests are failures, and get the contract's response times)."""
+        return super()._it_sla_runs() and not self.it_maintenance_plan_id
+
     def _it_visit_done(self):
         self.ensure_one()
         return self.state == "1_done" or (bool(self.stage_id.fold) and self.state != "1_canceled")

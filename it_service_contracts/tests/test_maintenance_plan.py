@@ -226,6 +226,17 @@ class TestMaintenanceVisits(MaintenanceCommon):
         self.assertEqual(self.old_server.state, "end_of_life")
         self.assertEqual(self.workstation.state, "ok")
 
+    def test_no_response_time_runs_for_a_visit_but_for_its_follow_up(self):
+        self.contract.sla_line_ids = [Command.create({"priority": p, "response_hours": 4.0, "resolution_hours": 16.0})
+                                      for p in ("0", "1")]
+        _plan, visit = self._first_visit(category_ids=[Command.set(self.server_category.ids)])
+        self.assertEqual((visit.sla_response_deadline, visit.sla_resolution_deadline, visit.sla_state),
+                         (False, False, False), "a planned visit is not a failure reported")
+        check = visit.it_check_ids.filtered(lambda c: c.asset_id == self.server)
+        visit.with_user(self.technician).write({"it_check_ids": [Command.update(check.id, {"result": "critical"})]})
+        self.assertTrue(visit.it_followup_ids.sla_response_deadline, "the failure a visit found is answered in time")
+        self.assertEqual(visit.it_followup_ids.sla_state, "on_track")
+
     def test_time_on_a_visit_draws_the_included_hours(self):
         _plan, visit = self._first_visit()
         line = self.env["account.analytic.line"].create({
