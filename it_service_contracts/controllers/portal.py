@@ -17,6 +17,20 @@ CONTRACT_REPORT = "it_service_contracts.action_report_it_contract_document"
 AMENDMENT_REPORT = "it_service_contracts.action_report_it_contract_amendment"
 
 
+def _it_readonly_page(model, arg):
+    """The ``readonly`` of a record's page whose links carry portal tokens, decided on the read-only cursor (a
+    replica's) before the page is served: read-only when the page would not write, that is when the records it links
+    to have their token already (``get_portal_url`` gives one on the first visit). A record the replica does not have
+    yet (just created on the primary) and the page shown right after the client's own answer (``message`` in its
+    query) are read on the primary, which holds what the client just did."""
+    def readonly(controller, rule, args):
+        if request.httprequest.args.get("message"):
+            return False
+        records = controller._it_linked_records(model, args[arg])
+        return bool(records) and all(record.access_token for record in records)
+    return readonly
+
+
 class ItServicePortal(CustomerPortal):
     """The client's IT pages in /my: contracts and hours left, requests and their SLA, approvals, months and
     statements, assets. Every page reads as the system inside a domain of the contact's own client, so a
@@ -104,6 +118,27 @@ class ItServicePortal(CustomerPortal):
                 raise AccessError(request.env._("This document is not one of your company's."))
         return record
 
+    @classmethod
+    def _it_linked_records(cls, model, record_id):
+        """The record of a page and those whose portal link, with its token, the page prints: a contract and the
+        amendments it lists, an amendment and its contract, a request (its chatter); nothing for an unknown id."""
+        record = request.env[model].sudo().browse(record_id).exists() if 0 < record_id < 2**31 else None
+        if not record:
+            return []
+        if model == "it.contract":
+            return [record, *record.amendment_ids.filtered_domain(cls._it_amendment_domain(record))]
+        if model == "it.contract.amendment":
+            return [record, record.contract_id]
+        return [record]
+
+    @staticmethod
+    def _it_amendment_domain(contract):
+        """The amendments of a contract its client sees: those sent to them, agreed or in force (not cancelled)."""
+        return [
+            ("contract_id", "=", contract.id), ("state", "!=", "cancelled"),
+            "|", ("state", "!=", "draft"), ("acceptance_state", "!=", "to_send"),
+        ]
+
     @staticmethod
     def _it_signer(record):
         """Who answers a document sent for acceptance: the logged-in contact, or the contact the document was sent
@@ -113,14 +148,16 @@ class ItServicePortal(CustomerPortal):
 
     # ------------------------------------------------------------------ contracts
 
-    @http.route(["/my/it/contracts", "/my/it/contracts/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/it/contracts", "/my/it/contracts/page/<int:page>"], type="http", auth="user", website=True,
+                readonly=True)
     def portal_my_it_contracts(self, page=1, **kw):
         return self._it_list(
             "it.contract", self._it_contract_domain(), "/my/it/contracts", page, "state, date_start desc",
             "it_contracts", "it_service_contracts.portal_my_it_contracts", "contracts",
         )
 
-    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="public", website=True)
+    @http.route("/my/it/contracts/<int:contract_id>", type="http", auth="public", website=True,
+                readonly=_it_readonly_page("it.contract", "contract_id"))
     def portal_my_it_contract(self, contract_id, access_token=None, message=None, it_error=None, **kw):
         try:
             contract = self._it_own_contract(contract_id, access_token)
@@ -131,11 +168,13 @@ class ItServicePortal(CustomerPortal):
             "contract": contract, "page_name": "it_contract", "it_signer": self._it_signer(contract),
             "message": message if message in ("accepted", "refused") else None, "it_error": it_error,
             "ledger": contract.ledger_ids if "ledger_ids" in contract else [],
+            "amendments": contract.amendment_ids.filtered_domain(self._it_amendment_domain(contract)),
             "periods": contract.period_ids.sorted("date_start", reverse=True)[:12],
         })
         return request.render("it_service_contracts.portal_my_it_contract", values)
 
-    @http.route("/my/it/contracts/<int:contract_id>/document", type="http", auth="public", website=True)
+    @http.route("/my/it/contracts/<int:contract_id>/document", type="http", auth="public", website=True,
+                readonly=True)
     def portal_my_it_contract_document(self, contract_id, access_token=None, report_type="pdf", download=False,
                                        signed=False, **kw):
         """The contract document, or the copy the client signed."""
@@ -178,7 +217,8 @@ class ItServicePortal(CustomerPortal):
             raise AccessError(request.env._("This amendment is not available in your portal."))
         return amendment
 
-    @http.route("/my/it/amendments/<int:amendment_id>", type="http", auth="public", website=True)
+    @http.route("/my/it/amendments/<int:amendment_id>", type="http", auth="public", website=True,
+                readonly=_it_readonly_page("it.contract.amendment", "amendment_id"))
     def portal_my_it_amendment(self, amendment_id, access_token=None, message=None, it_error=None, **kw):
         try:
             amendment = self._it_own_amendment(amendment_id, access_token)
@@ -192,7 +232,8 @@ class ItServicePortal(CustomerPortal):
         })
         return request.render("it_service_contracts.portal_my_it_amendment", values)
 
-    @http.route("/my/it/amendments/<int:amendment_id>/document", type="http", auth="public", website=True)
+    @http.route("/my/it/amendments/<int:amendment_id>/document", type="http", auth="public", website=True,
+                readonly=True)
     def portal_my_it_amendment_document(self, amendment_id, access_token=None, report_type="pdf", download=False,
                                         signed=False, **kw):
         try:
@@ -257,7 +298,8 @@ class ItServicePortal(CustomerPortal):
 
     # ------------------------------------------------------------------ requests
 
-    @http.route(["/my/it/requests", "/my/it/requests/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/it/requests", "/my/it/requests/page/<int:page>"], type="http", auth="user", website=True,
+                readonly=True)
     def portal_my_it_requests(self, page=1, filterby="open", **kw):
         Task = request.env["project.task"]
         domain = Task._it_portal_domain(request.env.user.partner_id)
@@ -277,7 +319,7 @@ class ItServicePortal(CustomerPortal):
             url_args={"filterby": filterby},
         )
 
-    @http.route("/my/it/requests/new", type="http", auth="user", methods=["GET"], website=True)
+    @http.route("/my/it/requests/new", type="http", auth="user", methods=["GET"], website=True, readonly=True)
     def portal_my_it_request_new(self, **kw):
         return request.render("it_service_contracts.portal_my_it_request_new", self._it_request_form_values(kw))
 
@@ -318,7 +360,8 @@ class ItServicePortal(CustomerPortal):
             )
         return request.redirect(f"/my/it/requests/{task.id}")
 
-    @http.route("/my/it/requests/<int:task_id>", type="http", auth="public", website=True)
+    @http.route("/my/it/requests/<int:task_id>", type="http", auth="public", website=True,
+                readonly=_it_readonly_page("project.task", "task_id"))
     def portal_my_it_request(self, task_id, access_token=None, **kw):
         try:
             task = self._it_own("project.task", task_id, access_token)
@@ -353,18 +396,20 @@ class ItServicePortal(CustomerPortal):
                 )
         except (UserError, AccessError) as error:
             return self.portal_my_it_request(task.id, error=error.args[0])
-        return request.redirect(f"/my/it/requests/{task.id}")
+        return request.redirect(f"/my/it/requests/{task.id}?message=decided")
 
     # ------------------------------------------------------------------ months, assets
 
-    @http.route(["/my/it/months", "/my/it/months/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/it/months", "/my/it/months/page/<int:page>"], type="http", auth="user", website=True,
+                readonly=True)
     def portal_my_it_months(self, page=1, **kw):
         return self._it_list(
             "it.contract.period", self._it_period_domain(), "/my/it/months", page, "date_start desc, id desc",
             "it_months", "it_service_contracts.portal_my_it_months", "periods",
         )
 
-    @http.route("/my/it/months/<int:period_id>/<string:report>", type="http", auth="user", website=True)
+    @http.route("/my/it/months/<int:period_id>/<string:report>", type="http", auth="user", website=True,
+                readonly=True)
     def portal_my_it_month_report(self, period_id, report, report_type="pdf", download=False, **kw):
         """The month's client report, or the usage statement of its invoice once the invoice is posted."""
         try:
@@ -381,7 +426,8 @@ class ItServicePortal(CustomerPortal):
                                      "it_service_contracts.action_report_it_usage_statement", download=download)
         return request.not_found()
 
-    @http.route(["/my/it/assets", "/my/it/assets/page/<int:page>"], type="http", auth="user", website=True)
+    @http.route(["/my/it/assets", "/my/it/assets/page/<int:page>"], type="http", auth="user", website=True,
+                readonly=True)
     def portal_my_it_assets(self, page=1, **kw):
         return self._it_list(
             "it.asset", self._it_asset_domain(), "/my/it/assets", page, "site_id, name",

@@ -86,6 +86,7 @@ class ItAlertSource(models.Model):
             ))
         return True
 
+    @api.readonly
     def action_view_alerts(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_alert_action")

@@ -190,6 +190,7 @@ class ItAsset(models.Model):
             Domain("date_retired", "=", False) | Domain("date_retired", ">", date)
         )
 
+    @api.readonly
     @api.model
     def get_import_templates(self):
         return [{
@@ -197,6 +198,7 @@ class ItAsset(models.Model):
             "template": "/it_service_contracts/static/xls/it_asset_import_template.xlsx",
         }]
 
+    @api.readonly
     def action_view_tasks(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_request_action")

@@ -346,6 +346,7 @@ class ItAudit(models.Model):
             },
         }
 
+    @api.readonly
     def action_view_assets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_asset_action")

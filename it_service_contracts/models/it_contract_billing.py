@@ -131,6 +131,7 @@ class ItContractBilling(models.AbstractModel):
 
     # ------------------------------------------------------------------ actions
 
+    @api.readonly
     def action_view_invoices(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
@@ -139,6 +140,7 @@ class ItContractBilling(models.AbstractModel):
                              "default_it_contract_id": self.id}
         return action
 
+    @api.readonly
     def action_view_sale_orders(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("sale.action_quotations_with_onboarding")
@@ -161,18 +163,21 @@ class ItContractBilling(models.AbstractModel):
         })
         return order._get_records_action(name=self.env._("Quotation"))
 
+    @api.readonly
     def action_view_timesheets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("hr_timesheet.timesheet_action_all")
         action.update(domain=[("it_contract_id", "=", self.id)], context={"create": False})
         return action
 
+    @api.readonly
     def action_view_periods(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_period_action")
         action.update(domain=[("contract_id", "=", self.id)], context={"create": False})
         return action
 
+    @api.readonly
     def action_view_project(self):
         self.ensure_one()
         return self.project_id._get_records_action()

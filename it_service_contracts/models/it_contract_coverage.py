@@ -62,6 +62,7 @@ class ItContract(models.Model):
             "name": self.env._("Amendment"), "context": {"default_contract_id": self.id},
         }
 
+    @api.readonly
     def action_view_amendments(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_amendment_action")

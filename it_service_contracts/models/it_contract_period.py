@@ -98,6 +98,7 @@ class ItContractPeriod(models.Model):
         domain = Domain("date_start", "<=", today) & Domain("date_end", ">=", today)
         return domain if (operator == "=") == value else ~domain
 
+    @api.readonly
     def action_view_timesheets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("hr_timesheet.timesheet_action_all")

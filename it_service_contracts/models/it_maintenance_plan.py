@@ -336,6 +336,7 @@ class ItMaintenancePlan(models.Model):
 
     # ------------------------------------------------------------------ actions
 
+    @api.readonly
     def action_view_visits(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_maintenance_visit_action")
@@ -391,6 +392,7 @@ class ItContractMaintenance(models.AbstractModel):
             order="it_planned_date, id",
         )
 
+    @api.readonly
     def action_view_maintenance_plans(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_maintenance_plan_action")

@@ -111,6 +111,7 @@ class ResPartner(models.Model):
             partner.it_report_revenue = values.get("revenue:sum") or 0.0
             partner.it_report_currency_id = self.env.company.currency_id
 
+    @api.readonly
     def action_view_it_service_report(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_report_action")
@@ -118,6 +119,7 @@ class ResPartner(models.Model):
         action["context"] = {"search_default_last_year": 1}
         return action
 
+    @api.readonly
     def action_view_it_contracts(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_contract_action")
@@ -125,6 +127,7 @@ class ResPartner(models.Model):
         action["context"] = {"default_partner_id": self.commercial_partner_id.id}
         return action
 
+    @api.readonly
     def action_view_it_requests(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_request_action")
@@ -144,6 +147,7 @@ class ResPartner(models.Model):
         for partner in self:
             partner.it_asset_count = by_client.get(partner, 0) or by_site.get(partner, 0)
 
+    @api.readonly
     def action_view_it_assets(self):
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_asset_action")

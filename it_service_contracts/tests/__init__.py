@@ -35,6 +35,7 @@ from . import test_portal_fuzz
 from . import test_sla_history
 from . import test_money_visibility
 from . import test_portal_tokens
+from . import test_portal_readonly
 from . import test_invoice_accounts
 from . import test_usage_statement
 from . import test_alerts
