@@ -1,4 +1,5 @@
 import logging
+import time
 
 from odoo import api, models
 from odoo.exceptions import UserError
@@ -12,7 +13,9 @@ class ItCronBatch(models.AbstractModel):
     A job gives what is due and what to do with it; this runs it in batches: what another worker holds
     is skipped, each batch is tried in one savepoint and, if it fails, record by record so that a bad
     record is rolled back alone, logged, reported to whoever answers for it and left for the next run,
-    while the rest is done. Progress is committed after every batch, so a crashed run simply runs again.
+    while the rest is done. Progress is committed after every batch, so a crashed run simply runs again; when
+    the scheduler's time for the run is spent, the job stops and tells it that work is left, and is run again
+    at once (by whichever server's cron worker is free).
     """
 
     _name = "it.cron.batch"
@@ -33,15 +36,27 @@ class ItCronBatch(models.AbstractModel):
             due = fetch(batch_size, frozenset(skipped))
             if not due:
                 break
+            if self._it_time_is_up():
+                # the scheduler's time for this run is spent and work is left: saying so makes it run the job
+                # again at once (a job that reports nothing left waits for its next day)
+                cron._commit_progress(0, remaining=len(due))
+                break
             records = due.try_lock_for_update(allow_referencing=True)
             skipped.update((due - records).ids)  # held by another worker: theirs
             if records:
                 failed.update(self._it_process_batch(records, process, responsible, label))
                 skipped.update(failed)
             left = remaining(frozenset(skipped)) if remaining else None
-            if cron._commit_progress(len(records), remaining=left) <= 0 or left == 0:
+            cron._commit_progress(len(records), remaining=left)
+            if left == 0:
                 break
         return failed
+
+    @api.model
+    def _it_time_is_up(self):
+        """Whether the time the scheduler gives this run of the job is spent (never outside a scheduled run)."""
+        end = self.env.context.get("cron_end_time")
+        return end is not None and time.monotonic() >= end
 
     @api.model
     def _it_process_batch(self, records, process, responsible, label):

@@ -201,39 +201,14 @@ class ItInvoicing(models.AbstractModel):
 
     @api.model
     def _it_create_invoices(self, plans):
-        Move = self.env["account.move"].sudo()._it_addon_env()
         moves = self.env["account.move"]
         by_company = defaultdict(list)
         for plan in plans:
             self._it_check_plan(plan)
             by_company[plan["company"]].append(plan)
         for company, company_plans in by_company.items():
-            journal = company.it_invoice_journal_id or self.env["account.journal"].search([
-                *self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale"),
-            ], limit=1)
-            vals_list = []
-            for plan in company_plans:
-                distribution = {str(plan["analytic"].id): 100.0} if plan["analytic"] else False
-                vals_list.append({
-                    "move_type": "out_invoice",
-                    "partner_id": plan["partner"].id,
-                    "company_id": company.id,
-                    "invoice_origin": plan["contract"].name or plan["record"].display_name,
-                    "journal_id": journal.id,
-                    **plan["links"],
-                    "invoice_line_ids": [Command.create({
-                        "product_id": line["product"].id,
-                        "name": line["name"],
-                        "quantity": line["quantity"],
-                        "price_unit": line["price_unit"],
-                        "analytic_distribution": distribution,
-                        "it_period_id": line.get("it_period_id", False),
-                    }) for line in plan["lines"]],
-                })
-            # the invoice is linked to its contract, month or request: no "created" note in the chatter each time
-            created = Move.with_company(company).with_context(
-                default_move_type="out_invoice", mail_create_nolog=True, mail_create_nosubscribe=True,
-            ).create(vals_list).with_env(self.env)
+            created = self._it_move_model(company).create(
+                self._it_invoice_values(company, company_plans)).with_env(self.env)
             for plan, move in zip(company_plans, created, strict=True):
                 if plan["timesheets"]:
                     plan["timesheets"]._it_set_invoice(move)
@@ -245,3 +220,39 @@ class ItInvoicing(models.AbstractModel):
                 created.action_post()
             moves |= created
         return moves
+
+    @api.model
+    def _it_move_model(self, company):
+        """``account.move`` as the run creates the invoices of ``company`` in one batch: linked to their contract,
+        month or request, they need no "created" note nor tracking of their first values in the chatter."""
+        return self.env["account.move"].sudo()._it_addon_env().with_company(company).with_context(
+            default_move_type="out_invoice", mail_create_nolog=True, mail_create_nosubscribe=True,
+            tracking_disable=True,
+        )
+
+    @api.model
+    def _it_invoice_values(self, company, plans):
+        """The values of the draft invoices of these plans of ``company``, as ``account.move.create()`` takes them."""
+        journal = company.it_invoice_journal_id or self.env["account.journal"].search([
+            *self.env["account.journal"]._check_company_domain(company), ("type", "=", "sale"),
+        ], limit=1)
+        vals_list = []
+        for plan in plans:
+            distribution = {str(plan["analytic"].id): 100.0} if plan["analytic"] else False
+            vals_list.append({
+                "move_type": "out_invoice",
+                "partner_id": plan["partner"].id,
+                "company_id": company.id,
+                "invoice_origin": plan["contract"].name or plan["record"].display_name,
+                "journal_id": journal.id,
+                **plan["links"],
+                "invoice_line_ids": [Command.create({
+                    "product_id": line["product"].id,
+                    "name": line["name"],
+                    "quantity": line["quantity"],
+                    "price_unit": line["price_unit"],
+                    "analytic_distribution": distribution,
+                    "it_period_id": line.get("it_period_id", False),
+                }) for line in plan["lines"]],
+            })
+        return vals_list

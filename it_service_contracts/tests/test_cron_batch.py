@@ -1,3 +1,4 @@
+import time
 from contextlib import contextmanager
 from unittest.mock import patch
 
@@ -7,6 +8,7 @@ from odoo.tools import mute_logger
 from ..models.it_contract import ItContract
 from ..models.it_contract_package import ItContractPackage
 from ..models.it_contract_period import ItContractPeriod
+from ..models.it_cron_batch import ItCronBatch
 from ..models.it_sla_watch import ItSlaWatch
 from .test_sla_common import SlaCommon, utc
 
@@ -114,3 +116,41 @@ class TestScheduledActionsSurviveBadRecords(SlaCommon):
         with freeze_time("2026-04-03"), self._cron_commits():
             self.env["it.contract.period"]._cron_create_periods()
         self.assertTrue(poison.period_ids.filtered(lambda p: str(p.date_start) == "2026-04-01"))
+
+
+@tagged("post_install", "-at_install")
+class TestScheduledActionsRunOutOfTime(SlaCommon):
+    """A job whose run has used the time the scheduler gives it (Odoo's ``cron_end_time``, about 10 s) stops and
+    says that work is left, so that the scheduler runs it again at once, on any server; a job that said nothing
+    was taken as done and left the rest (invoices of 20,000 contracts, say) for its next day."""
+
+    def _run(self, partners, processed, time_is_up):
+        def fetch(limit, exclude):
+            return (partners - processed[0]).filtered(lambda p: p.id not in exclude)[:limit]
+
+        def process(records):
+            processed[0] |= records
+
+        clock = iter(time_is_up)
+        with self._cron_commits() as commits, patch.object(
+                ItCronBatch, "_it_time_is_up", lambda _self: next(clock)):
+            self.env["it.cron.batch"]._it_run(fetch, process, batch_size=2, label="Test job")
+        return commits
+
+    def test_out_of_time_with_work_left_asks_to_run_again(self):
+        partners = self.env["res.partner"].create([{"name": f"Client {n}"} for n in range(5)])
+        processed = [self.env["res.partner"]]
+        # time is up after the first batch of two: the scheduler is told that work is left (the batch found)
+        commits = self._run(partners, processed, [False, True])
+        self.assertEqual(processed[0], partners[:2])
+        self.assertEqual(commits, [(2, None), (0, 2)])
+        # the next run does the rest and ends saying nothing (Odoo counts nothing left: done)
+        commits = self._run(partners, processed, [False, False, False])
+        self.assertEqual(processed[0], partners)
+        self.assertEqual(commits, [(2, None), (1, None)])
+
+    def test_time_is_up_only_in_a_scheduled_run_past_its_end(self):
+        Batch = self.env["it.cron.batch"]
+        self.assertFalse(Batch._it_time_is_up(), "a job run by hand or by a test has all the time it needs")
+        self.assertFalse(Batch.with_context(cron_end_time=time.monotonic() + 60)._it_time_is_up())
+        self.assertTrue(Batch.with_context(cron_end_time=time.monotonic() - 1)._it_time_is_up())
