@@ -55,7 +55,9 @@ class TestJourney(HttpCase, ItServiceCommon):
             "it_service_contracts.group_it_manager,sales_team.group_sale_salesman"), **company)
         technician = new_test_user(
             self.env, f"journey_tech_{lang}", groups="it_service_contracts.group_it_technician", **company)
-        self.env["hr.employee"].create({"name": "Journey Tech", "user_id": technician.id, "company_id": self.company.id})
+        self.env["hr.employee"].create({
+            "name": "Journey Tech", "user_id": technician.id, "company_id": self.company.id,
+        })
         accountant = new_test_user(self.env, f"journey_accountant_{lang}", groups="account.group_account_invoice",
                                    **company)
         return manager, technician, accountant
@@ -118,7 +120,7 @@ class TestJourney(HttpCase, ItServiceCommon):
 
         self.start_tour(f"/odoo/project.task/{request.id}", "it_journey_technician_tour", login=technician.login)
         lines = request.timesheet_ids
-        self.assertEqual(sorted(zip(lines.mapped("it_billing_type"), lines.mapped("unit_amount"))),
+        self.assertEqual(sorted((line.it_billing_type, line.unit_amount) for line in lines),
                          [("held", 0.5), ("included", 0.5)])
         self.assertEqual(request.it_approval_state, "pending")
 
