@@ -75,5 +75,6 @@
         "demo/sale_order_demo.xml",
         "demo/it_contract_amendment_demo.xml",
         "demo/it_maintenance_demo.xml",
+        "demo/it_history_demo.xml",
     ],
 }

@@ -76,8 +76,11 @@ class AccountMove(models.Model):
         credited = posted.filtered(lambda move: move.move_type == "out_refund").reversed_entry_id
         credited.filtered(lambda move: move.it_invoice_kind)._it_release_if_credited()
         monthly = posted.filtered(lambda move: move.it_invoice_kind == "flat")
-        monthly._it_attach_usage_statement()
-        monthly._it_attach_monthly_client_report()
+        # not while a module's data files load (the demo's invoices): wkhtmltopdf would run without the web server
+        # that serves the documents' styles, for seconds a document (Odoo's event module skips it likewise)
+        if not self.env.context.get("install_mode"):
+            monthly._it_attach_usage_statement()
+            monthly._it_attach_monthly_client_report()
         return posted
 
     def button_cancel(self):

@@ -55,7 +55,13 @@ class AlertCommon(HttpCase, ItServiceCommon):
         }
 
     def alert_requests(self):
-        return self.env["project.task"].search([("it_alert_source_id", "!=", False)])
+        # the requests of this company's sources: the demo's monitoring has its own
+        return self.env["project.task"].search([
+            ("it_alert_source_id", "!=", False), ("company_id", "=", self.company.id),
+        ])
+
+    def alerts(self):
+        return self.env["it.alert"].search([("company_id", "=", self.company.id)])
 
     def notes(self, task):
         return task.message_ids.filtered(lambda m: m.message_type == "notification").mapped("body")
@@ -225,7 +231,7 @@ class TestAlerts(AlertCommon):
                 response = self.post(self.problem(), token=token)
                 self.assertEqual(response.status_code, 404, response.text)
                 self.assertIn("error", response.json())
-        self.assertFalse(self.env["it.alert"].search([]))
+        self.assertFalse(self.alerts())
         self.assertFalse(self.alert_requests())
 
     @mute_logger("odoo.http")
@@ -253,7 +259,7 @@ class TestAlerts(AlertCommon):
                 response = self.post(payload, data=data, headers=headers)
                 self.assertTrue(400 <= response.status_code < 500, f"{what}: {response.status_code} {response.text}")
                 self.assertTrue(response.json()["error"], what)
-        self.assertFalse(self.env["it.alert"].search([]), "nothing is saved")
+        self.assertFalse(self.alerts(), "nothing is saved")
         self.assertFalse(self.alert_requests())
         self.assertEqual(self.post(data="{", headers={"Content-Type": "application/json"}).status_code, 400)
         self.assertEqual(self.post(self.problem(detail="x" * (65 * 1024))).status_code, 413)
