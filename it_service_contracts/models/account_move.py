@@ -76,9 +76,10 @@ class AccountMove(models.Model):
         credited = posted.filtered(lambda move: move.move_type == "out_refund").reversed_entry_id
         credited.filtered(lambda move: move.it_invoice_kind)._it_release_if_credited()
         monthly = posted.filtered(lambda move: move.it_invoice_kind == "flat")
-        # not while a module's data files load (the demo's invoices): wkhtmltopdf would run without the web server
-        # that serves the documents' styles, for seconds a document (Odoo's event module skips it likewise)
-        if not self.env.context.get("install_mode"):
+        # not while the modules load (the demo's invoices): wkhtmltopdf would run without the web server that
+        # serves the documents' styles, for seconds a document. The registry says so, not a context key, which
+        # an RPC call could send to post an invoice without its statement.
+        if self.env.registry.ready:
             monthly._it_attach_usage_statement()
             monthly._it_attach_monthly_client_report()
         return posted
