@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Benchmark: the monthly invoicing of flat contracts vs OCA's recurring contract invoicing.
+"""Benchmark: the monthly invoicing of flat contracts vs the ORM's floor and OCA's recurring contract invoicing.
 
 OCA's ``contract`` 19.0 (``odoo-addon-contract`` from PyPI) is the baseline. It is installed with pip into
 the set-up's Python when this benchmark runs, and as an Odoo module only into the benchmark's database.
@@ -9,26 +9,36 @@ timed in the same run on a cold cache:
 
 - OCA: ``contract.contract.cron_recurring_create_invoice()`` (one batched create per company);
 - it_service_contracts: ``it.invoicing._cron_invoice()`` (batches of 500, committed, skipping what another
-  worker holds, one savepoint per failing contract).
+  worker holds, one savepoint per failing contract);
+- the floor: the same draft invoices (``it.invoicing._it_invoice_values()`` of the same plans, without their
+  links to the contract and month) made by a bare batched ``account.move.create()`` in the same batches and
+  context, committed per batch, and nothing else: what the ORM itself costs.
 
-It prints both times, the ratio (the target is at most 0.5) and the SQL queries per contract.
+It prints the times, the ratios (targets: at most 1.1x the floor, at most 0.30x OCA) and the SQL queries per
+contract. ``--inv-scale N`` then invoices N more contracts (20000, say) to show that the run is linear (N/2000
+times the time, the target allows 10 % more) and that its memory stays bounded (the process's peak RSS).
 
-    tools/itsc bench --only invoicing [--inv-contracts 2000]
+    tools/itsc bench --only invoicing [--inv-contracts 2000] [--inv-scale 20000]
     python3 bench/run.py --config .run/odoo.conf --only invoicing [--inv-contracts 2000] [--keep]
 """
 
 import importlib.metadata
+import resource
 import subprocess
 import sys
 import time
 from unittest.mock import patch
 
-TARGET = 0.5
+TARGET_OCA = 0.30
+TARGET_FLOOR = 1.1
+BATCH = 500  # the scheduled action's batch
 OCA_REQUIREMENT = "odoo-addon-contract>=19.0,<19.1"
 
 
 def add_arguments(parser):
     parser.add_argument("--inv-contracts", type=int, default=2000, help="flat contracts invoiced by each side")
+    parser.add_argument("--inv-scale", type=int, default=0,
+                        help="then invoice this many more contracts (20000, say): linear time, bounded memory?")
 
 
 def _oca_addons_path():
@@ -61,7 +71,7 @@ def _install_oca_contract(registry):
     return Registry.new(registry.db_name)
 
 
-def _fixtures(env, count, today):
+def _fixtures(env, count, today, oca=True, prefix="Bench client"):
     from odoo import Command
 
     company = env.ref("base.main_company")
@@ -71,8 +81,8 @@ def _fixtures(env, count, today):
     service = env["product.product"].create({"name": "Bench support", "type": "service"})
     fee = env.ref("it_service_contracts.product_it_flat_fee")
     clients = env["res.partner"].create([
-        {"name": f"Bench client {i}", "is_company": True, "street": "Polna 1", "city": "Gdańsk"}
-        for i in range(2 * count)
+        {"name": f"{prefix} {i}", "is_company": True, "street": "Polna 1", "city": "Gdańsk"}
+        for i in range((2 if oca else 1) * count)
     ])
     ours, theirs = clients[:count], clients[count:]
     server = env.ref("it_service_contracts.asset_category_server")
@@ -90,6 +100,8 @@ def _fixtures(env, count, today):
     env.flush_all()
     # started as the contract screens would start them; their projects are not what is measured
     env.cr.execute("UPDATE it_contract SET state = 'active' WHERE id IN %s", [tuple(contracts.ids)])
+    if not oca:
+        return contracts, None
     oca = env["contract.contract"].create([{
         "name": f"OCA {client.name}", "partner_id": client.id, "company_id": company.id,
         "contract_type": "sale", "line_recurrence": True,
@@ -124,6 +136,50 @@ def _timed(registry, uid, method):
     return elapsed, queries
 
 
+def _floor_batches(env, contract_ids, today):
+    """The draft invoices the run of ``today`` makes for these contracts, as bare ``account.move.create()`` values
+    in the run's batches: [(company, vals_list)]. Their links to the contract and month are left out, so that
+    they do not count as the months' invoices."""
+    from odoo.tools import split_every
+
+    Invoicing = env["it.invoicing"]
+    links = {"it_contract_id", "it_period_id", "it_invoice_kind"}
+    batches = []
+    for ids in split_every(BATCH, contract_ids):
+        plans = Invoicing._it_plan_flat(Invoicing._it_billed_months(env["it.contract"].browse(ids), today), today)
+        for company in {plan["company"] for plan in plans}:
+            vals_list = Invoicing._it_invoice_values(company, [p for p in plans if p["company"] == company])
+            for vals in vals_list:
+                for key in links & vals.keys():
+                    del vals[key]
+                for _command, _id, line in vals["invoice_line_ids"]:
+                    line.pop("it_period_id", None)
+            batches.append((company.id, vals_list))
+    return batches
+
+
+def _timed_floor(registry, uid, batches):
+    """Create the floor's invoices batch by batch, committed, in the run's context; (seconds, queries, move ids)."""
+    from odoo import api
+
+    ids = []
+
+    def create_all(env):
+        for company_id, vals_list in batches:
+            ids.extend(env["it.invoicing"]._it_move_model(env["res.company"].browse(company_id)).create(vals_list).ids)
+            env.flush_all()
+            env.cr.commit()
+
+    elapsed, queries = _timed(registry, uid, create_all)
+    with registry.cursor() as cr:
+        api.Environment(cr, uid, {})["account.move"].browse(ids).unlink()
+    return elapsed, queries, ids
+
+
+def _peak_rss_mb():
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run(registry, args):
     from odoo import SUPERUSER_ID, api, fields
 
@@ -136,8 +192,14 @@ def run(registry, args):
         contract_ids, oca_ids = contracts.ids, oca.ids
         cr.commit()
     print(f"[bench] {count} flat contracts of it_service_contracts and {count} OCA contracts, due {today}", flush=True)
+    with registry.cursor() as cr:
+        batches = _floor_batches(api.Environment(cr, SUPERUSER_ID, {}), contract_ids, today)
+        cr.rollback()  # planning makes the contracts' months: the run makes them again, timed
+    floor_time, floor_queries, floor_ids = _timed_floor(registry, SUPERUSER_ID, batches)
+    assert len(floor_ids) == count, f"the floor made {len(floor_ids)} of {count} invoices"
     oca_time, oca_queries = _timed(registry, SUPERUSER_ID,
                                    lambda env: env["contract.contract"].cron_recurring_create_invoice())
+    rss_before = _peak_rss_mb()
     our_time, our_queries = _timed(registry, SUPERUSER_ID, lambda env: env["it.invoicing"]._cron_invoice())
     with registry.cursor() as cr:
         env = api.Environment(cr, SUPERUSER_ID, {})
@@ -147,8 +209,36 @@ def run(registry, args):
         per_contract = {m.it_contract_id.id for m in Move.search([("it_contract_id", "in", contract_ids)])}
     assert ours == count == len(per_contract), f"it_service_contracts invoiced {ours} of {count} contracts"
     assert theirs >= len(oca_ids), f"OCA invoiced {theirs} of {count} contracts"
-    ratio = our_time / oca_time
-    print(f"OCA contract:          {oca_time:7.2f} s  {oca_queries / count:6.1f} queries per contract")
-    print(f"it_service_contracts:  {our_time:7.2f} s  {our_queries / count:6.1f} queries per contract")
-    print(f"ratio it_service_contracts / OCA: {ratio:.2f} (target <= {TARGET}) "
-          f"{'OK' if ratio <= TARGET else 'ABOVE TARGET'}")
+    print(f"floor (account.move.create): {floor_time:7.2f} s  {floor_queries / count:6.1f} queries per invoice")
+    print(f"OCA contract:                {oca_time:7.2f} s  {oca_queries / count:6.1f} queries per contract")
+    print(f"it_service_contracts:        {our_time:7.2f} s  {our_queries / count:6.1f} queries per contract")
+    for name, baseline, target in (("the floor", floor_time, TARGET_FLOOR), ("OCA", oca_time, TARGET_OCA)):
+        ratio = our_time / baseline
+        print(f"ratio it_service_contracts / {name}: {ratio:.2f} (target <= {target}) "
+              f"{'OK' if ratio <= target else 'ABOVE TARGET'}")
+    print(f"peak memory of the process: {rss_before:.0f} MB before the run, {_peak_rss_mb():.0f} MB after")
+    if args.inv_scale:
+        _scale(registry, args.inv_scale, count, our_time, today)
+
+
+def _scale(registry, scale, count, our_time, today):
+    """Invoice ``scale`` more contracts: the time grows with their number, the memory stays bounded."""
+    from odoo import SUPERUSER_ID, api
+
+    with registry.cursor() as cr:
+        contracts, _oca = _fixtures(api.Environment(cr, SUPERUSER_ID, {}), scale, today, oca=False,
+                                    prefix="Scale client")
+        contract_ids = contracts.ids
+        cr.commit()
+    print(f"[bench] {scale} more flat contracts, due {today}", flush=True)
+    rss_before = _peak_rss_mb()
+    scale_time, scale_queries = _timed(registry, SUPERUSER_ID, lambda env: env["it.invoicing"]._cron_invoice())
+    with registry.cursor() as cr:
+        invoiced = api.Environment(cr, SUPERUSER_ID, {})["account.move"].search_count(
+            [("it_contract_id", "in", contract_ids)])
+    assert invoiced == scale, f"invoiced {invoiced} of {scale} contracts"
+    growth, allowed = scale_time / our_time, scale / count * 1.1
+    print(f"it_service_contracts, {scale} contracts: {scale_time:7.2f} s  {scale_queries / scale:6.1f} queries per "
+          f"contract; {growth:.1f}x the time of {count} (target <= {allowed:.1f}x) "
+          f"{'OK' if growth <= allowed else 'ABOVE TARGET'}")
+    print(f"peak memory of the process: {rss_before:.0f} MB before, {_peak_rss_mb():.0f} MB after")
