@@ -18,7 +18,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 ADDON = "it_service_contracts"
 # add a name here and a bench/bench_<name>.py beside bench_sla.py
-BENCHMARKS = ["sla", "timesheet", "invoicing", "audit", "load", "amendment", "replica", "nodes"]
+BENCHMARKS = ["sla", "timesheet", "invoicing", "audit", "load", "amendment", "replica", "nodes", "maintenance"]
 
 
 def load(name):

@@ -456,10 +456,10 @@ class _DemoYear:
         Task.browse(Task._it_visit_ids_to_refresh(day, None, ()))._it_refresh_visit_state()
 
     def _plan_visit(self, visit):
-        """A visit just created: missed (the watch and the nights that find it late, then missed), or done."""
+        """A visit just created: missed (the nights that find it late, then missed), or done. A planned visit
+        runs no response time: no SLA watch."""
         spec = self.visit_plans[visit.it_maintenance_plan_id.id, visit.it_visit_nominal_date]
         if spec["missed"]:
-            self.at(visit.sla_response_deadline + timedelta(minutes=5), self._watch, visit)
             # the nights the scheduled action finds it late, then missed
             for days in (1, visit.it_maintenance_plan_id.grace_days + 1):
                 self.at(self._utc(visit.it_planned_date + timedelta(days=days), 1), self._night)
