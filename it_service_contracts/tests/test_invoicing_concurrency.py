@@ -1,6 +1,6 @@
 import psycopg2
 
-from odoo import SUPERUSER_ID, Command, api, fields
+from odoo import SUPERUSER_ID, api, fields
 from odoo.tests import tagged
 from odoo.tools import mute_logger
 
@@ -19,27 +19,8 @@ class TestInvoicingConcurrency(CommittedCase):
         self.today = fields.Date.today()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
-            company = env.ref("base.main_company")
-            client = env["res.partner"].create({
-                "name": "Concurrent Invoicing Client", "is_company": True, "street": "Polna 1", "city": "Gdańsk",
-            })
-            audit = env["it.audit"].create({
-                "partner_id": client.id, "company_id": company.id,
-                "asset_ids": [Command.create({
-                    "category_id": env.ref("it_service_contracts.asset_category_server").id,
-                })],
-            })
-            audit.action_done()
-            service = env["product.product"].create({"name": "Concurrent support", "type": "service"})
-            contract = env["it.contract"].create({
-                "partner_id": client.id, "company_id": company.id, "contract_type": "monthly_flat",
-                "date_start": self.today.replace(day=1), "monthly_fee": 2000.0, "monthly_hours": 10.0,
-                "hourly_rate": company.it_flat_hourly_rate, "audit_id": audit.id, "remote_service": True,
-                "service_product_ids": [(6, 0, service.ids)],
-                "service_calendar_id": company.resource_calendar_id.id,
-            })
-            env.flush_all()
-            cr.execute("UPDATE it_contract SET state = 'active' WHERE id = %s", [contract.id])
+            client, audit, service, contract = self._running_flat_contract(
+                env, "Concurrent Invoicing Client", street="Polna 1", city="Gdańsk")
             self.ids = {"client": client.id, "audit": audit.id, "contract": contract.id, "service": service.id}
         self.addCleanup(self._remove_committed_data)
 

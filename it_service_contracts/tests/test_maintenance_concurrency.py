@@ -21,26 +21,7 @@ class TestMaintenanceConcurrency(CommittedCase):
         self.today = fields.Date.today()
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
-            company = env.ref("base.main_company")
-            client = env["res.partner"].create({"name": "Concurrent Maintenance Client", "is_company": True})
-            audit = env["it.audit"].create({
-                "partner_id": client.id, "company_id": company.id,
-                "asset_ids": [Command.create({
-                    "category_id": env.ref("it_service_contracts.asset_category_server").id,
-                })],
-            })
-            audit.action_done()
-            service = env["product.product"].create({"name": "Concurrent maintenance", "type": "service"})
-            contract = env["it.contract"].create({
-                "partner_id": client.id, "company_id": company.id, "contract_type": "monthly_flat",
-                "date_start": self.today.replace(day=1), "monthly_fee": 2000.0, "monthly_hours": 10.0,
-                "hourly_rate": company.it_flat_hourly_rate, "audit_id": audit.id, "remote_service": True,
-                "service_product_ids": [Command.set(service.ids)],
-                "service_calendar_id": company.resource_calendar_id.id,
-            })
-            env.flush_all()
-            cr.execute("UPDATE it_contract SET state = 'active' WHERE id = %s", [contract.id])
-            contract.invalidate_recordset(["state"])
+            client, audit, service, contract = self._running_flat_contract(env, "Concurrent Maintenance Client")
             # weekly, the first visit in three days: its request and the next week's are due today
             plan = env["it.maintenance.plan"].create({
                 "name": "Concurrent check", "contract_id": contract.id, "interval_type": "week",
