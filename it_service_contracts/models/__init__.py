@@ -32,6 +32,7 @@ from . import it_sla_watch
 from . import project_project
 from . import project_task_type
 from . import resource_calendar_leaves
+from . import it_hours_pool
 from . import it_timesheet_classification
 from . import account_analytic_line
 from . import it_contract_period

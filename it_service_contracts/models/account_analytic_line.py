@@ -63,6 +63,11 @@ class AccountAnalyticLine(models.Model):
         groups=MONEY_GROUPS, help="The invoice this time was billed on; invoiced time cannot be changed.",
     )
 
+    # what a package or a month has used is summed from its lines (it.hours.pool): read from these indexes alone
+    _it_package_usage_idx = models.Index("(it_contract_id, it_billable_hours) WHERE it_billing_type = 'package'")
+    _it_period_usage_idx = models.Index(
+        "(it_period_id, it_billing_type, it_billable_hours) WHERE it_billing_type IN ('included', 'overage')")
+
     # ------------------------------------------------------------------ CRUD
 
     @api.model_create_multi

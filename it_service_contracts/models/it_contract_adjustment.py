@@ -68,7 +68,8 @@ class ItContractAdjustment(models.Model):
         """Running hour packages only, with a reason, never below the hours already used (the database refuses
         an adjustment of no hours).
 
-        The packages are locked first, so that time logged meanwhile and this check see the same balance.
+        The balance is read as :meth:`it.hours.pool._it_draw` reads it, so that time logged meanwhile and this
+        check see the same hours.
         """
         today = fields.Date.context_today(self)
         changes = {}
@@ -89,12 +90,15 @@ class ItContractAdjustment(models.Model):
                     contract=contract.name, date=day, start=contract.date_start, end=contract.date_end,
                 ))
             changes[contract] = changes.get(contract, 0.0) + (vals.get("hours") or 0.0)
-        Contract = self.env["it.contract"].sudo()
-        balances = Contract._it_lock_package_hours(sorted(c.id for c in changes), only_with_hours_left=False)
-        for contract, hours in changes.items():
-            left = balances[contract.id]["hours_total"] - balances[contract.id]["hours_used"]
-            if float_compare(left + hours, 0.0, precision_digits=6) < 0:
-                raise ValidationError(self.env._(
-                    "Package %(contract)s has %(left)s left: it cannot lose more hours than that.",
-                    contract=contract.name, left=format_duration(left),
-                ))
+        pools = {("package", contract.id): {"hours_total": contract.sudo().hours_available} for contract in changes}
+        with self.env["it.hours.pool"]._it_draw(pools):
+            for contract, hours in changes.items():
+                state = pools["package", contract.id]
+                left = state["hours_total"] - state["hours_used"]
+                if float_compare(left + hours, 0.0, precision_digits=6) < 0:
+                    raise ValidationError(self.env._(
+                        "Package %(contract)s has %(left)s left: it cannot lose more hours than that.",
+                        contract=contract.name, left=format_duration(left),
+                    ))
+                # until this transaction commits, the others' draws count these hours as gone
+                state["hours_cut"] = max(-hours, 0.0)

@@ -217,14 +217,10 @@ class ItContract(models.Model):
         ]) & self._it_running_condition(day)
 
     @api.model
-    def _it_running_contracts(self, client_ids, date_from, date_to, lock=False):
+    def _it_running_contracts(self, client_ids, date_from, date_to):
         """The active contracts of these clients valid at some point between the dates, with their scope,
-        places and hours, read in one query for the timesheet classification.
-
-        With ``lock``, the same query locks them (in id order, as every locker does, so that two transactions
-        never wait for each other crosswise): the hours of a package are then read as committed and stay so
-        until this transaction ends, which is what drawing on them needs (see :meth:`_it_lock_package_hours`).
-        """
+        places and hours, read in one query for the timesheet classification. Nothing is locked: what a line
+        draws is decided by ``it.hours.pool``."""
         if not client_ids:
             return []
         self.flush_model()
@@ -234,7 +230,7 @@ class ItContract(models.Model):
                       COALESCE(c.remote_service, FALSE) AS remote_service,
                       COALESCE(c.billing_increment, 0) AS billing_increment,
                       COALESCE(c.onsite_minimum_hours, 0) AS onsite_minimum_hours,
-                      COALESCE(c.hours_available, 0) AS hours_available, COALESCE(c.hours_used, 0) AS hours_used,
+                      COALESCE(c.hours_available, 0) AS hours_available,
                       COALESCE(c.usage_warning_percent, 0) AS usage_warning_percent,
                       ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
                              WHERE r.contract_id = c.id) AS product_ids,
@@ -246,12 +242,11 @@ class ItContract(models.Model):
                              ORDER BY a.effective_date) AS amendments
                  FROM it_contract c
                 WHERE c.id IN %s
-                ORDER BY c.id %s""",
+                ORDER BY c.id""",
             # the amendments from the first month of the period on: a month they cut decides each line's hours
             date_from.replace(day=1),
             self.sudo()._search(Domain("partner_id", "in", list(client_ids))
                                 & self._it_running_condition(date_from, date_to)).subselect(),
-            SQL("FOR NO KEY UPDATE OF c") if lock else SQL(),
         ))
         for row in rows:
             row["amendments"] = [(fields.Date.to_date(day), terms) for day, terms in row["amendments"]]

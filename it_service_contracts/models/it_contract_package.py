@@ -1,11 +1,11 @@
 """The hours of an hour package: what it holds, what its time drew, the warnings, expiry and rollover.
 
-Timesheet lines draw on a package under a row lock (:meth:`_it_lock_package_hours`, then
-:meth:`_it_store_package_hours`), so that two technicians logging its last hours at once never overdraw it
-(design rule 4). The counters are written by the addon alone; a manager corrects them with an adjustment.
+The hours used are the sum of the package's timesheet lines; lines draw on it through ``it.hours.pool``, so that
+two technicians logging its last hours at once never overdraw it (design rule 4). The counters are kept by the
+addon alone; a manager corrects the hours with an adjustment.
 """
 from odoo import api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import SQL, float_compare, format_date, format_duration
 
 from .it_money import MONEY_GROUPS
@@ -26,7 +26,7 @@ class ItContractPackage(models.AbstractModel):
 
     currency_id = fields.Many2one("res.currency", string="Currency")  # the contract's: its company's
     hours_used = fields.Float(
-        readonly=True, copy=False, default=0.0, help="Billable hours drawn from the package by timesheets.",
+        compute="_compute_hours_used", help="Billable hours drawn from the package by timesheets.",
     )
     adjustment_ids = fields.One2many("it.contract.adjustment", "contract_id", string="Adjustments", readonly=True)
     hours_adjusted = fields.Float(
@@ -37,7 +37,7 @@ class ItContractPackage(models.AbstractModel):
         string="Hours Available", compute="_compute_hours_available", store=True,
         help="Hours bought, carried in and adjusted: what the package's time can draw on.",
     )
-    hours_remaining = fields.Float(compute="_compute_hours_remaining", store=True)
+    hours_remaining = fields.Float(compute="_compute_hours_remaining")
     ledger_ids = fields.One2many(
         "it.contract.ledger", "contract_id", string="Ledger", readonly=True,
         help="The movements of the package's hours, with the balance after each one.",
@@ -80,11 +80,6 @@ class ItContractPackage(models.AbstractModel):
     hours_forfeited = fields.Float(
         readonly=True, copy=False, help="Hours left unused when the package expired and not carried over.",
     )
-    _check_hours_used = models.Constraint(
-        "CHECK(contract_type != 'hour_package' OR hours_used IS NULL OR "
-        "(hours_used >= 0 AND hours_used <= COALESCE(hours_available, hours_total)))",
-        "The hours used of a package cannot be negative nor exceed the hours available.",
-    )
     _check_hours_available = models.Constraint(
         "CHECK(hours_available IS NULL OR hours_available >= 0)",
         "A package cannot have fewer than zero hours available.",
@@ -106,6 +101,17 @@ class ItContractPackage(models.AbstractModel):
             # hours carried into a renewal left this package for good, even if it is reactivated
             contract.hours_available = contract.hours_total + contract.hours_adjusted - contract.hours_carried_over
 
+    @api.depends("timesheet_ids.it_billable_hours", "timesheet_ids.it_billing_type")
+    def _compute_hours_used(self):
+        """The sum of the package's lines, as this transaction sees them (one query for all the packages)."""
+        used = dict(self.env["account.analytic.line"].sudo()._read_group(
+            [("it_contract_id", "in", self.ids), ("it_billing_type", "=", "package")],
+            ["it_contract_id"], ["it_billable_hours:sum"],
+        ))
+        for contract in self:
+            contract.hours_used = used.get(contract._origin.sudo(), 0.0) if contract.contract_type == "hour_package" \
+                else 0.0
+
     @api.depends("hours_available", "hours_used")
     def _compute_hours_remaining(self):
         for contract in self:
@@ -126,6 +132,18 @@ class ItContractPackage(models.AbstractModel):
         self._it_check_hours_bought_change(vals)
         return super().write(vals)
 
+    @api.constrains("hours_total", "hours_carried_over")
+    def _check_hours_cover_the_time_drawn(self):
+        """Hours bought or carried out never go below what the package's time has drawn (an adjustment checks its
+        own hours the same way, see ``it.contract.adjustment``)."""
+        for package in self.filtered(lambda c: c.contract_type == "hour_package"):
+            if float_compare(package.hours_used, package.hours_available, precision_digits=6) > 0:
+                raise ValidationError(self.env._(
+                    "Package %(name)s has drawn %(used)s: its hours available cannot go below that (%(available)s).",
+                    name=package.name, used=format_duration(package.hours_used),
+                    available=format_duration(package.hours_available),
+                ))
+
     def _it_check_hours_bought_change(self, vals):
         """The hours bought are the sale; once a package has started, hours are corrected by an adjustment."""
         if "hours_total" not in vals or self._it_is_addon_write():
@@ -139,55 +157,26 @@ class ItContractPackage(models.AbstractModel):
             ))
 
 
-    # ------------------------------------------------------------------ package hours, under a row lock
+    # ------------------------------------------------------------------ usage warnings of a transaction
 
     @api.model
-    def _it_lock_package_hours(self, ids, only_with_hours_left=True):
-        """Lock packages and read their hours as committed: ``{id: {"hours_total", "hours_used", ...}}``.
+    def _it_note_usage_levels(self, states, used_before):
+        """Keep what a draw changed, so that the warnings of the levels crossed go out before commit.
 
-        Two technicians drawing on the same package wait for each other here; under Odoo's repeatable-read
-        isolation the second one then fails with a serialization error and Odoo replays their request, which
-        sees the hours the first one took. ``only_with_hours_left`` skips (and does not lock) used-up packages.
+        :param states: ``{package id: {"hours_total", "hours_used", "usage_warning_percent"}}`` after the draw
+        :param used_before: ``{("package", id): hours used before}``, as :meth:`it.hours.pool._it_draw` yields it
         """
-        if not ids:
-            return {}
-        self.flush_model()
-        condition = SQL("COALESCE(hours_used, 0) < hours_available") if only_with_hours_left else SQL("TRUE")
-        rows = self.env.execute_query_dict(SQL(
-            """SELECT id, COALESCE(hours_available, 0) AS hours_total, COALESCE(hours_used, 0) AS hours_used,
-                      COALESCE(usage_warning_percent, 0) AS usage_warning_percent
-                 FROM it_contract
-                WHERE id IN %s AND contract_type = 'hour_package' AND %s
-                ORDER BY id FOR NO KEY UPDATE""",
-            tuple(ids), condition,
-        ))
-        return {row["id"]: row for row in rows}
-
-    @api.model
-    def _it_store_package_hours(self, states, before):
-        """Write the new hours used of locked packages, then warn about the thresholds they crossed."""
-        changed = {pid: state for pid, state in states.items() if state["hours_used"] != before[pid]["hours_used"]}
-        if not changed:
-            return
-        # through the ORM, so that the hours remaining follow from their one compute; the figures the lock read
-        # are what the database holds, so they fill the cache as a fetch would (no second read)
-        packages = self.browse(list(changed))
-        self._fields["hours_available"]._insert_cache(packages, [before[pid]["hours_total"] for pid in packages.ids])
-        by_used = {}
-        for pid, state in changed.items():
-            by_used.setdefault(state["hours_used"], []).append(pid)
-        for used, ids in by_used.items():
-            # counters are not tracked: the chatter's reading of the tracked terms is spared
-            self.browse(ids).with_context(tracking_disable=True)._it_addon_write({"hours_used": used})
         # the warnings follow what the transaction changed in total: an edit gives its hours back and draws
         # them again, which must not send a warning twice; so the level before the first change is kept
         levels = self.env.cr.precommit.data.setdefault("it_contract.usage_levels", {})
-        if not levels:
-            self.env.cr.precommit.add(self._it_warn_usage_levels_crossed)
-        for pid, state in changed.items():
-            first = levels.setdefault(pid, {"state": state, "level": self._it_usage_level(
-                state, before[pid]["hours_used"])})
-            first["used"] = state["hours_used"]  # what the package holds now, as written above
+        for pid, state in states.items():
+            before = used_before["package", pid]
+            if state["hours_used"] == before:
+                continue
+            if not levels:
+                self.env.cr.precommit.add(self._it_warn_usage_levels_crossed)
+            first = levels.setdefault(pid, {"state": state, "level": self._it_usage_level(state, before)})
+            first["used"] = state["hours_used"]
 
     @api.model
     def _it_warn_usage_levels_crossed(self):
@@ -267,7 +256,9 @@ class ItContractPackage(models.AbstractModel):
             "usage": lambda limit, exclude: SQL(
                 """SELECT id FROM it_contract
                     WHERE state = 'active' AND contract_type = 'hour_package' AND hours_available > 0
-                      AND COALESCE(hours_used, 0) > 0 AND NOT COALESCE(depleted_warning_sent, FALSE)
+                      AND NOT COALESCE(depleted_warning_sent, FALSE)
+                      AND EXISTS(SELECT 1 FROM account_analytic_line l
+                                  WHERE l.it_contract_id = it_contract.id AND l.it_billing_type = 'package')
                       AND id != ALL(%s)
                     ORDER BY id LIMIT %s""", exclude, limit),
             "expiry": lambda limit, exclude: SQL(

@@ -11,7 +11,8 @@ class ItContractPeriod(models.Model):
     """One month of a flat contract: the included hours, how many were used, and the overage.
 
     Periods are created by themselves (by a daily scheduled action and whenever time is first logged in a
-    month); their hours are maintained by the timesheet lines, incrementally.
+    month); the hours used and the overage are the sums of their timesheet lines (drawn through
+    ``it.hours.pool``).
     """
 
     _name = "it.contract.period"
@@ -34,11 +35,12 @@ class ItContractPeriod(models.Model):
     month_name = fields.Char(compute="_compute_month_name", string="Month Name")
     hours_included = fields.Float(string="Included Hours", readonly=True)
     hours_used = fields.Float(
-        string="Included Hours Used", readonly=True, help="Billable time drawn from this month's included hours.",
+        string="Included Hours Used", compute="_compute_hours", help="Billable time drawn from this month's included "
+        "hours.",
     )
     hours_remaining = fields.Float(string="Included Hours Left", compute="_compute_hours_remaining")
     hours_overage = fields.Float(
-        string="Overage Hours", readonly=True,
+        string="Overage Hours", compute="_compute_hours", search="_search_hours_overage",
         help="Billable time beyond the included hours (and any hour package), billed at the contract rate.",
     )
     invoice_id = fields.Many2one(
@@ -51,9 +53,9 @@ class ItContractPeriod(models.Model):
     _contract_month_uniq = models.Constraint(
         "UNIQUE(contract_id, date_start)", "A flat contract has one period per month.",
     )
-    _check_hours = models.Constraint(
-        "CHECK(hours_used >= 0 AND hours_used <= hours_included AND hours_overage >= 0 AND date_end >= date_start)",
-        "The hours of a contract month cannot be negative, nor use more than the included hours.",
+    _check_dates = models.Constraint(
+        "CHECK(date_end >= date_start AND hours_included >= 0)",
+        "A contract month ends after it starts and includes no fewer than zero hours.",
     )
 
     def _it_protected_message(self, names):
@@ -80,6 +82,32 @@ class ItContractPeriod(models.Model):
         """The file name of the month's client report (the portal's download link)."""
         self.ensure_one()
         return self.display_name
+
+    @api.depends("timesheet_ids.it_billable_hours", "timesheet_ids.it_billing_type")
+    def _compute_hours(self):
+        """The sums of the month's lines, as this transaction sees them (one query for all the months)."""
+        sums = {
+            (period.id, billing_type): hours for period, billing_type, hours in
+            self.env["account.analytic.line"].sudo()._read_group(
+                [("it_period_id", "in", self._origin.ids), ("it_billing_type", "in", ("included", "overage"))],
+                ["it_period_id", "it_billing_type"], ["it_billable_hours:sum"],
+            )
+        }
+        for period in self:
+            period.hours_used = sums.get((period._origin.id, "included"), 0.0)
+            period.hours_overage = sums.get((period._origin.id, "overage"), 0.0)
+
+    def _search_hours_overage(self, operator, value):
+        """Months by their overage: compared on the sums of their overage lines (a month without any has none)."""
+        if operator not in ("=", "!=", ">", ">=", "<", "<=") or not isinstance(value, (int, float)):
+            return NotImplemented
+        sql_operator = SQL({"=": "=", "!=": "<>", ">": ">", ">=": ">=", "<": "<", "<=": "<="}[operator])
+        return Domain("id", "in", SQL(
+            """SELECT p.id FROM it_contract_period p
+                WHERE COALESCE((SELECT SUM(l.it_billable_hours) FROM account_analytic_line l
+                                 WHERE l.it_period_id = p.id AND l.it_billing_type = 'overage'), 0) %s %s""",
+            sql_operator, value,
+        ))
 
     @api.depends("hours_included", "hours_used")
     def _compute_hours_remaining(self):
@@ -126,10 +154,9 @@ class ItContractPeriod(models.Model):
                 for contract_id, start in sorted(keys)]
         self.env.cr.execute(SQL(
             """INSERT INTO it_contract_period (contract_id, partner_id, company_id, date_start, date_end,
-                                              hours_included, hours_used, hours_overage,
-                                              create_uid, write_uid, create_date, write_date)
+                                              hours_included, create_uid, write_uid, create_date, write_date)
                SELECT c.id, c.partner_id, c.company_id, v.date_start, v.date_end,
-                      COALESCE(c.monthly_hours, 0), 0, 0,
+                      COALESCE(c.monthly_hours, 0),
                       %(uid)s, %(uid)s, NOW() AT TIME ZONE 'UTC', NOW() AT TIME ZONE 'UTC'
                  FROM (VALUES %(rows)s) AS v(contract_id, date_start, date_end)
                  JOIN it_contract c ON c.id = v.contract_id
@@ -156,60 +183,29 @@ class ItContractPeriod(models.Model):
                 period._it_addon_write({"hours_included": included})
 
     @api.model
-    def _it_lock_periods(self, keys):
-        """Lock the periods of (contract id, first day of month) keys, creating them when missing.
+    def _it_periods(self, keys):
+        """The periods of (contract id, first day of month) keys, created when missing.
 
-        :return: {key: {"id", "hours_included", "hours_used", "hours_overage"}}
+        :return: {key: {"id", "hours_included"}}
         """
         if not keys:
             return {}
-        result = self._it_select_for_update(SQL(
-            "(contract_id, date_start) IN %s", tuple(sorted(keys)),
-        ))
-        found = {(state["contract_id"], state["date_start"]): state for state in result}
+        found = self._it_read_periods(keys)
         missing = set(keys) - set(found)
         if missing:
             self._it_ensure_periods(missing)
-            for state in self._it_select_for_update(SQL("(contract_id, date_start) IN %s", tuple(sorted(missing)))):
-                found[state["contract_id"], state["date_start"]] = state
+            found.update(self._it_read_periods(missing))
         return found
 
     @api.model
-    def _it_lock_periods_by_id(self, ids):
-        return {state["id"]: state for state in self._it_select_for_update(SQL("id IN %s", tuple(ids)))}
-
-    @api.model
-    def _it_select_for_update(self, where):
-        self.flush_model()
+    def _it_read_periods(self, keys):
+        self.flush_model(["contract_id", "date_start", "hours_included"])
         rows = self.env.execute_query_dict(SQL(
-            """SELECT id, contract_id, date_start, COALESCE(hours_included, 0) AS hours_included,
-                      COALESCE(hours_used, 0) AS hours_used, COALESCE(hours_overage, 0) AS hours_overage
-                 FROM it_contract_period WHERE %s ORDER BY id FOR NO KEY UPDATE""",
-            where,
+            """SELECT id, contract_id, date_start, COALESCE(hours_included, 0) AS hours_included
+                 FROM it_contract_period WHERE (contract_id, date_start) IN %s""",
+            tuple(sorted(keys)),
         ))
-        for row in rows:
-            row["_before"] = (row["hours_used"], row["hours_overage"])
-        return rows
-
-    @api.model
-    def _it_store_period_hours(self, states):
-        states = states.values() if isinstance(states, dict) else states
-        changed = [s for s in states if (s["hours_used"], s["hours_overage"]) != s["_before"]]
-        if not changed:
-            return
-        self.env.cr.execute(SQL(
-            """UPDATE it_contract_period AS p
-                  SET hours_used = v.used, hours_overage = v.overage
-                 FROM (VALUES %s) AS v(id, used, overage)
-                WHERE p.id = v.id""",
-            SQL(", ").join(SQL("(%s, %s::float8, %s::float8)", s["id"], s["hours_used"], s["hours_overage"])
-                           for s in changed),
-        ))
-        for state in changed:
-            state["_before"] = (state["hours_used"], state["hours_overage"])
-        periods = self.browse([s["id"] for s in changed])
-        periods.invalidate_recordset(["hours_used", "hours_overage"], flush=False)
-        periods.modified(["hours_used", "hours_overage"])
+        return {(row.pop("contract_id"), row.pop("date_start")): row for row in rows}
 
     # ------------------------------------------------------------------ cron
 

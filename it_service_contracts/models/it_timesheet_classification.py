@@ -4,10 +4,10 @@ how it gives that back when it changes.
 Each billable line draws, in this order, from this month's included hours of the client's flat contract, then
 from the client's hour package that expires first, then becomes overage (flat contract) or ad-hoc work; time on a
 maintenance visit whose plan the monthly fee covers is billed as covered and draws nothing. Where the
-contract asks for the client's approval of paid work, that extra time is held until the client decides. The
-hours drawn are added to (and, when the line is edited or deleted, taken back from) the package or the month
-incrementally, under a row lock, so that two technicians logging the last hours at the same moment never push a
-package below zero.
+contract asks for the client's approval of paid work, that extra time is held until the client decides. What a
+package or a month has used is the sum of its lines; the draw itself goes through ``it.hours.pool``, so that two
+technicians logging the last hours at the same moment never push a package below zero, and no technician waits for
+another's transaction.
 """
 from collections import defaultdict
 
@@ -66,11 +66,9 @@ class ItTimesheetClassification(models.AbstractModel):
             return
         Contract = self.env["it.contract"].sudo()
         lines = self.browse(sorted(line.id for line in clients)).sudo()
-        # 1. the running contracts of these clients, with their scope, places and hours, locked in one query
+        # 1. the running contracts of these clients, with their scope, places and hours, in one query
         dates = lines.mapped("date")
-        candidates = Contract._it_running_contracts(
-            {client.id for client in clients.values()}, min(dates), max(dates), lock=True,
-        )
+        candidates = Contract._it_running_contracts({client.id for client in clients.values()}, min(dates), max(dates))
         by_id = {row["id"]: row for row in candidates}
 
         def terms(contract):
@@ -124,21 +122,34 @@ class ItTimesheetClassification(models.AbstractModel):
             if flat:
                 period_keys.add((flat["id"], day.replace(day=1)))
             plans.append((line, governing.id, billable, None, covering))
-        # 3. what will be drawn from: the packages with hours left (locked by the query above), then the months
+        # 3. what will be drawn from: the packages, then the months (created when missing)
         package_ids = {
             row["id"] for *_rest, covering in plans if covering
             for row in covering if row["contract_type"] == "hour_package"
         }
         packages = {
-            row["id"]: {"id": row["id"], "hours_total": row["hours_available"], "hours_used": row["hours_used"],
-                        "usage_warning_percent": row["usage_warning_percent"]}
-            for row in candidates if row["id"] in package_ids and _cmp(row["hours_used"], row["hours_available"]) < 0
+            row["id"]: {"hours_total": row["hours_available"], "usage_warning_percent": row["usage_warning_percent"]}
+            for row in candidates if row["id"] in package_ids
         }
-        periods = self.env["it.contract.period"].sudo()._it_lock_periods(period_keys)
-        packages_before = {pid: dict(state) for pid, state in packages.items()}
-        # 4. draw, in the order of rule 4: this month's included hours, the package expiring first, overage; what
-        # would cost extra on a request whose contract asks for the client's approval is held until they approve
+        periods = self.env["it.contract.period"].sudo()._it_periods(period_keys)
+        pools = {("package", pid): state for pid, state in packages.items()}
+        pools.update({("period", period["id"]): period for period in periods.values()})
         asking = {row["partner_id"] for row in candidates if row["approval_required"]}
+        with self.env["it.hours.pool"]._it_draw(pools) as used_before:
+            pieces_by_line = self._it_draw_pieces(plans, packages, periods, asking, clients)
+            extra = self._it_approval_to_ask(pieces_by_line, packages, periods, asking, clients)
+            Contract._it_note_usage_levels(packages, used_before)
+            self._it_store_classification(pieces_by_line)
+        extra._it_ask_approval_if_extra()
+
+    def _it_draw_pieces(self, plans, packages, periods, asking, clients):
+        """Draw each line's billable time in the order of rule 4: this month's included hours, the package that
+        expires first, overage; what would cost extra on a request whose contract asks for the client's approval is
+        held until they approve. Changes the states of ``packages`` and ``periods`` in place.
+
+        :return: ``{line: [(hours, billing type, contract id, period id)]}``, one piece per part of the line
+        """
+        Contract = self.env["it.contract"]
 
         def held(line):
             return clients[line].id in asking and line.task_id.it_approval_state != "approved"
@@ -175,13 +186,15 @@ class ItTimesheetClassification(models.AbstractModel):
                 if held(line):
                     pieces.append((left, "held", flat["id"] if period else governing_id, period and period["id"]))
                 elif period:
-                    period["hours_overage"] = _hours(period["hours_overage"] + left)
                     pieces.append((left, "overage", flat["id"], period["id"]))
                 else:
                     pieces.append((left, "adhoc", governing_id, False))
             pieces_by_line[line] = pieces
-        # 5. the client's decision on extra work, then store; the next work costs extra once a line is extra or
-        # has used up what it drew from
+        return pieces_by_line
+
+    def _it_approval_to_ask(self, pieces_by_line, packages, periods, asking, clients):
+        """The client's decision on extra work: refused work is refused here; the requests whose next work costs
+        extra (a line is extra, or used up what it drew from) are returned, to ask the client."""
         periods_by_id = {period["id"]: period for period in periods.values()}
 
         def used_up(kind, contract_id, period_id):
@@ -200,10 +213,7 @@ class ItTimesheetClassification(models.AbstractModel):
                 line.task_id._it_check_time_allowed({piece[1] for piece in pieces})
             elif not approval and clients[line].id in asking and any(used_up(*piece[1:]) for piece in pieces):
                 extra |= line.task_id
-        Contract._it_store_package_hours(packages, packages_before)
-        self.env["it.contract.period"].sudo()._it_store_period_hours(periods)
-        self._it_store_classification(pieces_by_line)
-        extra._it_ask_approval_if_extra()
+        return extra
 
     def _it_classify_again(self):
         """Classify these lines anew after what decides their billing changed on their request (its contract,
@@ -250,33 +260,29 @@ class ItTimesheetClassification(models.AbstractModel):
         classified = self.sudo().filtered("it_billing_type")
         if not classified:
             return
-        package_deltas = defaultdict(float)
-        included_deltas = defaultdict(float)
-        overage_deltas = defaultdict(float)
+        package_hours = defaultdict(float)
+        included_hours = defaultdict(float)
         for line in classified:
             if line.it_billing_type == "package" and line.it_contract_id:
-                package_deltas[line.it_contract_id.id] += line.it_billable_hours
+                package_hours[line.it_contract_id.id] += line.it_billable_hours
             elif line.it_billing_type == "included" and line.it_period_id:
-                included_deltas[line.it_period_id.id] += line.it_billable_hours
-            elif line.it_billing_type == "overage" and line.it_period_id:
-                overage_deltas[line.it_period_id.id] += line.it_billable_hours
+                included_hours[line.it_period_id.id] += line.it_billable_hours
         Contract = self.env["it.contract"].sudo()
-        if package_deltas:
-            packages = Contract._it_lock_package_hours(sorted(package_deltas), only_with_hours_left=False)
-            before = {pid: dict(state) for pid, state in packages.items()}
-            for package_id, hours in package_deltas.items():
-                state = packages[package_id]
-                state["hours_used"] = max(_hours(state["hours_used"] - hours), 0.0)
-            Contract._it_store_package_hours(packages, before)
-        if included_deltas or overage_deltas:
-            Period = self.env["it.contract.period"].sudo()
-            periods = Period._it_lock_periods_by_id(sorted(set(included_deltas) | set(overage_deltas)))
-            for period_id, state in periods.items():
-                state["hours_used"] = max(_hours(state["hours_used"] - included_deltas.get(period_id, 0.0)), 0.0)
-                state["hours_overage"] = max(_hours(state["hours_overage"] - overage_deltas.get(period_id, 0.0)), 0.0)
-            Period._it_store_period_hours(periods)
+        packages = {
+            package.id: {"hours_total": package.hours_available, "usage_warning_percent": package.usage_warning_percent}
+            for package in Contract.browse(package_hours)
+        }
+        pools = {("package", pid): state for pid, state in packages.items()}
+        pools.update({("period", pid): {} for pid in included_hours})
+        with self.env["it.hours.pool"]._it_draw(pools) as used_before:
+            for pid, hours in package_hours.items():
+                packages[pid]["hours_used"] = max(_hours(packages[pid]["hours_used"] - hours), 0.0)
+            for pid, hours in included_hours.items():
+                pools["period", pid]["hours_used"] = max(_hours(pools["period", pid]["hours_used"] - hours), 0.0)
+            Contract._it_note_usage_levels(packages, used_before)
         if clear:
             self.flush_model(CLASSIFICATION_FIELDS)
+            classified.modified(CLASSIFICATION_FIELDS, before=True)  # the months and packages they counted in
             self.env.cr.execute(SQL(
                 """UPDATE account_analytic_line
                       SET it_billable_hours = NULL, it_billing_type = NULL, it_contract_id = NULL, it_period_id = NULL

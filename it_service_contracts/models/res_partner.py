@@ -51,16 +51,15 @@ class ResPartner(models.Model):
         counts = dict(self.env["it.contract"]._read_group(
             [("partner_id", "in", commercial.ids)], ["partner_id"], ["__count"],
         ))
-        running = self.env["it.contract"]._read_group(
+        running = self.env["it.contract"].search(
             Domain("partner_id", "in", commercial.ids) & self.env["it.contract"]._it_running_condition(),
-            ["partner_id", "contract_type"], ["hours_remaining:sum"],
         )
         types = {}
         hours_left = {}
-        for partner, contract_type, hours in running:
-            types.setdefault(partner, set()).add(contract_type)
-            if contract_type == "hour_package":
-                hours_left[partner] = hours
+        for contract in running:  # the hours left are sums of lines: read for all the packages at once
+            types.setdefault(contract.partner_id, set()).add(contract.contract_type)
+            if contract.contract_type == "hour_package":
+                hours_left[contract.partner_id] = hours_left.get(contract.partner_id, 0.0) + contract.hours_remaining
         for partner in self:
             client = partner.commercial_partner_id
             running_types = types.get(client, set())

@@ -186,6 +186,26 @@ class TestTimesheetClassification(ItTimesheetCommon):
         self.assertEqual(self.package.hours_used, 0.0)
         self.assertEqual(self.package.hours_remaining, 10.0)
 
+    def test_time_rolled_back_in_a_savepoint_draws_nothing(self):
+        """An import row or a cron record that fails is rolled back to its savepoint while the transaction goes
+        on: what its line drew must not count, neither in the package nor for the next line of the transaction
+        (its draw was recorded on a connection of its own, which no savepoint rolls back)."""
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            self._log(self.request, 8.0, name="Failed import row")
+            raise UserError("the rest of the row is wrong")
+        self.assertEqual(self.package.hours_used, 0.0)
+        line = self._log(self.request, 3.0)
+        self.assertBilled(line, [("package", 3.0, self.package)])
+        self.assertEqual((self.package.hours_used, self.package.hours_remaining), (3.0, 7.0))
+        # and a give-back rolled back the same way gives nothing back
+        with self.assertRaises(UserError), self.env.cr.savepoint():
+            line.unlink()
+            raise UserError("undo")
+        last = self._log(self.request, 8.0, name="Last hours")
+        self.assertBilled(self.request.timesheet_ids.filtered(lambda t: t.name == "Last hours"),
+                          [("package", 7.0, self.package), ("adhoc", 1.0, self.package)])
+        self.assertEqual(last.unit_amount, 7.0)
+
     def test_non_billable_time_reduces_nothing(self):
         line = self._log(self.request, 2.0)
         line._it_reclassify("non_billable", "Warranty repair caused by our own mistake")

@@ -1,5 +1,4 @@
 import threading
-import time
 from unittest.mock import patch
 
 from odoo import SUPERUSER_ID, api
@@ -7,7 +6,6 @@ from odoo.modules.registry import Registry
 from odoo.orm.registry import DummyRLock
 from odoo.service.model import retrying
 from odoo.tests import tagged
-from odoo.tools import mute_logger
 
 from .committed_common import CONTEXT, CommittedCase
 
@@ -48,6 +46,8 @@ class TestTimesheetConcurrency(CommittedCase):
                 "name": "Server down", "project_id": package.project_id.id, "partner_id": client.id,
             })
             task.write({"it_contract_id": package.id, "it_service_product_id": service.id, "it_site_id": False})
+            # a second request on the package: two technicians on two requests share no row but the package's
+            other_task = task.copy({"name": "Printer down"})
             employees = env["hr.employee"].create([
                 {"name": "Technician A", "company_id": company.id},
                 {"name": "Technician B", "company_id": company.id},
@@ -59,7 +59,8 @@ class TestTimesheetConcurrency(CommittedCase):
             self.assertEqual(first.it_billing_type, "package")
             self.ids = {
                 "client": client.id, "service": service.id, "audit": audit.id, "package": package.id,
-                "project": package.project_id.id, "task": task.id, "employees": employees.ids,
+                "project": package.project_id.id, "task": task.id, "other_task": other_task.id,
+                "employees": employees.ids,
             }
         self.addCleanup(self._remove_committed_data)
 
@@ -71,8 +72,10 @@ class TestTimesheetConcurrency(CommittedCase):
             project = env["project.project"].browse(ids["project"])
             analytic = project.account_id
             steps = [
-                lambda: env["account.analytic.line"].search([("task_id", "=", ids["task"])]).unlink(),
-                lambda: env["project.task"].with_context(active_test=False).browse(ids["task"]).unlink(),
+                lambda: env["account.analytic.line"].search([("task_id", "in", [ids["task"], ids["other_task"]])]
+                                                            ).unlink(),
+                lambda: env["project.task"].with_context(active_test=False).browse(
+                    [ids["task"], ids["other_task"]]).unlink(),
                 lambda: package.write({"state": "cancelled"}),
                 lambda: package.unlink(),
                 lambda: project.unlink(),
@@ -85,7 +88,7 @@ class TestTimesheetConcurrency(CommittedCase):
             ]
             self._remove_each(cr, steps)
 
-    def _log_in_own_transaction(self, employee_id, results, name, hold=None):
+    def _log_in_own_transaction(self, employee_id, results, name, hold=None, task="task"):
         """Log 2 h as one technician, in a transaction of their own, replayed on concurrency errors as Odoo does."""
         attempts = []
         try:
@@ -95,7 +98,7 @@ class TestTimesheetConcurrency(CommittedCase):
                 def work():
                     attempts.append(1)
                     line = env["account.analytic.line"].create({
-                        "name": name, "task_id": self.ids["task"], "project_id": self.ids["project"],
+                        "name": name, "task_id": self.ids[task], "project_id": self.ids["project"],
                         "employee_id": employee_id, "unit_amount": 2.0, "date": "2026-03-02",
                     })
                     env.flush_all()
@@ -110,53 +113,69 @@ class TestTimesheetConcurrency(CommittedCase):
             if hold:
                 hold["locked"].set()
 
-    def _waiting_for_lock(self):
+    def _package_figures(self):
+        """The package's hours as a new transaction reads them, and the sum its lines give."""
         with self.registry.cursor() as cr:
-            cr.execute("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
-                       "WHERE NOT l.granted AND a.datname = current_database()")
-            return cr.fetchone()[0] > 0
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            package = env["it.contract"].browse(self.ids["package"])
+            lines = env["account.analytic.line"].search([("task_id", "in", [self.ids["task"], self.ids["other_task"]])])
+            drawn = sum(lines.filtered(lambda t: t.it_billing_type == "package").mapped("it_billable_hours"))
+            billed = {line.name: (line.it_billing_type, line.it_billable_hours, line.unit_amount) for line in lines}
+            return package.hours_available, package.hours_used, package.hours_remaining, drawn, billed
 
-    @mute_logger("odoo.sql_db")  # the serialization error of technician B is expected
     def test_last_hours_taken_by_two_technicians_at_once(self):
+        """A holds the last 2 h in a transaction still open; B, logging 2 h meanwhile, neither waits for A nor
+        gets them: B's time is ad-hoc at once, and nothing is replayed."""
         results = {}
         hold = {"locked": threading.Event(), "release": threading.Event()}
         first = threading.Thread(
             target=self._log_in_own_transaction, args=(self.ids["employees"][0], results, "A", hold),
         )
         second = threading.Thread(
-            target=self._log_in_own_transaction, args=(self.ids["employees"][1], results, "B"),
+            target=self._log_in_own_transaction, args=(self.ids["employees"][1], results, "B", None, "other_task"),
         )
         first.start()
         self.assertTrue(hold["locked"].wait(60), "technician A did not get to the package")
         second.start()
-        deadline = time.monotonic() + 60
-        while not self._waiting_for_lock() and time.monotonic() < deadline and second.is_alive():
-            time.sleep(0.1)
-        waited = self._waiting_for_lock()
+        second.join(60)
+        b_done_while_a_open = not second.is_alive()
         hold["release"].set()
         first.join(120)
         second.join(120)
         for name in ("A", "B"):
             self.assertNotIsInstance(results.get(name), Exception, f"technician {name}: {results.get(name)}")
-        self.assertTrue(waited, "technician B should have waited for technician A's lock on the package")
-        self.assertGreaterEqual(results["B"][1], 2, "technician B's request was replayed after A committed")
+        self.assertTrue(b_done_while_a_open, "technician B waited for technician A's transaction")
+        self.assertEqual((results["A"][1], results["B"][1]), (1, 1), "nobody's request was replayed")
 
+        available, used, remaining, drawn, billed = self._package_figures()
+        self.assertEqual((available, used, remaining), (3.0, 3.0, 0.0), "used up exactly, never below zero")
+        self.assertEqual(used, drawn)
+        self.assertEqual((billed["A"], billed["B"]), (("package", 2.0, 2.0), ("adhoc", 2.0, 2.0)))
+        self.assertEqual(sum(hours for *_rest, hours in billed.values()), 5.0, "no hour is lost")
+
+    def test_hours_of_an_aborted_transaction_are_free_again(self):
+        """A draws the last 2 h and fails after: B, logging next, gets them; a reservation of a transaction that
+        aborted counts nothing, and the job forgets it."""
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
-            package = env["it.contract"].browse(self.ids["package"])
-            lines = env["account.analytic.line"].search([("task_id", "=", self.ids["task"])])
-            line_a = env["account.analytic.line"].browse(results["A"][0])
-            line_b = env["account.analytic.line"].browse(results["B"][0])
-            self.assertEqual(package.hours_used, 3.0, "the package is used up exactly")
-            self.assertEqual(package.hours_remaining, 0.0, "and never below zero")
-            self.assertEqual((line_a.it_billing_type, line_a.it_billable_hours), ("package", 2.0))
-            self.assertEqual((line_b.it_billing_type, line_b.it_billable_hours), ("adhoc", 2.0))
-            self.assertEqual(len(lines), 3)
-            self.assertEqual(sum(lines.mapped("unit_amount")), 5.0, "no hour is lost")
-            self.assertEqual(
-                sum(lines.filtered(lambda t: t.it_billing_type == "package").mapped("it_billable_hours")),
-                package.hours_used,
-            )
+            env["account.analytic.line"].create({
+                "name": "A", "task_id": self.ids["task"], "project_id": self.ids["project"],
+                "employee_id": self.ids["employees"][0], "unit_amount": 2.0, "date": "2026-03-02",
+            })
+            env.flush_all()
+            cr.rollback()
+        results = {}
+        self._log_in_own_transaction(self.ids["employees"][1], results, "B")
+        self.assertNotIsInstance(results.get("B"), Exception, results.get("B"))
+        available, used, remaining, drawn, billed = self._package_figures()
+        self.assertEqual((available, used, remaining, drawn), (3.0, 3.0, 0.0, 3.0))
+        self.assertEqual(billed["B"][0], "package")
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            env["it.hours.pool"]._cron_fold_reservations()
+            cr.execute("SELECT count(*) FROM it_hours_reservation WHERE kind = 'package' AND pool_id = %s",
+                       [self.ids["package"]])
+            self.assertEqual(cr.fetchone()[0], 0, "the finished transactions' reservations are folded away")
 
     def _adjust_in_own_transaction(self, hours, results):
         """A manager takes hours off the package in a transaction of their own, replayed as Odoo does."""
@@ -178,31 +197,54 @@ class TestTimesheetConcurrency(CommittedCase):
         except Exception as error:  # the refusal is what the test looks at
             results["adjustment"] = error
 
-    @mute_logger("odoo.sql_db", "odoo.service.model")
+    def _adjust_in_open_transaction(self, hours, results, hold):
+        """A manager takes hours off the package and keeps the transaction open until released."""
+        try:
+            with self.registry.cursor() as cr:
+                env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+                adjustment = env["it.contract.adjustment"].create({
+                    "contract_id": self.ids["package"], "date": "2026-03-02", "hours": hours,
+                    "reason": "Hours counted twice",
+                })
+                env.flush_all()
+                hold["locked"].set()
+                hold["release"].wait(30)
+                results["adjustment"] = adjustment.id
+        except Exception as error:
+            results["adjustment"] = error
+            hold["locked"].set()
+
     def test_adjustment_and_last_hours_at_once(self):
-        """A manager taking 2 h off while a technician logs the last 2 h: one of them cannot have them."""
+        """A manager taking 2 h off while a technician holds the last 2 h: the manager is refused at once."""
         results = {}
         hold = {"locked": threading.Event(), "release": threading.Event()}
         technician = threading.Thread(
             target=self._log_in_own_transaction, args=(self.ids["employees"][0], results, "A", hold),
         )
-        manager = threading.Thread(target=self._adjust_in_own_transaction, args=(-2.0, results))
         technician.start()
         self.assertTrue(hold["locked"].wait(60), "the technician did not get to the package")
-        manager.start()
-        deadline = time.monotonic() + 60
-        while not self._waiting_for_lock() and time.monotonic() < deadline and manager.is_alive():
-            time.sleep(0.1)
-        waited = self._waiting_for_lock()
+        self._adjust_in_own_transaction(-2.0, results)
         hold["release"].set()
         technician.join(120)
-        manager.join(120)
-        self.assertTrue(waited, "the manager should have waited for the technician's lock on the package")
         self.assertNotIsInstance(results.get("A"), Exception, f"technician: {results.get('A')}")
         self.assertIsInstance(results.get("adjustment"), Exception, "the adjustment came too late")
         self.assertIn("has 00:00 left", str(results["adjustment"]))
-        with self.registry.cursor() as cr:
-            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
-            package = env["it.contract"].browse(self.ids["package"])
-            self.assertFalse(package.adjustment_ids)
-            self.assertEqual((package.hours_available, package.hours_used, package.hours_remaining), (3.0, 3.0, 0.0))
+        available, used, remaining, drawn, _billed = self._package_figures()
+        self.assertEqual((available, used, remaining, drawn), (3.0, 3.0, 0.0, 3.0))
+
+    def test_last_hours_while_an_adjustment_takes_them_off(self):
+        """The other way round: while the manager's adjustment taking the last 2 h off is not committed, the
+        technician's 2 h cannot use them (ad-hoc); once it commits, the package holds what the manager left."""
+        results = {}
+        hold = {"locked": threading.Event(), "release": threading.Event()}
+        manager = threading.Thread(target=self._adjust_in_open_transaction, args=(-2.0, results, hold))
+        manager.start()
+        self.assertTrue(hold["locked"].wait(60), "the manager did not get to the package")
+        self._log_in_own_transaction(self.ids["employees"][0], results, "A")
+        hold["release"].set()
+        manager.join(120)
+        for name in ("A", "adjustment"):
+            self.assertNotIsInstance(results.get(name), Exception, f"{name}: {results.get(name)}")
+        available, used, remaining, drawn, billed = self._package_figures()
+        self.assertEqual((available, used, remaining, drawn), (1.0, 1.0, 0.0, 1.0))
+        self.assertEqual(billed["A"][0], "adhoc")

@@ -1,0 +1,191 @@
+"""The hours a timesheet line may draw, without a row that every line on the same contract writes (design rule 4).
+
+What a package or a month has used is the sum of its lines (``it_billable_hours`` by ``it_billing_type``, through
+partial indexes): every screen reads it in its own transaction. Drawing on the last hours needs more than that
+transaction sees, since Odoo's transactions read a snapshot taken when they began: two technicians would each see
+the other's hours as still free. So the draw is made on a second, short connection at READ COMMITTED:
+
+1. a transaction-level advisory lock per package or month, held only for this short transaction;
+2. one statement reads what the committed lines have drawn and the *reservations* of the transactions not yet
+   visible to it: a reservation is what a transaction drew (or, counted for itself only, gave back) while it runs,
+   recorded with its transaction id; one of an aborted transaction counts nothing, and once a transaction is
+   visible its lines count instead;
+3. it records this draw as a reservation of the line's transaction and commits, which releases the lock.
+
+Steps 1 and 2 are the database function ``it_hours_pool_draw`` (its plan is prepared once per connection: the
+draw costs two round trips); step 3 is one more. A reservation made in a savepoint that was later rolled back
+must not count for its own transaction: the transaction marks each of its reservations (a row it writes itself,
+which the rollback removes) and counts only the marked ones.
+
+No technician waits longer than that short transaction, and no transaction rewrites a shared row, so none fails
+with a serialization error because of another's time. Finished reservations are folded away by a job.
+"""
+import random
+from contextlib import contextmanager
+
+from odoo import api, models, sql_db
+from odoo.tools import SQL
+
+# advisory lock namespaces (first key of pg_advisory_xact_lock(int, int)): one per kind of pool
+LOCK_SPACES = {"package": 0x17C0, "period": 0x17C1}
+
+DRAW_FUNCTION = """
+CREATE OR REPLACE FUNCTION it_hours_pool_draw(packages integer[], periods integer[], own xid8, mine bigint[])
+RETURNS TABLE(kind text, pool_id integer, hours double precision)
+LANGUAGE plpgsql VOLATILE AS $$
+DECLARE
+    pool integer;
+BEGIN
+    -- in this order (packages, then months, each by id) in every caller: two draws never wait crosswise
+    FOREACH pool IN ARRAY packages LOOP PERFORM pg_advisory_xact_lock(%(package_space)s, pool); END LOOP;
+    FOREACH pool IN ARRAY periods LOOP PERFORM pg_advisory_xact_lock(%(period_space)s, pool); END LOOP;
+    -- a new statement: at READ COMMITTED it sees what committed while it waited for the locks
+    RETURN QUERY
+        SELECT 'package', l.it_contract_id, SUM(l.it_billable_hours)
+          FROM account_analytic_line l
+         WHERE l.it_billing_type = 'package' AND l.it_contract_id = ANY(packages)
+         GROUP BY l.it_contract_id
+        UNION ALL
+        SELECT 'period', l.it_period_id, SUM(l.it_billable_hours)
+          FROM account_analytic_line l
+         WHERE l.it_billing_type = 'included' AND l.it_period_id = ANY(periods)
+         GROUP BY l.it_period_id
+        UNION ALL
+        SELECT r.kind::text, r.pool_id, SUM(r.hours)
+          FROM it_hours_reservation r
+         WHERE ((r.kind = 'package' AND r.pool_id = ANY(packages)) OR (r.kind = 'period' AND r.pool_id = ANY(periods)))
+           AND NOT pg_visible_in_snapshot(r.txid, pg_current_snapshot())
+           AND CASE
+                   WHEN r.txid = own THEN r.token = ANY(mine)
+                   WHEN pg_xact_status(r.txid) = 'committed' THEN TRUE
+                   WHEN pg_xact_status(r.txid) = 'in progress' THEN r.hours > 0
+                   ELSE FALSE
+               END
+         GROUP BY r.kind, r.pool_id
+        UNION ALL
+        SELECT 'package', r.pool_id, SUM(r.hours)
+          FROM it_hours_reservation r
+         WHERE r.kind = 'cut' AND r.pool_id = ANY(packages) AND r.txid <> own
+           AND NOT pg_visible_in_snapshot(r.txid, pg_current_snapshot())
+           AND pg_xact_status(r.txid) IS DISTINCT FROM 'aborted'
+         GROUP BY r.pool_id
+        UNION ALL
+        SELECT 'available', c.id, c.hours_available FROM it_contract c WHERE c.id = ANY(packages);
+END
+$$;
+"""
+
+
+class ItHoursPool(models.AbstractModel):
+    _name = "it.hours.pool"
+    _description = "Hours Drawn by Timesheets"
+
+    def init(self):
+        self.env.cr.execute(SQL("""
+            CREATE TABLE IF NOT EXISTS it_hours_reservation (
+                kind varchar NOT NULL,
+                pool_id integer NOT NULL,
+                hours double precision NOT NULL,
+                txid xid8 NOT NULL,
+                token bigint NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS it_hours_reservation_pool_idx ON it_hours_reservation (kind, pool_id);
+            CREATE TABLE IF NOT EXISTS it_hours_reservation_mark (
+                token bigint NOT NULL,
+                txid xid8 NOT NULL
+            );
+            CREATE INDEX IF NOT EXISTS it_hours_reservation_mark_txid_idx ON it_hours_reservation_mark (txid);
+        """))
+        self.env.cr.execute(DRAW_FUNCTION % {
+            "package_space": LOCK_SPACES["package"], "period_space": LOCK_SPACES["period"],
+        })
+
+    @api.model
+    def _it_transaction(self):
+        """This transaction's id (assigned now if it had none) and the tokens of its reservations that still hold
+        (their marks were not rolled back with a savepoint)."""
+        return self.env.execute_query(SQL(
+            """SELECT pg_current_xact_id()::text,
+                      ARRAY(SELECT token FROM it_hours_reservation_mark WHERE txid = pg_current_xact_id())""",
+        ))[0]
+
+    @contextmanager
+    def _it_draw(self, pools):
+        """Draw on packages and months as all transactions have drawn them, then record what this one changed.
+
+        :param pools: ``{("package", contract id) or ("period", period id): state}``; each state's ``hours_used``
+            is set to what the pool has used, to be changed in place by the caller; a package's ``hours_total``
+            (its hours available as this transaction sees them) becomes the committed figure if that is lower,
+            and ``hours_cut`` records hours an adjustment of this transaction takes off it
+        :return (yielded): ``{key: hours used before}``; on a normal exit the changes are recorded for this
+            transaction and the locks released; on an exception nothing is recorded
+        """
+        if not pools:
+            yield {}
+            return
+        txid, mine = self._it_transaction()
+        packages = sorted(pool_id for kind, pool_id in pools if kind == "package")
+        periods = sorted(pool_id for kind, pool_id in pools if kind == "period")
+        with self._it_short_cursor() as cr:
+            cr.execute(SQL("BEGIN; SELECT * FROM it_hours_pool_draw(%s::integer[], %s::integer[], %s::xid8, "
+                           "%s::bigint[])", packages, periods, txid, mine))
+            try:
+                used = {}
+                for kind, pool_id, hours in cr.fetchall():
+                    if kind == "available":
+                        used[kind, pool_id] = hours
+                    else:
+                        used[kind, pool_id] = used.get((kind, pool_id), 0.0) + (hours or 0.0)
+                before = {key: used.get(key, 0.0) for key in pools}
+                for (kind, pool_id), state in pools.items():
+                    state["hours_used"] = before[kind, pool_id]
+                    available = used.get(("available", pool_id)) if kind == "package" else None
+                    if available is not None:
+                        state["hours_total"] = min(state["hours_total"], available)
+                yield before
+                changes = {key: pools[key]["hours_used"] - before[key] for key in pools}
+                changes.update({("cut", pid): state["hours_cut"] for (kind, pid), state in pools.items()
+                                if kind == "package" and state.get("hours_cut")})
+                token = self._it_reserve(cr, changes, txid)
+            except BaseException:
+                cr.execute("ROLLBACK")
+                raise
+        if token:
+            self.env.cr.execute(SQL(
+                "INSERT INTO it_hours_reservation_mark (token, txid) VALUES (%s, %s::xid8)", token, txid))
+
+    @contextmanager
+    def _it_short_cursor(self):
+        """A connection of its own to the same database, in autocommit: its transactions are opened and
+        committed by the statements themselves, at READ COMMITTED (each statement sees what is committed)."""
+        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
+        try:
+            cr._cnx.autocommit = True  # the pool's reset turns it off again when the connection is next lent
+            yield cr
+        finally:
+            cr.close()
+
+    @api.model
+    def _it_reserve(self, cr, hours_by_pool, txid):
+        """Record the changes as reservations of transaction ``txid`` and commit; returns their token (or None)."""
+        changes = sorted((key, hours) for key, hours in hours_by_pool.items() if hours)
+        if not changes:
+            cr.execute("COMMIT")
+            return None
+        token = random.getrandbits(63)
+        cr.execute(SQL(
+            "INSERT INTO it_hours_reservation (kind, pool_id, hours, txid, token) VALUES %s; COMMIT",
+            SQL(", ").join(SQL("(%s, %s, %s, %s::xid8, %s)", kind, pool_id, hours, txid, token)
+                           for (kind, pool_id), hours in changes),
+        ))
+        return token
+
+    @api.model
+    def _cron_fold_reservations(self):
+        """Forget the reservations of finished transactions: a committed one's lines now count instead, an aborted
+        one's never will. One statement per table, safe at any time and on any number of servers."""
+        for table in ("it_hours_reservation", "it_hours_reservation_mark"):
+            self.env.cr.execute(SQL(
+                """DELETE FROM %s
+                    WHERE pg_visible_in_snapshot(txid, pg_current_snapshot())
+                       OR pg_xact_status(txid) IS DISTINCT FROM 'in progress'""", SQL.identifier(table)))
