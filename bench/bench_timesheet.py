@@ -23,7 +23,7 @@ import statistics
 import sys
 import time
 
-LIMIT = 1.10
+LIMIT = 1.05
 
 
 def _setup_database(db, keep):

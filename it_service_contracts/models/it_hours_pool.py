@@ -101,12 +101,16 @@ class ItHoursPool(models.AbstractModel):
         })
 
     @api.model
-    def _it_transaction(self):
-        """This transaction's id (assigned now if it had none) and the tokens of its reservations that still hold
-        (their marks were not rolled back with a savepoint)."""
+    def _it_transaction(self, token):
+        """Mark ``token`` as this transaction's (the mark goes if a savepoint around the draw is rolled back) and
+        return the transaction's id (assigned now if it had none) with the tokens of its earlier reservations
+        that still hold. One statement: the new mark is not among them (nothing is reserved under it yet)."""
         return self.env.execute_query(SQL(
-            """SELECT pg_current_xact_id()::text,
+            """WITH mark AS (INSERT INTO it_hours_reservation_mark (token, txid)
+                             VALUES (%s, pg_current_xact_id()) RETURNING txid)
+               SELECT (SELECT txid FROM mark)::text,
                       ARRAY(SELECT token FROM it_hours_reservation_mark WHERE txid = pg_current_xact_id())""",
+            token,
         ))[0]
 
     @contextmanager
@@ -123,7 +127,8 @@ class ItHoursPool(models.AbstractModel):
         if not pools:
             yield {}
             return
-        txid, mine = self._it_transaction()
+        token = random.getrandbits(63)
+        txid, mine = self._it_transaction(token)
         packages = sorted(pool_id for kind, pool_id in pools if kind == "package")
         periods = sorted(pool_id for kind, pool_id in pools if kind == "period")
         with self._it_short_cursor() as cr:
@@ -146,13 +151,10 @@ class ItHoursPool(models.AbstractModel):
                 changes = {key: pools[key]["hours_used"] - before[key] for key in pools}
                 changes.update({("cut", pid): state["hours_cut"] for (kind, pid), state in pools.items()
                                 if kind == "package" and state.get("hours_cut")})
-                token = self._it_reserve(cr, changes, txid)
+                self._it_reserve(cr, changes, txid, token)
             except BaseException:
                 cr.execute("ROLLBACK")
                 raise
-        if token:
-            self.env.cr.execute(SQL(
-                "INSERT INTO it_hours_reservation_mark (token, txid) VALUES (%s, %s::xid8)", token, txid))
 
     @contextmanager
     def _it_short_cursor(self):
@@ -166,19 +168,17 @@ class ItHoursPool(models.AbstractModel):
             cr.close()
 
     @api.model
-    def _it_reserve(self, cr, hours_by_pool, txid):
-        """Record the changes as reservations of transaction ``txid`` and commit; returns their token (or None)."""
+    def _it_reserve(self, cr, hours_by_pool, txid, token):
+        """Record the changes as reservations of transaction ``txid`` under ``token``, and commit."""
         changes = sorted((key, hours) for key, hours in hours_by_pool.items() if hours)
         if not changes:
             cr.execute("COMMIT")
-            return None
-        token = random.getrandbits(63)
+            return
         cr.execute(SQL(
             "INSERT INTO it_hours_reservation (kind, pool_id, hours, txid, token) VALUES %s; COMMIT",
             SQL(", ").join(SQL("(%s, %s, %s, %s::xid8, %s)", kind, pool_id, hours, txid, token)
                            for (kind, pool_id), hours in changes),
         ))
-        return token
 
     @api.model
     def _cron_fold_reservations(self):
