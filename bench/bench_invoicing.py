@@ -64,7 +64,7 @@ def _install_oca_contract(registry):
     if row and row[0] == "installed":
         return registry
     subprocess.run(
-        [sys.executable, "-m", "odoo", "-c", config.rcfile, "-d", registry.db_name, "-i", "contract",
+        [sys.executable, "-m", "odoo", "-c", config["config"], "-d", registry.db_name, "-i", "contract",
          "--addons-path", ",".join(config["addons_path"]), "--stop-after-init", "--log-level=warn", "--no-http"],
         check=True,
     )

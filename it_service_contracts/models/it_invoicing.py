@@ -46,7 +46,9 @@ class ItInvoicing(models.AbstractModel):
                   AND x.date_start <= LEAST(%(today)s::date, (billed.start + INTERVAL '1 month - 1 day')::date)
                   AND (x.date_end IS NULL OR x.date_end >= billed.start)
                   AND NOT EXISTS (SELECT 1 FROM account_move
-                                   WHERE it_period_id IN (
+                                   -- one month, one period (unique): the issued invoice is then found through
+                                   -- its unique partial index, not by reading every issued invoice
+                                   WHERE it_period_id = (
                                        SELECT p.id FROM it_contract_period p
                                         WHERE p.contract_id = x.id AND p.date_start = billed.start)
                                      AND %(issued)s)""",
@@ -60,6 +62,7 @@ class ItInvoicing(models.AbstractModel):
         if not contracts:
             return {}
         self.env.flush_all()
+        self.env.cr.execute(SQL("SET LOCAL jit = off"))  # see _it_due_ids
         rows = self.env.execute_query(SQL(
             "SELECT id, MIN(start), MIN(last) FROM (%s) AS due GROUP BY id",
             self._it_flat_due_months(today, SQL("x.id IN %s", tuple(contracts.ids))),
@@ -86,6 +89,9 @@ class ItInvoicing(models.AbstractModel):
             )
         elif kind == "flat":
             query = SQL("SELECT DISTINCT x.id FROM (%s) AS x(id, start, last)", self._it_flat_due_months(today, where))
+            # PostgreSQL guesses 1,000 months a contract (generate_series) and would compile the query (JIT): at
+            # 20,000 contracts that costs 0.3 s a batch, three times the query itself (until the transaction ends)
+            self.env.cr.execute(SQL("SET LOCAL jit = off"))
         else:
             query = SQL(
                 """SELECT x.id FROM project_task x
