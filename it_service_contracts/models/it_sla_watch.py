@@ -1,10 +1,12 @@
 from collections import defaultdict
 
+import babel.dates
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.misc import format_datetime
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 
 class ItSlaWatch(models.AbstractModel):
@@ -29,6 +31,14 @@ class ItSlaWatch(models.AbstractModel):
         self.env["project.task"].flush_model([
             "active", "sla_state", "sla_notified_state", "sla_next_deadline", "sla_risk_date",
         ])
+        rows = self.env.execute_query(self._it_sla_watch_sql(now, limit=limit, exclude=exclude, count=count))
+        if count:
+            return rows[0][0]
+        return self.env["project.task"].browse(task_id for (task_id,) in rows)
+
+    @api.model
+    def _it_sla_watch_sql(self, now, limit=None, exclude=(), count=False):
+        """The query of ``_it_sla_watch_query`` (the benchmark explains it)."""
         where = SQL(
             """active AND (
                    (sla_state IN ('on_track', 'at_risk') AND sla_next_deadline < %(now)s)
@@ -38,14 +48,16 @@ class ItSlaWatch(models.AbstractModel):
             now=now, exclude=list(exclude),
         )
         if count:
-            return self.env.execute_query(SQL("SELECT COUNT(*) FROM project_task WHERE %s", where))[0][0]
-        rows = self.env.execute_query(SQL(
-            "SELECT id FROM project_task WHERE %s ORDER BY id LIMIT %s", where, limit,
-        ))
-        return self.env["project.task"].browse(task_id for (task_id,) in rows)
+            return SQL("SELECT COUNT(*) FROM project_task WHERE %s", where)
+        # the partial indexes give the requests due, then the first ones by id are taken: walking the table in
+        # the order of the ids instead would read again, batch after batch, all the open requests passed already
+        return SQL(
+            "WITH due AS MATERIALIZED (SELECT id FROM project_task WHERE %s) SELECT id FROM due ORDER BY id LIMIT %s",
+            where, limit,
+        )
 
     @api.model
-    def _cron_sla_watch(self, batch_size=500):
+    def _cron_sla_watch(self, batch_size=2000):
         """Mark requests at risk or breached, and tell the technician and the service desk lead once per change.
 
         Batches are committed one by one; records another worker holds are skipped, a request whose
@@ -60,59 +72,103 @@ class ItSlaWatch(models.AbstractModel):
         )
 
     def _it_sla_watch_apply(self, now):
-        """Bring the requests' SLA state to ``now`` and notify each state at risk or breached once."""
-        tasks = self.sudo()
+        """Bring the requests' SLA state to ``now`` and notify each state at risk or breached once: the
+        activities and chatter notes of both states together, then the states marked notified (all in the
+        batch's savepoint: a failed notification leaves none of it, and the next run notifies once)."""
+        # the SLA fields are not tracked: no need to prepare the tracking of every tracked field of the request
+        tasks = self.sudo().with_context(mail_notrack=True)
         tasks._it_sla_refresh_state(now)
+        pending = {}
         for state in ("at_risk", "breached"):
             to_notify = tasks.filtered(lambda t, s=state: t.sla_state == s and t.sla_notified_state != s)
             if to_notify:
-                to_notify._it_sla_notify(state)
+                pending[state] = to_notify
+        if pending:
+            # notified in the caller's context
+            self.sudo()._it_sla_notify({state: self.sudo().browse(group.ids) for state, group in pending.items()})
+            for state, to_notify in pending.items():
                 to_notify._it_write_sla({"sla_notified_state": state})
 
-    def _it_sla_notify(self, state):
-        """An activity for the responsible technician, a note in each request's chatter, and one message to
-        the service desk lead listing the batch's requests (the costly mail rendering is done once a batch)."""
+    def _it_sla_notify(self, pending):
+        """For each request of ``pending`` (``{state: requests}``): an activity for the responsible technician
+        and a note in its chatter; and one message per state to each service desk lead listing the batch's
+        requests (the costly mail rendering is done once a batch). Activities and notes of all states are
+        created together."""
         activity_type = self.env.ref("it_service_contracts.mail_activity_type_sla_alert", raise_if_not_found=False)
         today = fields.Date.context_today(self)
+        tasks = self.browse([task_id for group in pending.values() for task_id in group.ids])
         existing = {}
         if activity_type:
             for activity in self.env["mail.activity"].sudo().search([
-                ("res_model", "=", self._name), ("res_id", "in", self.ids),
+                ("res_model", "=", self._name), ("res_id", "in", tasks.ids),
                 ("activity_type_id", "=", activity_type.id),
             ]):
                 existing.setdefault(activity.res_id, activity)
+        model_id = self.env["ir.model"]._get_id(self._name)
+        format_deadline = self._it_sla_deadline_format()
         summaries, new_activities = {}, []
-        by_lead = defaultdict(list)
-        for task in self:
-            lead = task.company_id.it_service_desk_lead_id
-            deadline = task.sla_next_deadline or task.sla_resolution_deadline
-            when = format_datetime(self.env, deadline, tz=task._it_calendar().tz or False) if deadline else ""
-            if state == "at_risk":
-                summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
-            else:
-                summary = self.env._("SLA breached (was due %(deadline)s)", deadline=when)
-            summaries[task.id] = summary
-            user = task.user_ids[:1] or lead or task.project_id.user_id
-            if user and activity_type:
-                if task.id in existing:
-                    existing[task.id].with_context(mail_activity_quick_update=True).write(
-                        {"summary": summary, "user_id": user.id, "date_deadline": today},
-                    )
+        updates = defaultdict(list)  # (user id, summary): activities to update
+        leads = {}
+        for state, group in pending.items():
+            by_lead = leads[state] = defaultdict(list)
+            for task in group:
+                lead = task.company_id.it_service_desk_lead_id
+                deadline = task.sla_next_deadline or task.sla_resolution_deadline
+                when = format_deadline(deadline, task._it_calendar().tz) if deadline else ""
+                if state == "at_risk":
+                    summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
                 else:
-                    new_activities.append({
-                        "activity_type_id": activity_type.id, "summary": summary, "user_id": user.id,
-                        "date_deadline": today, "res_model_id": self.env["ir.model"]._get_id(self._name),
-                        "res_id": task.id, "automated": True,
-                    })
-            if lead:
-                by_lead[lead].append(task)
+                    summary = self.env._("SLA breached (was due %(deadline)s)", deadline=when)
+                summaries[task.id] = summary
+                user = task.user_ids[:1] or lead or task.project_id.user_id
+                if user and activity_type:
+                    if task.id in existing:
+                        updates[user.id, summary].append(existing[task.id].id)
+                    else:
+                        new_activities.append({
+                            "activity_type_id": activity_type.id, "summary": summary, "user_id": user.id,
+                            "date_deadline": today, "res_model_id": model_id, "res_id": task.id, "automated": True,
+                            # what the activity's computed document name would be, without updating it afterwards
+                            "res_name": task.display_name,
+                        })
+                if lead:
+                    by_lead[lead].append(task)
+        # the activity shows in the technician's activities; no e-mail per request
+        Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
         if new_activities:
-            # the activity shows in the technician's activities; no e-mail per request
-            self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True).create(new_activities)
-        self._message_log_batch(
+            Activity.create(new_activities)
+        by_user = defaultdict(list)
+        for (user_id, summary), activity_ids in updates.items():
+            by_user[user_id].extend(activity_ids)
+            Activity.browse(activity_ids).write({"summary": summary})
+        for user_id, activity_ids in by_user.items():
+            Activity.browse(activity_ids).write({"user_id": user_id, "date_deadline": today})
+        tasks._message_log_batch(
             bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
         )
-        self._it_sla_mail_leads(by_lead, state, summaries)
+        for state, by_lead in leads.items():
+            self._it_sla_mail_leads(by_lead, state, summaries)
+
+    @api.model
+    def _it_sla_deadline_format(self):
+        """``format_datetime`` (medium, in the user's language) for a batch of deadlines: the language, its
+        locale and its pattern are looked up once, not for every deadline."""
+        lang = get_lang(self.env)
+        locale = babel_locale_parse(lang.code)
+        pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
+        zones = {}
+
+        def format_deadline(value, tz=False):
+            tz_name = tz or self.env.user.tz or "UTC"
+            if tz_name not in zones:
+                try:
+                    zones[tz_name] = pytz.timezone(tz_name)
+                except pytz.UnknownTimeZoneError:
+                    zones[tz_name] = pytz.utc
+            moment = pytz.utc.localize(value, is_dst=False).astimezone(zones[tz_name])
+            return babel.dates.format_datetime(moment, pattern, locale=locale)
+
+        return format_deadline
 
     def _it_sla_mail_leads(self, by_lead, state, summaries):
         """One message per service desk lead listing the batch's requests (template rendered once per lead,

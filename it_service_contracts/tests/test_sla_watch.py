@@ -1,6 +1,11 @@
+from datetime import timedelta
+from unittest.mock import patch
+
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
+from odoo.tools import mute_logger
 
+from ..models.it_sla_watch import ItSlaWatch
 from .test_sla_common import SlaCommon, utc
 
 
@@ -84,6 +89,100 @@ class TestSlaWatch(SlaCommon):
         self.assertEqual(set(tasks.mapped("sla_state")), {"breached"})
         self.assertEqual([processed for processed, _remaining in commits], [2, 2, 1])
         self.assertEqual([remaining for _processed, remaining in commits], [3, 1, 0])
+
+    def _lead_messages(self):
+        return self.env["mail.message"].search([("partner_ids", "in", self.lead.partner_id.ids)])
+
+    def test_watch_batch_notifies_each_request_once(self):
+        """A batch of many changes: one activity, one chatter note per request and state, one message to the
+        lead per state listing the batch's requests; the activities are updated, not duplicated, on breach."""
+        with freeze_time("2026-01-12 08:00:00"):
+            # response due 12:00 to 12:25 UTC (13:00 to 13:25 in Warsaw), at risk from 11:00 to 11:25 UTC
+            at_risk = self.env["project.task"].concat(*[
+                self._request(utc(2026, 1, 12, 8, 0) + timedelta(minutes=5 * n), name=f"Slow {n}") for n in range(6)
+            ])
+            unassigned = self.env["project.task"].concat(*[
+                self._request(utc(2026, 1, 12, 8, 0), name=f"Unassigned {n}", user_ids=[(6, 0, [])]) for n in range(2)
+            ])
+            breached = self.env["project.task"].concat(*[  # due 9:00 UTC
+                self._request(utc(2026, 1, 12, 8, 0), name=f"Urgent {n}", priority="3") for n in range(4)
+            ])
+        at_risk |= unassigned
+        before = self._lead_messages()
+        with freeze_time("2026-01-12 11:30:00"), self._cron_commits() as commits:
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual([processed for processed, _remaining in commits], [12], "one batch")
+        self.assertEqual(set(at_risk.mapped("sla_state")) | set(at_risk.mapped("sla_notified_state")), {"at_risk"})
+        self.assertEqual(set(breached.mapped("sla_state")) | set(breached.mapped("sla_notified_state")), {"breached"})
+        for task in at_risk | breached:
+            alert = self._alerts(task)
+            self.assertEqual(len(alert), 1, task.name)
+            self.assertEqual(alert.user_id, self.lead if task in unassigned else self.technician, task.name)
+            self.assertEqual(alert.res_name, task.display_name)
+            self.assertEqual(len(self._chatter_notes(task)), 1, task.name)
+            self.assertIn(alert.summary, self._chatter_notes(task).body)
+        self.assertEqual(self._alerts(at_risk[1]).summary, "SLA at risk: due 01/12/2026 01:05:00 PM")
+        self.assertEqual(self._alerts(breached[0]).summary, "SLA breached (was due 01/12/2026 10:00:00 AM)")
+        messages = self._lead_messages() - before
+        self.assertEqual(len(messages), 2, "one message to the lead per state")
+        risk_message = messages.filtered(lambda m: "will breach their SLA soon" in m.body)
+        breach_message = messages - risk_message
+        for task in at_risk:
+            self.assertIn(f'data-oe-id="{task.id}"', risk_message.body)
+            self.assertNotIn(f'data-oe-id="{task.id}"', breach_message.body)
+        for task in breached:
+            self.assertIn(f'data-oe-id="{task.id}"', breach_message.body)
+
+        unassigned.write({"user_ids": [(6, 0, self.technician.ids)]})
+        before = self._lead_messages()
+        with freeze_time("2026-01-12 12:30:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+            self.env["project.task"]._cron_sla_watch()  # a second run changes nothing
+        self.assertEqual(set((at_risk | breached).mapped("sla_notified_state")), {"breached"})
+        for task in at_risk:
+            alert = self._alerts(task)
+            self.assertEqual(len(alert), 1, "the activity is updated, not duplicated")
+            self.assertEqual(alert.user_id, self.technician, "given to the technician assigned since")
+            self.assertEqual(len(self._chatter_notes(task)), 2)
+        self.assertEqual(self._alerts(at_risk[1]).summary, "SLA breached (was due 01/12/2026 01:05:00 PM)")
+        self.assertEqual(self._alerts(at_risk[5]).summary, "SLA breached (was due 01/12/2026 01:25:00 PM)")
+        for task in breached:
+            self.assertEqual(len(self._chatter_notes(task)), 1, "no second note for the same state")
+        message = self._lead_messages() - before
+        self.assertEqual(len(message), 1)
+        self.assertIn("have breached their SLA", message.body)
+        self.assertEqual(message.body.count("data-oe-id="), len(at_risk))
+
+    def test_watch_failed_notification_is_redone_once(self):
+        """The state, the mark that it was notified and the notifications are one: a batch whose notification
+        fails leaves none of them, and the next run notifies once."""
+        with freeze_time("2026-01-12 08:00:00"):
+            tasks = self.env["project.task"].concat(*[
+                self._request(utc(2026, 1, 12, 8, 0), priority="3", name=f"Request {n}") for n in range(3)
+            ])
+        before = self._lead_messages()
+
+        def failing(*args, **kwargs):
+            raise RuntimeError("mail server down")
+
+        with freeze_time("2026-01-12 10:00:00"), self._cron_commits(), \
+                patch.object(ItSlaWatch, "_it_sla_mail_leads", failing), \
+                mute_logger("odoo.addons.it_service_contracts.models.it_cron_batch"):
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(set(tasks.mapped("sla_state")), {"on_track"})
+        self.assertFalse(any(tasks.mapped("sla_notified_state")))
+        self.assertFalse(any(self._alerts(task) for task in tasks))
+        self.assertFalse(tasks.message_ids.filtered(lambda m: "SLA breached" in (m.body or "")))
+        self.assertEqual(self._lead_messages(), before)
+
+        with freeze_time("2026-01-12 10:10:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(set(tasks.mapped("sla_notified_state")), {"breached"})
+        for task in tasks:
+            self.assertEqual(len(self._alerts(task)), 1)
+            self.assertEqual(len(task.message_ids.filtered(lambda m: "SLA breached" in (m.body or ""))), 1)
+        self.assertEqual(len(self._lead_messages() - before), 1)
 
 
 @tagged("post_install", "-at_install")
