@@ -1,12 +1,10 @@
 from collections import defaultdict
 
-import babel.dates
-import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
+from odoo.tools.misc import format_datetime
 
 
 class ItSlaWatch(models.AbstractModel):
@@ -57,7 +55,7 @@ class ItSlaWatch(models.AbstractModel):
         )
 
     @api.model
-    def _cron_sla_watch(self, batch_size=2000):
+    def _cron_sla_watch(self, batch_size=1000):
         """Mark requests at risk or breached, and tell the technician and the service desk lead once per change.
 
         Batches are committed one by one; records another worker holds are skipped, a request whose
@@ -105,7 +103,6 @@ class ItSlaWatch(models.AbstractModel):
             ]):
                 existing.setdefault(activity.res_id, activity)
         model_id = self.env["ir.model"]._get_id(self._name)
-        format_deadline = self._it_sla_deadline_format()
         summaries, new_activities = {}, []
         updates = defaultdict(list)  # (user id, summary): activities to update
         leads = {}
@@ -114,7 +111,7 @@ class ItSlaWatch(models.AbstractModel):
             for task in group:
                 lead = task.company_id.it_service_desk_lead_id
                 deadline = task.sla_next_deadline or task.sla_resolution_deadline
-                when = format_deadline(deadline, task._it_calendar().tz) if deadline else ""
+                when = format_datetime(self.env, deadline, tz=task._it_calendar().tz or False) if deadline else ""
                 if state == "at_risk":
                     summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
                 else:
@@ -148,27 +145,6 @@ class ItSlaWatch(models.AbstractModel):
         )
         for state, by_lead in leads.items():
             self._it_sla_mail_leads(by_lead, state, summaries)
-
-    @api.model
-    def _it_sla_deadline_format(self):
-        """``format_datetime`` (medium, in the user's language) for a batch of deadlines: the language, its
-        locale and its pattern are looked up once, not for every deadline."""
-        lang = get_lang(self.env)
-        locale = babel_locale_parse(lang.code)
-        pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
-        zones = {}
-
-        def format_deadline(value, tz=False):
-            tz_name = tz or self.env.user.tz or "UTC"
-            if tz_name not in zones:
-                try:
-                    zones[tz_name] = pytz.timezone(tz_name)
-                except pytz.UnknownTimeZoneError:
-                    zones[tz_name] = pytz.utc
-            moment = pytz.utc.localize(value, is_dst=False).astimezone(zones[tz_name])
-            return babel.dates.format_datetime(moment, pattern, locale=locale)
-
-        return format_deadline
 
     def _it_sla_mail_leads(self, by_lead, state, summaries):
         """One message per service desk lead listing the batch's requests (template rendered once per lead,
