@@ -96,9 +96,9 @@ class ItHoursPool(models.AbstractModel):
             );
             CREATE INDEX IF NOT EXISTS it_hours_reservation_mark_txid_idx ON it_hours_reservation_mark (txid);
         """))
-        self.env.cr.execute(DRAW_FUNCTION % {
-            "package_space": LOCK_SPACES["package"], "period_space": LOCK_SPACES["period"],
-        })
+        self.env.cr.execute(SQL(
+            DRAW_FUNCTION, package_space=LOCK_SPACES["package"], period_space=LOCK_SPACES["period"],
+        ))
 
     @api.model
     def _it_transaction(self, token):
@@ -131,9 +131,9 @@ class ItHoursPool(models.AbstractModel):
         txid, mine = self._it_transaction(token)
         packages = sorted(pool_id for kind, pool_id in pools if kind == "package")
         periods = sorted(pool_id for kind, pool_id in pools if kind == "period")
-        with self._it_short_cursor() as cr:
-            cr.execute(SQL("BEGIN; SELECT * FROM it_hours_pool_draw(%s::integer[], %s::integer[], %s::xid8, "
-                           "%s::bigint[])", packages, periods, txid, mine))
+        with self._it_short_cursor() as (cr, separate):
+            cr.execute(SQL("%s SELECT * FROM it_hours_pool_draw(%s::integer[], %s::integer[], %s::xid8, "
+                           "%s::bigint[])", SQL("BEGIN;") if separate else SQL(), packages, periods, txid, mine))
             try:
                 used = {}
                 for kind, pool_id, hours in cr.fetchall():
@@ -151,33 +151,42 @@ class ItHoursPool(models.AbstractModel):
                 changes = {key: pools[key]["hours_used"] - before[key] for key in pools}
                 changes.update({("cut", pid): state["hours_cut"] for (kind, pid), state in pools.items()
                                 if kind == "package" and state.get("hours_cut")})
-                self._it_reserve(cr, changes, txid, token)
+                self._it_reserve(cr, changes, txid, token, commit=separate)
             except BaseException:
-                cr.execute("ROLLBACK")
+                if separate:
+                    cr.execute("ROLLBACK")
                 raise
 
     @contextmanager
     def _it_short_cursor(self):
         """A connection of its own to the same database, in autocommit: its transactions are opened and
-        committed by the statements themselves, at READ COMMITTED (each statement sees what is committed)."""
+        committed by the statements themselves, at READ COMMITTED (each statement sees what is committed).
+        Yields it and True; while the registry loads (install, update, demo data) it yields this transaction's
+        own cursor and False instead: the addon's tables, columns and function exist only in this transaction
+        then, and nobody else logs time."""
+        if not self.env.registry.ready:
+            yield self.env.cr, False
+            return
         cr = sql_db.db_connect(self.env.cr.dbname).cursor()
         try:
             cr._cnx.autocommit = True  # the pool's reset turns it off again when the connection is next lent
-            yield cr
+            yield cr, True
         finally:
             cr.close()
 
     @api.model
-    def _it_reserve(self, cr, hours_by_pool, txid, token):
-        """Record the changes as reservations of transaction ``txid`` under ``token``, and commit."""
+    def _it_reserve(self, cr, hours_by_pool, txid, token, commit=True):
+        """Record the changes as reservations of transaction ``txid`` under ``token`` (and commit)."""
         changes = sorted((key, hours) for key, hours in hours_by_pool.items() if hours)
+        end = SQL("COMMIT") if commit else SQL()
         if not changes:
-            cr.execute("COMMIT")
+            if commit:
+                cr.execute(end)
             return
         cr.execute(SQL(
-            "INSERT INTO it_hours_reservation (kind, pool_id, hours, txid, token) VALUES %s; COMMIT",
+            "INSERT INTO it_hours_reservation (kind, pool_id, hours, txid, token) VALUES %s; %s",
             SQL(", ").join(SQL("(%s, %s, %s, %s::xid8, %s)", kind, pool_id, hours, txid, token)
-                           for (kind, pool_id), hours in changes),
+                           for (kind, pool_id), hours in changes), end,
         ))
 
     @api.model

@@ -190,17 +190,17 @@ class TestTimesheetClassification(ItTimesheetCommon):
         """An import row or a cron record that fails is rolled back to its savepoint while the transaction goes
         on: what its line drew must not count, neither in the package nor for the next line of the transaction
         (its draw was recorded on a connection of its own, which no savepoint rolls back)."""
-        with self.assertRaises(UserError), self.env.cr.savepoint():
+        with self.assertRaises(ValueError), self.env.cr.savepoint():
             self._log(self.request, 8.0, name="Failed import row")
-            raise UserError("the rest of the row is wrong")
+            raise ValueError("the rest of the row is wrong")
         self.assertEqual(self.package.hours_used, 0.0)
         line = self._log(self.request, 3.0)
         self.assertBilled(line, [("package", 3.0, self.package)])
         self.assertEqual((self.package.hours_used, self.package.hours_remaining), (3.0, 7.0))
         # and a give-back rolled back the same way gives nothing back
-        with self.assertRaises(UserError), self.env.cr.savepoint():
+        with self.assertRaises(ValueError), self.env.cr.savepoint():
             line.unlink()
-            raise UserError("undo")
+            raise ValueError("undo")
         last = self._log(self.request, 8.0, name="Last hours")
         self.assertBilled(self.request.timesheet_ids.filtered(lambda t: t.name == "Last hours"),
                           [("package", 7.0, self.package), ("adhoc", 1.0, self.package)])
