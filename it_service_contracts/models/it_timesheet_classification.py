@@ -135,11 +135,13 @@ class ItTimesheetClassification(models.AbstractModel):
         pools = {("package", pid): state for pid, state in packages.items()}
         pools.update({("period", period["id"]): period for period in periods.values()})
         asking = {row["partner_id"] for row in candidates if row["approval_required"]}
+        # only the draw holds the pools' locks; storing it is this transaction's work (a failure aborts it, and
+        # its reservation with it)
         with self.env["it.hours.pool"]._it_draw(pools) as used_before:
             pieces_by_line = self._it_draw_pieces(plans, packages, periods, asking, clients)
-            extra = self._it_approval_to_ask(pieces_by_line, packages, periods, asking, clients)
-            Contract._it_note_usage_levels(packages, used_before)
-            self._it_store_classification(pieces_by_line)
+        extra = self._it_approval_to_ask(pieces_by_line, packages, periods, asking, clients)
+        Contract._it_note_usage_levels(packages, used_before)
+        self._it_store_classification(pieces_by_line)
         extra._it_ask_approval_if_extra()
 
     def _it_draw_pieces(self, plans, packages, periods, asking, clients):
@@ -279,7 +281,7 @@ class ItTimesheetClassification(models.AbstractModel):
                 packages[pid]["hours_used"] = max(_hours(packages[pid]["hours_used"] - hours), 0.0)
             for pid, hours in included_hours.items():
                 pools["period", pid]["hours_used"] = max(_hours(pools["period", pid]["hours_used"] - hours), 0.0)
-            Contract._it_note_usage_levels(packages, used_before)
+        Contract._it_note_usage_levels(packages, used_before)
         if clear:
             self.flush_model(CLASSIFICATION_FIELDS)
             classified.modified(CLASSIFICATION_FIELDS, before=True)  # the months and packages they counted in
