@@ -12,16 +12,22 @@ the other's hours as still free. So the draw is made on a second, short connecti
    visible its lines count instead;
 3. it records this draw as a reservation of the line's transaction and commits, which releases the lock.
 
-Steps 1 and 2 are the database function ``it_hours_pool_draw`` (its plan is prepared once per connection: the
-draw costs two round trips); step 3 is one more. A reservation made in a savepoint that was later rolled back
-must not count for its own transaction: the transaction marks each of its reservations (a row it writes itself,
-which the rollback removes) and counts only the marked ones.
+Steps 1 and 2 are the database function ``it_hours_pool_draw``, step 3 one more statement: two round trips on a
+connection the process keeps for the draws (``DrawConnections``), where the function's plan stays prepared.
+
+A reservation made in a savepoint that was later rolled back must not count for its own transaction: the transaction
+marks each of its reservations (a row it writes itself, which the rollback removes) and counts only the marked ones.
 
 No technician waits longer than that short transaction, and no transaction rewrites a shared row, so none fails
 with a serialization error because of another's time. Finished reservations are folded away by a job.
 """
+import os
 import random
+import threading
 from contextlib import contextmanager
+
+import psycopg2
+from psycopg2.extensions import TRANSACTION_STATUS_IDLE
 
 from odoo import api, models, sql_db
 from odoo.tools import SQL
@@ -74,6 +80,69 @@ BEGIN
 END
 $$;
 """
+
+
+class DrawConnections:
+    """The connections this process keeps for the draws, per database: lent without the reset of Odoo's pool,
+    which discards the session's prepared plans (the draw function's among them) at every loan and costs a round
+    trip. They stay in autocommit, hold nothing between loans and go to the primary, never to a replica; a
+    connection that failed or was left inside a transaction is closed, not lent again."""
+
+    KEEP = 8  # idle connections kept per database: one per thread drawing at the same moment
+
+    def __init__(self):
+        self._lock = threading.Lock()
+        self._idle = {}  # (process id, database): [connection]; a forked process never lends its parent's
+
+    def _borrow(self, dbname):
+        with self._lock:
+            idle = self._idle.setdefault((os.getpid(), dbname), [])
+            while idle:
+                connection = idle.pop()
+                if not connection.closed:
+                    return connection
+        return self._new(dbname)
+
+    def _give_back(self, dbname, connection):
+        if not connection.closed and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
+            with self._lock:
+                idle = self._idle.setdefault((os.getpid(), dbname), [])
+                if len(idle) < self.KEEP:
+                    idle.append(connection)
+                    return
+        connection.close()
+
+    def _new(self, dbname):
+        """A new connection, and the idle ones forgotten: when one was found closed by the server (restarted,
+        database dropped and created again), the others were too."""
+        with self._lock:
+            for connection in self._idle.pop((os.getpid(), dbname), []):
+                connection.close()
+        connection = psycopg2.connect(**sql_db.connection_info_for(dbname)[1])
+        connection.autocommit = True
+        return connection
+
+    @contextmanager
+    def cursor(self, dbname, first):
+        """A cursor on a kept connection to ``dbname`` that has run the statement ``first`` (an ``SQL``). On a
+        connection the server has closed meanwhile, ``first`` did not run: it runs again on a new one."""
+        connection = self._borrow(dbname)
+        try:
+            cr = connection.cursor()
+            try:
+                cr.execute(first.code, first.params)
+            except psycopg2.Error:
+                if not connection.closed:
+                    raise
+                connection = self._new(dbname)
+                cr = connection.cursor()
+                cr.execute(first.code, first.params)
+            yield cr
+        finally:
+            self._give_back(dbname, connection)
+
+
+DRAW_CONNECTIONS = DrawConnections()
 
 
 class ItHoursPool(models.AbstractModel):
@@ -131,9 +200,9 @@ class ItHoursPool(models.AbstractModel):
         txid, mine = self._it_transaction(token)
         packages = sorted(pool_id for kind, pool_id in pools if kind == "package")
         periods = sorted(pool_id for kind, pool_id in pools if kind == "period")
-        with self._it_short_cursor() as (cr, separate):
-            cr.execute(SQL("%s SELECT * FROM it_hours_pool_draw(%s::integer[], %s::integer[], %s::xid8, "
-                           "%s::bigint[])", SQL("BEGIN;") if separate else SQL(), packages, periods, txid, mine))
+        draw = SQL("SELECT * FROM it_hours_pool_draw(%s::integer[], %s::integer[], %s::xid8, %s::bigint[])",
+                   packages, periods, txid, mine)
+        with self._it_short_cursor(draw) as (cr, separate):
             try:
                 used = {}
                 for kind, pool_id, hours in cr.fetchall():
@@ -153,41 +222,37 @@ class ItHoursPool(models.AbstractModel):
                                 if kind == "package" and state.get("hours_cut")})
                 self._it_reserve(cr, changes, txid, token, commit=separate)
             except BaseException:
-                if separate:
+                if separate and not cr.connection.closed:
                     cr.execute("ROLLBACK")
                 raise
 
     @contextmanager
-    def _it_short_cursor(self):
-        """A connection of its own to the same database, in autocommit: its transactions are opened and
-        committed by the statements themselves, at READ COMMITTED (each statement sees what is committed).
-        Yields it and True; while the registry loads (install, update, demo data) it yields this transaction's
-        own cursor and False instead: the addon's tables, columns and function exist only in this transaction
-        then, and nobody else logs time."""
+    def _it_short_cursor(self, first):
+        """A connection of its own to the same database, in autocommit, where ``first`` has opened a transaction
+        at READ COMMITTED (each statement sees what is committed): yields its cursor and True. While the registry
+        loads (install, update, demo data) it yields this transaction's own cursor and False instead, ``first``
+        run there: the addon's tables, columns and function exist only in this transaction then, and nobody else
+        logs time."""
         if not self.env.registry.ready:
+            self.env.cr.execute(first)
             yield self.env.cr, False
             return
-        cr = sql_db.db_connect(self.env.cr.dbname).cursor()
-        try:
-            cr._cnx.autocommit = True  # the pool's reset turns it off again when the connection is next lent
+        with DRAW_CONNECTIONS.cursor(self.env.cr.dbname, SQL("BEGIN; %s", first)) as cr:
             yield cr, True
-        finally:
-            cr.close()
 
     @api.model
     def _it_reserve(self, cr, hours_by_pool, txid, token, commit=True):
         """Record the changes as reservations of transaction ``txid`` under ``token`` (and commit)."""
         changes = sorted((key, hours) for key, hours in hours_by_pool.items() if hours)
         end = SQL("COMMIT") if commit else SQL()
-        if not changes:
-            if commit:
-                cr.execute(end)
-            return
-        cr.execute(SQL(
-            "INSERT INTO it_hours_reservation (kind, pool_id, hours, txid, token) VALUES %s; %s",
-            SQL(", ").join(SQL("(%s, %s, %s, %s::xid8, %s)", kind, pool_id, hours, txid, token)
-                           for (kind, pool_id), hours in changes), end,
-        ))
+        if changes:
+            end = SQL(
+                "INSERT INTO it_hours_reservation (kind, pool_id, hours, txid, token) VALUES %s; %s",
+                SQL(", ").join(SQL("(%s, %s, %s, %s::xid8, %s)", kind, pool_id, hours, txid, token)
+                               for (kind, pool_id), hours in changes), end,
+            )
+        if end.code:
+            cr.execute(end.code, end.params)  # the draw's connection is a plain psycopg2 one
 
     @api.model
     def _cron_fold_reservations(self):

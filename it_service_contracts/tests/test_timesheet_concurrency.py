@@ -1,3 +1,4 @@
+import os
 import threading
 from unittest.mock import patch
 
@@ -7,6 +8,7 @@ from odoo.orm.registry import DummyRLock
 from odoo.service.model import retrying
 from odoo.tests import tagged
 
+from ..models.it_hours_pool import DRAW_CONNECTIONS
 from .committed_common import CONTEXT, CommittedCase
 
 
@@ -250,3 +252,23 @@ class TestTimesheetConcurrency(CommittedCase):
         available, used, remaining, drawn, billed = self._package_figures()
         self.assertEqual((available, used, remaining, drawn), (1.0, 1.0, 0.0, 1.0))
         self.assertEqual(billed["A"][0], "adhoc")
+
+    def test_draw_connection_closed_by_the_server(self):
+        """The connections kept for the draws outlive a server that closed them (restarted, or the database's
+        connections terminated): the next draw runs on a new one, and a draw that failed on it leaves none of
+        its state behind."""
+        results = {}
+        self._log_in_own_transaction(self.ids["employees"][0], results, "A")
+        self.assertNotIsInstance(results.get("A"), Exception, results.get("A"))
+        kept = DRAW_CONNECTIONS._idle[os.getpid(), self.registry.db_name]
+        self.assertTrue(kept, "the draw's connection is kept for the next draw")
+        pids = [connection.info.backend_pid for connection in kept]
+        with self.registry.cursor() as cr:
+            cr.execute("SELECT bool_and(pg_terminate_backend(pid, 5000)) FROM unnest(%s) AS pid", [pids])
+            self.assertTrue(cr.fetchone()[0], "the kept connections are gone (waited up to 5 s each)")
+        self._log_in_own_transaction(self.ids["employees"][1], results, "B", task="other_task")
+        self.assertNotIsInstance(results.get("B"), Exception, results.get("B"))
+        available, used, remaining, drawn, billed = self._package_figures()
+        self.assertEqual((available, used, remaining, drawn), (3.0, 3.0, 0.0, 3.0))
+        self.assertEqual((billed["A"][0], billed["B"][0]), ("package", "adhoc"))
+        self.assertEqual(billed["B"][1], 2.0, "B drew the 0 h left and became ad-hoc: the draw saw A's hours")
