@@ -16,7 +16,8 @@ timed in the same run on a cold cache:
 
 It prints the times, the ratios (targets: at most 1.1x the floor, at most 0.30x OCA) and the SQL queries per
 contract. ``--inv-scale N`` then invoices N more contracts (20000, say) to show that the run is linear (N/2000
-times the time, the target allows 10 % more) and that its memory stays bounded (the process's peak RSS).
+times the time, the target allows 10 % more; and within that run, its last batches take no longer than its first)
+and that its memory stays bounded (the process's peak RSS).
 
     tools/itsc bench --only invoicing [--inv-contracts 2000] [--inv-scale 20000]
     python3 bench/run.py --config .run/odoo.conf --only invoicing [--inv-contracts 2000] [--keep]
@@ -24,6 +25,7 @@ times the time, the target allows 10 % more) and that its memory stays bounded (
 
 import importlib.metadata
 import resource
+import statistics
 import subprocess
 import sys
 import time
@@ -243,7 +245,19 @@ def _scale(registry, scale, count, our_time, today):
         cr.commit()
     print(f"[bench] {scale} more flat contracts, due {today}", flush=True)
     rss_before = _peak_rss_mb()
-    scale_time, scale_queries = _timed(registry, SUPERUSER_ID, lambda env: env["it.invoicing"]._cron_invoice())
+    batches = []
+    process_batch = registry["it.cron.batch"]._it_process_batch
+
+    def timed_batch(self, records, *args, **kwargs):
+        started = time.perf_counter()
+        try:
+            return process_batch(self, records, *args, **kwargs)
+        finally:
+            batches.append(time.perf_counter() - started)
+
+    with patch.object(registry["it.cron.batch"], "_it_process_batch", timed_batch):
+        scale_time, scale_queries = _timed(registry, SUPERUSER_ID,
+                                           lambda env: env["it.invoicing"]._cron_invoice())
     with registry.cursor() as cr:
         invoiced = api.Environment(cr, SUPERUSER_ID, {})["account.move"].search_count(
             [("it_contract_id", "in", contract_ids)])
@@ -252,4 +266,10 @@ def _scale(registry, scale, count, our_time, today):
     print(f"it_service_contracts, {scale} contracts: {scale_time:7.2f} s  {scale_queries / scale:6.1f} queries per "
           f"contract; {growth:.1f}x the time of {count} (target <= {allowed:.1f}x) "
           f"{'OK' if growth <= allowed else 'ABOVE TARGET'}")
+    tenth = max(len(batches) // 10, 1)
+    first, last = statistics.fmean(batches[:tenth]), statistics.fmean(batches[-tenth:])
+    grows = "does not grow" if last <= first * 1.1 else "GROWS"
+    print(f"  its {len(batches)} batches of {BATCH}: the first {tenth} took {first:.2f} s each, the last {tenth} "
+          f"{last:.2f} s ({last / first:.2f}x: the time of a batch {grows} with the contracts already invoiced; "
+          f"the ratio of the two whole runs also moves with the machine's load)")
     print(f"peak memory of the process: {rss_before:.0f} MB before, {_peak_rss_mb():.0f} MB after")
