@@ -10,30 +10,51 @@ or their deadline) it measures, on the same data:
   lead per state and batch, a commit per batch of 1,000, the scheduled action's own size), and that every
   change got its activity and its note once.
 
-Measured on the development machine (2 shared cores, PostgreSQL with fsync off), `tools/itsc bench --only sla`,
-while another engineer's benchmark kept one of the two cores busy:
+Measured on the development machine (2 shared cores, PostgreSQL with fsync off), `python3 bench/run.py --only sla
+--reuse`, while other sessions' Odoo test suites, module installs and an invoicing benchmark kept the machine busy
+(load average 1.8 to 3.2 on the 2 cores):
 
     open requests   changed   detection (batch / count)   Python baseline   full watch run
-            1,000        19        0.8 ms / 0.5 ms               53 ms        0.18 s (104 changes/s)
-          100,000     1,999        3.2 ms / 1.9 ms            3,286 ms        2.22 s (902 changes/s)
+            1,000        19        4.4 ms / 4.6 ms               67 ms        0.19 s (102 changes/s)
+          100,000     1,999        6.5 ms / 8.4 ms            4,182 ms        2.04 s (978 changes/s, 1.65 s of CPU)
 
-    100,000 open requests are scanned at about 53 million requests/s by the detection query (full count),
-    against about 30,400/s for the Python baseline (1,744x). From 1,000 to 100,000 requests (x100) the
-    detection costs x3.7 (full count) to x4.1 (first batch of 500 rows instead of 19), the baseline x62; the
-    watch run grows with the number of changes, not with the number of open requests. Four runs of this
-    version and of the previous one (two notification passes per batch of 500, a query that walked the table
-    in the order of the ids, the tracking of the requests prepared at each write of their state), alternating
-    in the same session: 894, 823, 902 and 676 changes/s against 548, 558, 652 and 443 (medians 858 and 553,
-    1.55x), short of the 2,000 aimed at. What is left is Odoo's own work for each change (cProfile of the
-    100,000 run): the chatter notes of `_message_log_batch` 37 %, the activities 30 % (12 % subscribing the
-    service desk lead, who gets the activities of the copies, unassigned, and follows none of them), the two
-    messages to the lead 12 %, the final flush (one UPDATE of the requests, stored fields recomputed) 9 %;
-    about a third of the whole is the ORM linking each new message, activity and follower to its request
-    (``_update_inverses``). Those Odoo calls alone, on 2,000 requests, take 2.1 to 3.1 s on the loaded
-    machine. Those runs used batches of 2,000; the scheduled action now takes 1,000 (a batch that fails is
-    retried request by request, each then with its own message to the lead), and one run of it on the same
-    loaded machine handled 748 changes/s. An earlier version that posted a notified message per request handled
-    6 changes/s (309 s for 1,999 changes).
+    On the busy machine the detection timings are noisy (0.8 / 0.5 ms and 3.2 / 1.9 ms in a quieter run of the
+    previous version): 100,000 open requests are scanned at 12 to 53 million requests/s by the detection query
+    (full count), against 24,000 to 30,000/s for the Python baseline. The watch run grows with the number of
+    changes, not with the number of open requests.
+
+    This version against the previous one (fba6f86), alternating in the same session, 100,000 open requests,
+    1,999 changes, batches of 1,000 (the wall clock of one run varies by x1.7 on the shared machine; the Odoo
+    process's CPU time, printed since, varies less):
+      * this benchmark, four pairs: 792, 1,039, 961 and 1,002 changes/s (CPU 1.85, 1.55, 1.63, 1.59 s) against
+        802, 741, 869 and 711 (CPU 1.89, 1.99, 1.85, 2.25 s): medians 981 and 772 changes/s (1.27x), CPU 1.61 and
+        1.94 s (-17 %); five earlier pairs, on a busier machine, without the CPU figure: 808, 618, 689, 670 and
+        1,044 against 633, 829, 728, 621 and 614 (medians 689 and 633);
+      * the watch run alone on freshly inserted requests, the mail tables emptied between runs, five pairs:
+        medians 851 and 582 changes/s (1.46x), CPU 1.85 and 2.71 s.
+    What changed: the service desk lead, given the activities of the unassigned requests, no longer becomes a
+    follower of each of them (Odoo's activity create subscribed the lead: 10 % of the run, 2,000 mail.followers);
+    the new state and the state notified are one write instead of two; the summaries' deadlines are formatted
+    with the language's pattern worked out once per batch.
+
+    2,000 changes/s is not reached. What is left is Odoo's own work of creating two mail records per change
+    through the ORM (cProfile of the 100,000 run, shares of the run): the chatter notes of `_message_log_batch`
+    43 %, the activities 24 %, the two messages to the lead per batch 11 % (the template rendered over the
+    batch's requests, the long body sanitized, the e-mail layout), the final flush 8 % (one UPDATE of the
+    requests with the three stored compliance fields, which depend on the state, and the activities'
+    res_name, user_tz and date_done, computed after their create; nothing that does not depend on the state).
+    Across those, the ORM's `_update_inverses` takes 27 %: `_create` calls it once per distinct res_id, and for
+    each message it walks the 90 one2many inverses of mail.message's res_id (24 for activities) and evaluates
+    the domain of the request's message_ids and website_message_ids on the new record before it looks at the
+    cache, so a one2many not in cache does not avoid it. Then the sanitizing of each note 8 %, the default
+    values 6 %, the activities' precomputed res_model (a new record each) 5 %, SQL 12 %. On the busy machine,
+    Odoo's plain ``create`` of 2,000 mail.message records takes about 0.7 s and of 2,000 activities about
+    0.36 s: more than the 1 s that 2,000 changes/s allows, before any state is written. Batches of 2,000 (two
+    messages to the lead instead of four) handled 1,017 and 965 changes/s against 758 and 788 with 1,000 in
+    alternation; the scheduled action keeps 1,000 (a failing batch is retried request by request, each then
+    with its own message to the lead). Requests that were at risk and breach get their activity updated, not
+    created: 1,000 such changes took 0.97 s against 1.42 s for the previous version (one pair). An earlier
+    version that posted a notified message per request handled 6 changes/s (309 s for 1,999 changes).
 """
 import inspect
 import statistics
@@ -209,9 +230,11 @@ def run(registry, args):
             since = env.cr.now()
             watch = env["project.task"]._cron_sla_watch
             batch_size = args.sla_batch or inspect.signature(watch).parameters["batch_size"].default
-            started = time.perf_counter()
+            started, cpu_started = time.perf_counter(), time.process_time()
             watch(batch_size=batch_size)
             watch_time = time.perf_counter() - started
+            # the Odoo process's own CPU time (not PostgreSQL's): steadier than the wall clock on a shared machine
+            watch_cpu = time.process_time() - cpu_started
             left = env["project.task"]._it_sla_watch_query(now, count=True)
             states = dict(env.execute_query(SQL(
                 "SELECT sla_state, COUNT(*) FROM project_task WHERE project_id = %s GROUP BY sla_state",
@@ -224,8 +247,8 @@ def run(registry, args):
             cr.commit()
         results.append({
             "size": size, "changed": changed, "detect": detect_time, "count": count_time, "naive": naive_time,
-            "watch": watch_time, "left": left, "states": states, "indexes": indexes, "fill": fill_time,
-            "rows": len(rows), "batch": batch_size, "lead_messages": lead_messages,
+            "watch": watch_time, "watch_cpu": watch_cpu, "left": left, "states": states, "indexes": indexes,
+            "fill": fill_time, "rows": len(rows), "batch": batch_size, "lead_messages": lead_messages,
         })
         print(
             f"{size:>8,} open requests ({changed:,} changed; inserted in {fill_time:.1f} s)\n"
@@ -238,6 +261,8 @@ def run(registry, args):
             f"  (detection is {naive_time / count_time:,.0f}x faster)\n"
             f"  full watch run (batches of {batch_size:,}, commit each): {watch_time:.2f} s for {handled:,} changes"
             f" -> {handled / watch_time if watch_time else 0:,.0f} changes handled/s; left after run: {left}\n"
+            f"  of which the Odoo process's CPU: {watch_cpu:.2f} s"
+            f" ({handled / watch_cpu if watch_cpu else 0:,.0f} changes per CPU second)\n"
             f"  notified: {activities:,} activities, {notes:,} chatter notes, {lead_messages} messages to the lead\n"
             f"  states after the run: {states}; indexes used: {', '.join(indexes) or 'none'}",
             flush=True,

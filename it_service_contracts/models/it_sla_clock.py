@@ -274,19 +274,29 @@ class ItSlaClock(models.AbstractModel):
         ``write`` of tasks, after the addon's overrides."""
         return super(ItSlaClock, self.sudo()._it_addon_env()).write(vals)
 
-    def _it_sla_refresh_state(self, now=None):
-        """Bring ``sla_state`` up to date after a change of the request; notifications are left to the watch."""
-        now = now or fields.Datetime.now()
-        by_state = defaultdict(list)
+    def _it_sla_state_vals(self, now):
+        """``{request id: values}`` for the requests whose ``sla_state`` is not the one of ``now``: the new
+        state, and no state notified for a state that is not notified."""
+        changes = {}
         for task in self:
             target = task._it_sla_target_state(now)
             if target != task.sla_state:
-                by_state[target].append(task.id)
-        for state, ids in by_state.items():
-            vals = {"sla_state": state}
-            if state in (False, "on_track", "met"):
-                vals["sla_notified_state"] = False
-            self.browse(ids)._it_write_sla(vals)
+                vals = changes[task.id] = {"sla_state": target}
+                if target in (False, "on_track", "met"):
+                    vals["sla_notified_state"] = False
+        return changes
+
+    def _it_write_sla_grouped(self, vals_by_id):
+        """Write ``{request id: values}`` with one write per distinct set of values."""
+        groups = defaultdict(list)
+        for task_id, vals in vals_by_id.items():
+            groups[tuple(sorted(vals.items()))].append(task_id)
+        for vals, ids in groups.items():
+            self.browse(ids)._it_write_sla(dict(vals))
+
+    def _it_sla_refresh_state(self, now=None):
+        """Bring ``sla_state`` up to date after a change of the request; notifications are left to the watch."""
+        self._it_write_sla_grouped(self._it_sla_state_vals(now or fields.Datetime.now()))
 
     # ------------------------------------------------------------------ the clock's events
 

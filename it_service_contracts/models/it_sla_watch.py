@@ -1,10 +1,12 @@
 from collections import defaultdict
 
+import babel.dates
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.misc import format_datetime
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 
 class ItSlaWatch(models.AbstractModel):
@@ -71,21 +73,23 @@ class ItSlaWatch(models.AbstractModel):
 
     def _it_sla_watch_apply(self, now):
         """Bring the requests' SLA state to ``now`` and notify each state at risk or breached once: the
-        activities and chatter notes of both states together, then the states marked notified (all in the
-        batch's savepoint: a failed notification leaves none of it, and the next run notifies once)."""
+        activities and chatter notes of both states together, then the new state and the state notified
+        written together, one write per state (all in the batch's savepoint: a failed notification leaves none
+        of it, and the next run notifies once)."""
         # the SLA fields are not tracked: no need to prepare the tracking of every tracked field of the request
         tasks = self.sudo().with_context(mail_notrack=True)
-        tasks._it_sla_refresh_state(now)
-        pending = {}
-        for state in ("at_risk", "breached"):
-            to_notify = tasks.filtered(lambda t, s=state: t.sla_state == s and t.sla_notified_state != s)
-            if to_notify:
-                pending[state] = to_notify
+        vals_by_id = tasks._it_sla_state_vals(now)
+        pending = defaultdict(list)
+        for task in tasks:
+            vals = vals_by_id.get(task.id, {})
+            state = vals.get("sla_state", task.sla_state)
+            if state in ("at_risk", "breached") and vals.get("sla_notified_state", task.sla_notified_state) != state:
+                pending[state].append(task.id)
+                vals_by_id[task.id] = dict(vals, sla_notified_state=state)
         if pending:
             # notified in the caller's context
-            self.sudo()._it_sla_notify({state: self.sudo().browse(group.ids) for state, group in pending.items()})
-            for state, to_notify in pending.items():
-                to_notify._it_write_sla({"sla_notified_state": state})
+            self.sudo()._it_sla_notify({state: self.sudo().browse(ids) for state, ids in pending.items()})
+        tasks._it_write_sla_grouped(vals_by_id)
 
     def _it_sla_notify(self, pending):
         """For each request of ``pending`` (``{state: requests}``): an activity for the responsible technician
@@ -103,26 +107,29 @@ class ItSlaWatch(models.AbstractModel):
             ]):
                 existing.setdefault(activity.res_id, activity)
         model_id = self.env["ir.model"]._get_id(self._name)
-        summaries, new_activities = {}, []
-        updates = defaultdict(list)  # (user id, summary): activities to update
+        format_deadline = self._it_sla_deadline_formatter()
+        summaries = {}
+        new_activities = defaultdict(list)  # follow (whether the user is to follow the request): values
+        updates = defaultdict(list)  # (user id, summary, follow): activities to update
         leads = {}
         for state, group in pending.items():
             by_lead = leads[state] = defaultdict(list)
             for task in group:
                 lead = task.company_id.it_service_desk_lead_id
                 deadline = task.sla_next_deadline or task.sla_resolution_deadline
-                when = format_datetime(self.env, deadline, tz=task._it_calendar().tz or False) if deadline else ""
+                when = format_deadline(deadline, task._it_calendar().tz) if deadline else ""
                 if state == "at_risk":
                     summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
                 else:
                     summary = self.env._("SLA breached (was due %(deadline)s)", deadline=when)
                 summaries[task.id] = summary
-                user = task.user_ids[:1] or lead or task.project_id.user_id
+                assignee = task.user_ids[:1]
+                user = assignee or lead or task.project_id.user_id
                 if user and activity_type:
                     if task.id in existing:
-                        updates[user.id, summary].append(existing[task.id].id)
+                        updates[user.id, summary, bool(assignee)].append(existing[task.id].id)
                     else:
-                        new_activities.append({
+                        new_activities[bool(assignee)].append({
                             "activity_type_id": activity_type.id, "summary": summary, "user_id": user.id,
                             "date_deadline": today, "res_model_id": model_id, "res_id": task.id, "automated": True,
                             # what the activity's computed document name would be, without updating it afterwards
@@ -130,21 +137,53 @@ class ItSlaWatch(models.AbstractModel):
                         })
                 if lead:
                     by_lead[lead].append(task)
-        # the activity shows in the technician's activities; no e-mail per request
+        # the activity shows in the technician's activities; no e-mail per request. Odoo makes whoever is given
+        # an activity follow the request: the technician does; the service desk lead, given the activities of
+        # the requests nobody is assigned to, does not (the lead is told of them in one message per batch, and
+        # following each of them would bring the lead every later message on them)
         Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
-        if new_activities:
-            Activity.create(new_activities)
+        for follow, vals_list in new_activities.items():
+            Activity.with_context(it_sla_alert_no_follow=not follow).create(vals_list)
         by_user = defaultdict(list)
-        for (user_id, summary), activity_ids in updates.items():
-            by_user[user_id].extend(activity_ids)
+        for (user_id, summary, follow), activity_ids in updates.items():
+            by_user[user_id, follow].extend(activity_ids)
             Activity.browse(activity_ids).write({"summary": summary})
-        for user_id, activity_ids in by_user.items():
-            Activity.browse(activity_ids).write({"user_id": user_id, "date_deadline": today})
+        for (user_id, follow), activity_ids in by_user.items():
+            Activity.browse(activity_ids).with_context(it_sla_alert_no_follow=not follow).write(
+                {"user_id": user_id, "date_deadline": today},
+            )
         tasks._message_log_batch(
             bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
         )
         for state, by_lead in leads.items():
             self._it_sla_mail_leads(by_lead, state, summaries)
+
+    def _it_sla_deadline_formatter(self):
+        """``format(deadline, tz)``: what ``format_datetime`` gives for a naive UTC deadline in ``tz`` (the
+        user's, else UTC, without one), with the language's pattern worked out once for the batch."""
+        lang = get_lang(self.env)
+        locale = babel_locale_parse(lang.code)
+        pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
+        done = {}
+
+        def format_deadline(deadline, tz):
+            key = (deadline, tz)
+            if key not in done:
+                try:
+                    zone = pytz.timezone(tz or self.env.user.tz or "UTC")
+                except pytz.UnknownTimeZoneError:
+                    zone = pytz.utc
+                moment = pytz.utc.localize(deadline, is_dst=False).astimezone(zone)
+                done[key] = babel.dates.format_datetime(moment, pattern, locale=locale)
+            return done[key]
+
+        return format_deadline
+
+    def message_subscribe(self, partner_ids=None, subtype_ids=None):
+        """The SLA watch's activities for requests nobody is assigned to do not make their user follow them."""
+        if self.env.context.get("it_sla_alert_no_follow"):
+            return True
+        return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
     def _it_sla_mail_leads(self, by_lead, state, summaries):
         """One message per service desk lead listing the batch's requests (template rendered once per lead,

@@ -153,6 +153,34 @@ class TestSlaWatch(SlaCommon):
         self.assertIn("have breached their SLA", message.body)
         self.assertEqual(message.body.count("data-oe-id="), len(at_risk))
 
+    def test_watch_alerts_of_unassigned_requests_do_not_make_the_lead_follow(self):
+        """Whoever is given an SLA activity follows the request (Odoo's rule for an activity's user), except the
+        service desk lead given the activities of the requests nobody is assigned to: the lead is told of them
+        in the batch's message, and following each of them would bring the lead every later message on them."""
+        with freeze_time("2026-01-12 08:00:00"):  # at risk from 11:00 UTC, due 12:00 UTC
+            unassigned = self._request(utc(2026, 1, 12, 8, 0), name="Unassigned", user_ids=[(6, 0, [])])
+            assigned = self._request(utc(2026, 1, 12, 8, 0), name="Assigned")
+        assigned.message_unsubscribe(partner_ids=self.technician.partner_id.ids)
+        with freeze_time("2026-01-12 11:30:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(self._alerts(unassigned).user_id, self.lead)
+        self.assertEqual(len(self._lead_notes(unassigned)), 1)
+        self.assertNotIn(self.lead.partner_id, unassigned.message_partner_ids)
+        self.assertEqual(self._alerts(assigned).user_id, self.technician)
+        self.assertIn(self.technician.partner_id, assigned.message_partner_ids)
+
+        # the activities change hands on breach: the same rule
+        unassigned.write({"user_ids": [(6, 0, self.technician.ids)]})
+        unassigned.message_unsubscribe(partner_ids=self.technician.partner_id.ids)
+        assigned.write({"user_ids": [(5, 0, 0)]})
+        with freeze_time("2026-01-12 12:30:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(self._alerts(unassigned).user_id, self.technician)
+        self.assertIn(self.technician.partner_id, unassigned.message_partner_ids)
+        self.assertEqual(self._alerts(assigned).user_id, self.lead)
+        self.assertNotIn(self.lead.partner_id, assigned.message_partner_ids)
+        self.assertNotIn(self.lead.partner_id, unassigned.message_partner_ids)
+
     def test_watch_failed_notification_is_redone_once(self):
         """The state, the mark that it was notified and the notifications are one: a batch whose notification
         fails leaves none of them, and the next run notifies once."""
