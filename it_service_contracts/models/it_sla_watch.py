@@ -1,12 +1,16 @@
 from collections import defaultdict
+from contextlib import contextmanager
+from contextvars import ContextVar
 
-import babel.dates
-import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
+from odoo.tools.misc import babel_locale_parse, format_datetime, get_lang, posix_to_ldml
+
+# set by the watch alone, around the activities it gives the service desk lead: a Python variable, not a context
+# key, which any caller over RPC could set to keep a record's followers from being subscribed
+_LEAD_NOT_FOLLOWING = ContextVar("it_sla_lead_not_following", default=False)
 
 
 class ItSlaWatch(models.AbstractModel):
@@ -143,15 +147,15 @@ class ItSlaWatch(models.AbstractModel):
         # following each of them would bring the lead every later message on them)
         Activity = self.env["mail.activity"].sudo().with_context(mail_activity_quick_update=True)
         for follow, vals_list in new_activities.items():
-            Activity.with_context(it_sla_alert_no_follow=not follow).create(vals_list)
+            with self._it_lead_not_following(not follow):
+                Activity.create(vals_list)
         by_user = defaultdict(list)
         for (user_id, summary, follow), activity_ids in updates.items():
             by_user[user_id, follow].extend(activity_ids)
             Activity.browse(activity_ids).write({"summary": summary})
         for (user_id, follow), activity_ids in by_user.items():
-            Activity.browse(activity_ids).with_context(it_sla_alert_no_follow=not follow).write(
-                {"user_id": user_id, "date_deadline": today},
-            )
+            with self._it_lead_not_following(not follow):
+                Activity.browse(activity_ids).write({"user_id": user_id, "date_deadline": today})
         tasks._message_log_batch(
             bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
         )
@@ -159,29 +163,32 @@ class ItSlaWatch(models.AbstractModel):
             self._it_sla_mail_leads(by_lead, state, summaries)
 
     def _it_sla_deadline_formatter(self):
-        """``format(deadline, tz)``: what ``format_datetime`` gives for a naive UTC deadline in ``tz`` (the
-        user's, else UTC, without one), with the language's pattern worked out once for the batch."""
+        """``format(deadline, tz)``: Odoo's ``format_datetime`` of a deadline in ``tz``, the language's pattern
+        worked out once for the batch (``format_datetime`` would work it out for every request)."""
         lang = get_lang(self.env)
         locale = babel_locale_parse(lang.code)
         pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
         done = {}
 
         def format_deadline(deadline, tz):
-            key = (deadline, tz)
-            if key not in done:
-                try:
-                    zone = pytz.timezone(tz or self.env.user.tz or "UTC")
-                except pytz.UnknownTimeZoneError:
-                    zone = pytz.utc
-                moment = pytz.utc.localize(deadline, is_dst=False).astimezone(zone)
-                done[key] = babel.dates.format_datetime(moment, pattern, locale=locale)
-            return done[key]
+            if (deadline, tz) not in done:
+                done[deadline, tz] = format_datetime(self.env, deadline, tz=tz or False, dt_format=pattern)
+            return done[deadline, tz]
 
         return format_deadline
 
+    @contextmanager
+    def _it_lead_not_following(self, active=True):
+        """The activities created or reassigned in this block do not make their user follow the request."""
+        token = _LEAD_NOT_FOLLOWING.set(active)
+        try:
+            yield
+        finally:
+            _LEAD_NOT_FOLLOWING.reset(token)
+
     def message_subscribe(self, partner_ids=None, subtype_ids=None):
         """The SLA watch's activities for requests nobody is assigned to do not make their user follow them."""
-        if self.env.context.get("it_sla_alert_no_follow"):
+        if _LEAD_NOT_FOLLOWING.get():
             return True
         return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
