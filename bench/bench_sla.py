@@ -35,7 +35,9 @@ Measured on the development machine (2 shared cores, PostgreSQL with fsync off),
     What changed: the service desk lead, given the activities of the unassigned requests, no longer becomes a
     follower of each of them (Odoo's activity create subscribed the lead: 10 % of the run, 2,000 mail.followers);
     the new state and the state notified are one write instead of two; the summaries' deadlines are formatted
-    with the language's pattern worked out once per batch.
+    by Odoo's format_datetime with the language's pattern worked out once per batch and passed in. Later, on
+    the machine with nothing else running, two runs of this version: 1,030 and 1,042 changes/s (1.94 and 1.92 s,
+    CPU 1.56 and 1.52 s).
 
     2,000 changes/s is not reached. What is left is Odoo's own work of creating two mail records per change
     through the ORM (cProfile of the 100,000 run, shares of the run): the chatter notes of `_message_log_batch`
