@@ -101,7 +101,7 @@ class DrawConnections:
                 connection = idle.pop()
                 if not connection.closed:
                     return connection
-        return self._new(dbname)
+        return self._connect(dbname)
 
     def _give_back(self, dbname, connection):
         if not connection.closed and connection.info.transaction_status == TRANSACTION_STATUS_IDLE:
@@ -112,15 +112,17 @@ class DrawConnections:
                     return
         connection.close()
 
-    def _new(self, dbname):
-        """A new connection, and the idle ones forgotten: when one was found closed by the server (restarted,
-        database dropped and created again), the others were too."""
-        with self._lock:
-            for connection in self._idle.pop((os.getpid(), dbname), []):
-                connection.close()
+    def _connect(self, dbname):
         connection = psycopg2.connect(**sql_db.connection_info_for(dbname)[1])
         connection.autocommit = True
         return connection
+
+    def _forget_idle(self, dbname):
+        """Close the idle connections: when one was found closed by the server (restarted, database dropped and
+        created again), the others were too."""
+        with self._lock:
+            for connection in self._idle.pop((os.getpid(), dbname), []):
+                connection.close()
 
     @contextmanager
     def cursor(self, dbname, first):
@@ -134,7 +136,8 @@ class DrawConnections:
             except psycopg2.Error:
                 if not connection.closed:
                     raise
-                connection = self._new(dbname)
+                self._forget_idle(dbname)
+                connection = self._connect(dbname)
                 cr = connection.cursor()
                 cr.execute(first.code, first.params)
             yield cr
