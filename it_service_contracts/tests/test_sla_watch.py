@@ -181,6 +181,22 @@ class TestSlaWatch(SlaCommon):
         self.assertNotIn(self.lead.partner_id, assigned.message_partner_ids)
         self.assertNotIn(self.lead.partner_id, unassigned.message_partner_ids)
 
+    def test_no_context_key_keeps_a_technician_from_following(self):
+        """Only the watch, around its own activities, keeps their user from following a request: a context key
+        sent with a call over RPC (the watch once read one) does not switch subscriptions off, neither for a
+        technician subscribing to a request nor for one creating a request they are assigned to."""
+        with freeze_time("2026-01-12 08:00:00"):
+            task = self._request(utc(2026, 1, 12, 8, 0))
+        task.message_unsubscribe(partner_ids=self.technician.partner_id.ids)
+        as_technician = task.with_user(self.technician).with_context(it_sla_alert_no_follow=True)
+        as_technician.message_subscribe(partner_ids=self.technician.partner_id.ids)
+        self.assertIn(self.technician.partner_id, task.message_partner_ids)
+        created = as_technician.create({
+            "name": "Scanner down", "partner_id": self.client.id, "project_id": self.project.id,
+            "user_ids": [(6, 0, self.technician.ids)],
+        })
+        self.assertIn(self.technician.partner_id, created.message_partner_ids)
+
     def test_watch_failed_notification_is_redone_once(self):
         """The state, the mark that it was notified and the notifications are one: a batch whose notification
         fails leaves none of them, and the next run notifies once."""
