@@ -17,10 +17,17 @@ from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.fields import Domain
-from odoo.tools import SQL, format_amount, format_date, format_duration, formatLang
+from odoo.tools import SQL, format_amount, format_date, format_duration, formatLang, ormcache
 
 from .it_contract_amendment import SCALAR_TERMS, SET_TERMS
 from .it_money import MONEY_GROUPS
+
+# the contract's columns the classification reads (flushed before its query)
+COVERAGE_COLUMNS = [
+    "partner_id", "company_id", "contract_type", "date_start", "date_end", "state", "remote_service",
+    "billing_increment", "onsite_minimum_hours", "hours_available", "usage_warning_percent", "service_product_ids",
+    "site_ids", "monthly_hours", "approval_required",
+]
 
 
 class ItContract(models.Model):
@@ -217,39 +224,64 @@ class ItContract(models.Model):
         ]) & self._it_running_condition(day)
 
     @api.model
-    def _it_running_contracts(self, client_ids, date_from, date_to):
+    @ormcache("date_from", "date_to")
+    def _it_running_where(self, date_from, date_to):
+        """:meth:`_it_running_condition` between the dates as a WHERE clause on ``it_contract``, compiled by the ORM
+        once per pair of dates: compiling the domain costs more than the classification's query that uses it."""
+        return self.sudo()._search(self._it_running_condition(date_from, date_to)).where_clause
+
+    @api.model
+    def _it_running_contracts(self, client_ids, date_from, date_to, also=None):
         """The active contracts of these clients valid at some point between the dates, with their scope,
-        places and hours, read in one query for the timesheet classification. Nothing is locked: what a line
-        draws is decided by ``it.hours.pool``."""
+        places, hours and months (the ``periods`` of flat contracts that exist in those months), read in one query
+        for the timesheet classification. Nothing is locked: what a line draws is decided by ``it.hours.pool``.
+
+        :param also: ``(WITH item, columns)`` (``SQL``) that ride on the same statement, one round trip fewer;
+            their columns come with every row
+        """
         if not client_ids:
             return []
-        self.flush_model()
+        self.flush_model(COVERAGE_COLUMNS)
         self.env["it.contract.amendment"].flush_model(["contract_id", "effective_date", "state", "terms_before"])
+        self.env["it.contract.period"].flush_model(["contract_id", "date_start", "hours_included"])
+        with_item, columns = also or (SQL(), SQL())
+        first_month = date_from.replace(day=1)
         rows = self.env.execute_query_dict(SQL(
-            """SELECT c.id, c.partner_id, c.company_id, c.contract_type, c.date_start, c.date_end,
-                      COALESCE(c.remote_service, FALSE) AS remote_service,
-                      COALESCE(c.billing_increment, 0) AS billing_increment,
-                      COALESCE(c.onsite_minimum_hours, 0) AS onsite_minimum_hours,
-                      COALESCE(c.hours_available, 0) AS hours_available,
-                      COALESCE(c.usage_warning_percent, 0) AS usage_warning_percent,
+            """%s
+               SELECT it_contract.id, it_contract.partner_id, it_contract.company_id, it_contract.contract_type,
+                      it_contract.date_start, it_contract.date_end,
+                      COALESCE(it_contract.remote_service, FALSE) AS remote_service,
+                      COALESCE(it_contract.billing_increment, 0) AS billing_increment,
+                      COALESCE(it_contract.onsite_minimum_hours, 0) AS onsite_minimum_hours,
+                      COALESCE(it_contract.hours_available, 0) AS hours_available,
+                      COALESCE(it_contract.usage_warning_percent, 0) AS usage_warning_percent,
                       ARRAY(SELECT r.product_id FROM it_contract_service_product_rel r
-                             WHERE r.contract_id = c.id) AS product_ids,
-                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s WHERE s.contract_id = c.id) AS site_ids,
-                      COALESCE(c.monthly_hours, 0) AS monthly_hours,
-                      COALESCE(c.approval_required, FALSE) AS approval_required,
+                             WHERE r.contract_id = it_contract.id) AS product_ids,
+                      ARRAY(SELECT s.partner_id FROM it_contract_site_rel s
+                             WHERE s.contract_id = it_contract.id) AS site_ids,
+                      COALESCE(it_contract.monthly_hours, 0) AS monthly_hours,
+                      COALESCE(it_contract.approval_required, FALSE) AS approval_required,
                       ARRAY(SELECT jsonb_build_array(a.effective_date, a.terms_before) FROM it_contract_amendment a
-                             WHERE a.contract_id = c.id AND a.state = 'in_force' AND a.effective_date > %s
-                             ORDER BY a.effective_date) AS amendments
-                 FROM it_contract c
-                WHERE c.id IN %s
-                ORDER BY c.id""",
+                             WHERE a.contract_id = it_contract.id AND a.state = 'in_force' AND a.effective_date > %s
+                             ORDER BY a.effective_date) AS amendments,
+                      ARRAY(SELECT jsonb_build_array(p.id, p.date_start, COALESCE(p.hours_included, 0))
+                              FROM it_contract_period p
+                             WHERE p.contract_id = it_contract.id AND p.date_start BETWEEN %s AND %s) AS periods
+                      %s
+                 FROM it_contract
+                WHERE it_contract.partner_id IN %s AND %s
+                ORDER BY it_contract.id""",
+            with_item,
             # the amendments from the first month of the period on: a month they cut decides each line's hours
-            date_from.replace(day=1),
-            self.sudo()._search(Domain("partner_id", "in", list(client_ids))
-                                & self._it_running_condition(date_from, date_to)).subselect(),
+            first_month, first_month, date_to, SQL(", %s", columns) if columns else SQL(),
+            tuple(client_ids), self._it_running_where(date_from, date_to),
         ))
         for row in rows:
             row["amendments"] = [(fields.Date.to_date(day), terms) for day, terms in row["amendments"]]
+            row["periods"] = {
+                fields.Date.to_date(day): {"id": period_id, "hours_included": included}
+                for period_id, day, included in row["periods"]
+            }
         return rows
 
     @api.model

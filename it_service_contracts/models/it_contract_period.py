@@ -183,14 +183,16 @@ class ItContractPeriod(models.Model):
                 period._it_addon_write({"hours_included": included})
 
     @api.model
-    def _it_periods(self, keys):
+    def _it_periods(self, keys, known=None):
         """The periods of (contract id, first day of month) keys, created when missing.
 
+        :param known: the periods of these keys that exist, read already (``{key: {"id", "hours_included"}}``,
+            every existing one of ``keys`` among them); read here when not given
         :return: {key: {"id", "hours_included"}}
         """
         if not keys:
             return {}
-        found = self._it_read_periods(keys)
+        found = self._it_read_periods(keys) if known is None else {key: known[key] for key in keys if key in known}
         missing = set(keys) - set(found)
         if missing:
             self._it_ensure_periods(missing)

@@ -173,34 +173,49 @@ class ItHoursPool(models.AbstractModel):
         ))
 
     @api.model
-    def _it_transaction(self, token):
-        """Mark ``token`` as this transaction's (the mark goes if a savepoint around the draw is rolled back) and
-        return the transaction's id (assigned now if it had none) with the tokens of its earlier reservations
-        that still hold. One statement: the new mark is not among them (nothing is reserved under it yet)."""
-        return self.env.execute_query(SQL(
-            """WITH mark AS (INSERT INTO it_hours_reservation_mark (token, txid)
-                             VALUES (%s, pg_current_xact_id()) RETURNING txid)
-               SELECT (SELECT txid FROM mark)::text,
-                      ARRAY(SELECT token FROM it_hours_reservation_mark WHERE txid = pg_current_xact_id())""",
-            token,
-        ))[0]
+    def _it_mark(self):
+        """A new token, and what marks it as this transaction's when run on the transaction's cursor: a ``WITH``
+        item and the columns it gives, ``it_txid`` (the transaction's id, assigned now if it had none) and
+        ``it_mine`` (the tokens of its earlier reservations that still hold; not the new one, nothing is reserved
+        under it yet). The mark goes if a savepoint around the draw is rolled back. A caller that reads anyway
+        before its draw runs them in its own statement (one round trip fewer) and passes what they gave to
+        :meth:`_it_draw`.
+
+        :return: ``(token, (WITH item, columns))``
+        """
+        token = random.getrandbits(63)
+        return token, (
+            SQL("""WITH it_mark AS (INSERT INTO it_hours_reservation_mark (token, txid)
+                                   VALUES (%s, pg_current_xact_id()) RETURNING txid)""", token),
+            SQL("""(SELECT txid FROM it_mark)::text AS it_txid,
+                   ARRAY(SELECT token FROM it_hours_reservation_mark
+                          WHERE txid = pg_current_xact_id()) AS it_mine"""),
+        )
+
+    @api.model
+    def _it_transaction(self):
+        """``(token, transaction id, earlier tokens)`` of a new mark of this transaction (see :meth:`_it_mark`)."""
+        token, (with_item, columns) = self._it_mark()
+        row = self.env.execute_query(SQL("%s SELECT %s", with_item, columns))[0]
+        return token, *row
 
     @contextmanager
-    def _it_draw(self, pools):
+    def _it_draw(self, pools, marked=None):
         """Draw on packages and months as all transactions have drawn them, then record what this one changed.
 
         :param pools: ``{("package", contract id) or ("period", period id): state}``; each state's ``hours_used``
             is set to what the pool has used, to be changed in place by the caller; a package's ``hours_total``
             (its hours available as this transaction sees them) becomes the committed figure if that is lower,
             and ``hours_cut`` records hours an adjustment of this transaction takes off it
+        :param marked: ``(token, transaction id, earlier tokens)`` of a mark this transaction made just before
+            (:meth:`_it_mark`); a new mark is made when not given
         :return (yielded): ``{key: hours used before}``; on a normal exit the changes are recorded for this
             transaction and the locks released; on an exception nothing is recorded
         """
         if not pools:
             yield {}
             return
-        token = random.getrandbits(63)
-        txid, mine = self._it_transaction(token)
+        token, txid, mine = marked or self._it_transaction()
         packages = sorted(pool_id for kind, pool_id in pools if kind == "package")
         periods = sorted(pool_id for kind, pool_id in pools if kind == "period")
         draw = SQL("SELECT * FROM it_hours_pool_draw(%s::integer[], %s::integer[], %s::xid8, %s::bigint[])",

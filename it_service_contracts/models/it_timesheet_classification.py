@@ -65,10 +65,15 @@ class ItTimesheetClassification(models.AbstractModel):
         if not clients:
             return
         Contract = self.env["it.contract"].sudo()
+        HoursPool = self.env["it.hours.pool"]
         lines = self.browse(sorted(line.id for line in clients)).sudo()
-        # 1. the running contracts of these clients, with their scope, places and hours, in one query
+        # 1. the running contracts of these clients, with their scope, places, hours and months, in one query that
+        # also marks the draw's transaction
         dates = lines.mapped("date")
-        candidates = Contract._it_running_contracts({client.id for client in clients.values()}, min(dates), max(dates))
+        token, mark = HoursPool._it_mark()
+        candidates = Contract._it_running_contracts(
+            {client.id for client in clients.values()}, min(dates), max(dates), also=mark)
+        marked = (token, candidates[0]["it_txid"], candidates[0]["it_mine"]) if candidates else None
         by_id = {row["id"]: row for row in candidates}
 
         def terms(contract):
@@ -131,13 +136,15 @@ class ItTimesheetClassification(models.AbstractModel):
             row["id"]: {"hours_total": row["hours_available"], "usage_warning_percent": row["usage_warning_percent"]}
             for row in candidates if row["id"] in package_ids
         }
-        periods = self.env["it.contract.period"].sudo()._it_periods(period_keys)
+        periods = self.env["it.contract.period"].sudo()._it_periods(period_keys, known={
+            (row["id"], day): period for row in candidates for day, period in row["periods"].items()
+        })
         pools = {("package", pid): state for pid, state in packages.items()}
         pools.update({("period", period["id"]): period for period in periods.values()})
         asking = {row["partner_id"] for row in candidates if row["approval_required"]}
         # only the draw holds the pools' locks; storing it is this transaction's work (a failure aborts it, and
         # its reservation with it)
-        with self.env["it.hours.pool"]._it_draw(pools) as used_before:
+        with HoursPool._it_draw(pools, marked) as used_before:
             pieces_by_line = self._it_draw_pieces(plans, packages, periods, asking, clients)
         extra = self._it_approval_to_ask(pieces_by_line, packages, periods, asking, clients)
         Contract._it_note_usage_levels(packages, used_before)

@@ -316,6 +316,28 @@ class TestTimesheetClassification(ItTimesheetCommon):
         })
         self.assertFalse(project_only.it_billing_type)
 
+    def test_a_line_on_a_request_costs_one_query_more_than_on_a_plain_task(self):
+        """The classification reads its contracts, their months and the draw's mark in one statement; the draw
+        itself runs on its own connection."""
+        def queries(task):
+            self.env.invalidate_all()
+            before = self.cr.sql_log_count
+            self._log(task, 0.5)
+            return self.cr.sql_log_count - before
+
+        queries(self.plain_task)
+        queries(self.request)
+        plain, package = queries(self.plain_task), queries(self.request)
+        self.assertLessEqual(package, plain + 1)
+        self.assertEqual(self.package.hours_used, 1.0)
+        # the client's flat contract comes first: its month is opened by the first line
+        flat = self._active_contract("monthly_flat", monthly_hours=8.0)
+        flat_request = self._request(flat)
+        queries(flat_request)
+        self.assertLessEqual(queries(flat_request), plain + 1)
+        self.assertEqual(flat.current_hours_used, 1.0)
+        self.assertEqual(self.package.hours_used, 1.0)
+
     def test_request_shows_hours_left(self):
         flat = self._active_contract("monthly_flat", monthly_hours=8.0)
         request = self._request(flat)
