@@ -248,6 +248,17 @@ class ItSlaClock(models.AbstractModel):
         self.ensure_one()
         return (self.first_response_date or self.sla_resolution_date or now) > self.sla_response_deadline
 
+    def _it_sla_alert_deadline(self, state, now):
+        """The deadline an alert of ``state`` names: for a breach, the one the request missed (the response
+        deadline when the first response came or is late, else the resolution deadline), even once its clock is
+        stopped; for a risk, the one coming."""
+        self.ensure_one()
+        if state == "breached" and self.sla_response_deadline and self._it_response_breached(now):
+            return self.sla_response_deadline
+        if state == "breached":
+            return self.sla_resolution_deadline
+        return self.sla_next_deadline or self.sla_resolution_deadline
+
     def _it_sla_target_state(self, now):
         """The SLA state the request should have at ``now``: the one rule of the SLA state."""
         self.ensure_one()

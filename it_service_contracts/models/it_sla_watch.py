@@ -92,13 +92,13 @@ class ItSlaWatch(models.AbstractModel):
                 vals_by_id[task.id] = dict(vals, sla_notified_state=state)
         if pending:
             # notified in the caller's context
-            self.sudo()._it_sla_notify({state: self.sudo().browse(ids) for state, ids in pending.items()})
+            self.sudo()._it_sla_notify({state: self.sudo().browse(ids) for state, ids in pending.items()}, now)
         tasks._it_write_sla_grouped(vals_by_id)
 
-    def _it_sla_notify(self, pending):
-        """For each request of ``pending`` (``{state: requests}``): an activity for the responsible technician
-        and a note in its chatter; and one message per state to each service desk lead listing the batch's
-        requests (the costly mail rendering is done once a batch). Activities and notes of all states are
+    def _it_sla_notify(self, pending, now):
+        """For each request of ``pending`` (``{state: requests}`` at ``now``): an activity for the responsible
+        technician and a note in its chatter; and one message per state to each service desk lead listing the
+        batch's requests (the costly mail rendering is done once a batch). Activities and notes of all states are
         created together."""
         activity_type = self.env.ref("it_service_contracts.mail_activity_type_sla_alert", raise_if_not_found=False)
         today = fields.Date.context_today(self)
@@ -120,7 +120,7 @@ class ItSlaWatch(models.AbstractModel):
             by_lead = leads[state] = defaultdict(list)
             for task in group:
                 lead = task.company_id.it_service_desk_lead_id
-                deadline = task.sla_next_deadline or task.sla_resolution_deadline
+                deadline = task._it_sla_alert_deadline(state, now)
                 when = format_deadline(deadline, task._it_calendar().tz) if deadline else ""
                 if state == "at_risk":
                     summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)

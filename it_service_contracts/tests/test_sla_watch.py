@@ -61,6 +61,25 @@ class TestSlaWatch(SlaCommon):
             self.env["project.task"]._cron_sla_watch()
         self.assertEqual(len(self._lead_notes(task)), 2)
 
+    def test_breach_of_a_late_response_names_the_response_deadline(self):
+        """A request answered late is breached by its response deadline: the alert names that deadline, not the
+        resolution deadline still ahead, also once the request waits for the client (its clock stopped)."""
+        with freeze_time("2026-01-12 08:00:00"):
+            late = self._request(utc(2026, 1, 12, 8, 0), name="Answered late")   # response due 12:00 UTC
+            waiting = self._request(utc(2026, 1, 12, 8, 0), name="Answered late, now waiting")
+        with freeze_time("2026-01-12 12:30:00"):
+            (late | waiting)._it_record_first_response()
+            waiting.stage_id = self.stage_waiting
+        self.assertFalse(waiting.sla_next_deadline, "the clock is stopped")
+        self.assertEqual(late.sla_next_deadline, late.sla_resolution_deadline)
+        with freeze_time("2026-01-12 12:31:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        for task in late | waiting:
+            self.assertEqual(task.sla_state, "breached", task.name)
+            # 12:00 UTC is 13:00 in Warsaw, the service calendar's time zone
+            self.assertEqual(self._alerts(task).summary, "SLA breached (was due 01/12/2026 01:00:00 PM)", task.name)
+            self.assertIn("was due 01/12/2026 01:00:00 PM", self._chatter_notes(task).body, task.name)
+
     def test_watch_query_finds_only_changes(self):
         with freeze_time("2026-01-12 08:00:00"):
             due_soon = self._request(utc(2026, 1, 12, 8, 0))            # at risk from 11:00 UTC
