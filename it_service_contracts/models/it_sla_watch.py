@@ -112,6 +112,9 @@ class ItSlaWatch(models.AbstractModel):
                 existing.setdefault(activity.res_id, activity)
         model_id = self.env["ir.model"]._get_id(self._name)
         format_deadline = self._it_sla_deadline_formatter()
+        # the summaries in the language their deadlines are written in: the scheduler's own may not be installed,
+        # and then Odoo's get_lang takes the company's
+        env = self.with_context(lang=get_lang(self.env).code).env
         summaries = {}
         new_activities = defaultdict(list)  # follow (whether the user is to follow the request): values
         updates = defaultdict(list)  # (user id, summary, follow): activities to update
@@ -123,9 +126,9 @@ class ItSlaWatch(models.AbstractModel):
                 deadline = task._it_sla_alert_deadline(state, now)
                 when = format_deadline(deadline, task._it_calendar().tz) if deadline else ""
                 if state == "at_risk":
-                    summary = self.env._("SLA at risk: due %(deadline)s", deadline=when)
+                    summary = env._("SLA at risk: due %(deadline)s", deadline=when)
                 else:
-                    summary = self.env._("SLA breached (was due %(deadline)s)", deadline=when)
+                    summary = env._("SLA breached (was due %(deadline)s)", deadline=when)
                 summaries[task.id] = summary
                 assignee = task.user_ids[:1]
                 user = assignee or lead or task.project_id.user_id

@@ -80,6 +80,28 @@ class TestSlaWatch(SlaCommon):
             self.assertEqual(self._alerts(task).summary, "SLA breached (was due 01/12/2026 01:00:00 PM)", task.name)
             self.assertIn("was due 01/12/2026 01:00:00 PM", self._chatter_notes(task).body, task.name)
 
+    def test_alerts_are_written_in_one_language(self):
+        """Run by a user whose language is not installed (English in a database made in Polish, which Odoo still
+        takes as a context language), the watch writes its alerts in the company's language, the one their
+        deadlines are formatted in: not English words around a Polish date."""
+        self.env["res.lang"]._activate_lang("pl_PL")
+        self.env["ir.module.module"]._load_module_terms(["it_service_contracts"], ["pl_PL"], overwrite=True)
+        self.company.partner_id.lang = "pl_PL"
+        self.env.flush_all()
+
+        def english(active):
+            self.env.cr.execute("UPDATE res_lang SET active = %s WHERE code = 'en_US'", [active])
+            self.env.registry.clear_cache("stable")  # where Odoo keeps the active languages
+
+        english(False)
+        self.addCleanup(english, True)
+        with freeze_time("2026-01-12 08:00:00"):
+            task = self._request(utc(2026, 1, 12, 8, 0))  # response due 12:00 UTC, 13:00 in Warsaw
+        with freeze_time("2026-01-12 12:01:00"), self._cron_commits():
+            self.env["project.task"].with_context(lang="en_US")._cron_sla_watch()
+        self.assertEqual(task.sla_state, "breached")
+        self.assertEqual(self._alerts(task).summary, "SLA przekroczone (termin minął 12.01.2026 13:00:00)")
+
     def test_watch_query_finds_only_changes(self):
         with freeze_time("2026-01-12 08:00:00"):
             due_soon = self._request(utc(2026, 1, 12, 8, 0))            # at risk from 11:00 UTC
