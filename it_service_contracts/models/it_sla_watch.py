@@ -111,10 +111,8 @@ class ItSlaWatch(models.AbstractModel):
             ]):
                 existing.setdefault(activity.res_id, activity)
         model_id = self.env["ir.model"]._get_id(self._name)
-        format_deadline = self._it_sla_deadline_formatter()
-        # the summaries in the language their deadlines are written in: the scheduler's own may not be installed,
-        # and then Odoo's get_lang takes the company's
-        env = self.with_context(lang=get_lang(self.env).code).env
+        lang = get_lang(self.env).code
+        summarize = self._it_sla_summarizer(now, lang)
         summaries = {}
         new_activities = defaultdict(list)  # follow (whether the user is to follow the request): values
         updates = defaultdict(list)  # (user id, summary, follow): activities to update
@@ -123,13 +121,7 @@ class ItSlaWatch(models.AbstractModel):
             by_lead = leads[state] = defaultdict(list)
             for task in group:
                 lead = task.company_id.it_service_desk_lead_id
-                deadline = task._it_sla_alert_deadline(state, now)
-                when = format_deadline(deadline, task._it_calendar().tz) if deadline else ""
-                if state == "at_risk":
-                    summary = env._("SLA at risk: due %(deadline)s", deadline=when)
-                else:
-                    summary = env._("SLA breached (was due %(deadline)s)", deadline=when)
-                summaries[task.id] = summary
+                summary = summaries[task.id] = summarize(task, state)
                 assignee = task.user_ids[:1]
                 user = assignee or lead or task.project_id.user_id
                 if user and activity_type:
@@ -162,23 +154,31 @@ class ItSlaWatch(models.AbstractModel):
         tasks._message_log_batch(
             bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
         )
+        summaries_by_lang = {lang: summaries}
         for state, by_lead in leads.items():
-            self._it_sla_mail_leads(by_lead, state, summaries)
+            self._it_sla_mail_leads(by_lead, state, now, summaries_by_lang)
 
-    def _it_sla_deadline_formatter(self):
-        """``format(deadline, tz)``: Odoo's ``format_datetime`` of a deadline in ``tz``, the language's pattern
-        worked out once for the batch (``format_datetime`` would work it out for every request)."""
-        lang = get_lang(self.env)
+    def _it_sla_summarizer(self, now, lang_code):
+        """``summary(request, state)``: the text of the alert of a request entering ``state`` at ``now``, words and
+        deadline in one language: the one Odoo's get_lang gives for ``lang_code`` (the company's when that one is
+        not installed; a user's or the scheduler's may not be). The language's date pattern is worked out once
+        (``format_datetime`` would work it out for every request)."""
+        lang = get_lang(self.env, lang_code)
+        env = self.with_context(lang=lang.code).env
         locale = babel_locale_parse(lang.code)
         pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
-        done = {}
+        formatted = {}
 
-        def format_deadline(deadline, tz):
-            if (deadline, tz) not in done:
-                done[deadline, tz] = format_datetime(self.env, deadline, tz=tz or False, dt_format=pattern)
-            return done[deadline, tz]
+        def summary(task, state):
+            deadline, tz = task._it_sla_alert_deadline(state, now), task._it_calendar().tz
+            if deadline and (deadline, tz) not in formatted:
+                formatted[deadline, tz] = format_datetime(env, deadline, tz=tz or False, dt_format=pattern)
+            when = formatted[deadline, tz] if deadline else ""
+            if state == "at_risk":
+                return env._("SLA at risk: due %(deadline)s", deadline=when)
+            return env._("SLA breached (was due %(deadline)s)", deadline=when)
 
-        return format_deadline
+        return summary
 
     @contextmanager
     def _it_lead_not_following(self, active=True):
@@ -195,13 +195,22 @@ class ItSlaWatch(models.AbstractModel):
             return True
         return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
-    def _it_sla_mail_leads(self, by_lead, state, summaries):
+    def _it_sla_mail_leads(self, by_lead, state, now, summaries_by_lang):
         """One message per service desk lead listing the batch's requests (template rendered once per lead,
-        in the lead's language)."""
+        in the lead's language, as Odoo's get_lang gives it, and so are the requests' summaries).
+
+        :param summaries_by_lang: ``{language: {request id: summary}}``, completed here for the leads' languages
+        """
         template = self.env.ref("it_service_contracts.mail_template_it_sla_alert")
         for lead, tasks in by_lead.items():
             tasks = self.browse([task.id for task in tasks])
-            template_lang = template.with_context(lang=lead.lang or self.env.lang)
+            lang = get_lang(self.env, lead.lang).code
+            summaries = summaries_by_lang.setdefault(lang, {})
+            missing = tasks.filtered(lambda task, summaries=summaries: task.id not in summaries)
+            if missing:
+                summarize = self._it_sla_summarizer(now, lang)
+                summaries.update((task.id, summarize(task, state)) for task in missing)
+            template_lang = template.with_context(lang=lang)
             values = {"tasks": tasks, "summaries": summaries, "state": state}
             subject, body = (
                 template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]

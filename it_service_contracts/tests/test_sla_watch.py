@@ -101,6 +101,12 @@ class TestSlaWatch(SlaCommon):
             self.env["project.task"].with_context(lang="en_US")._cron_sla_watch()
         self.assertEqual(task.sla_state, "breached")
         self.assertEqual(self._alerts(task).summary, "SLA przekroczone (termin minął 12.01.2026 13:00:00)")
+        # the lead's language is English, not installed either: the lead's list is Polish too, words and items
+        self.assertEqual(self.lead.lang, "en_US")
+        message = self._lead_notes(task)
+        self.assertEqual(len(message), 1)
+        self.assertIn("SLA przekroczone (termin minął 12.01.2026 13:00:00)", message.body)
+        self.assertNotIn("These service requests", message.body)
 
     def test_watch_query_finds_only_changes(self):
         with freeze_time("2026-01-12 08:00:00"):
