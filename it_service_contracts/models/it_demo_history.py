@@ -9,6 +9,7 @@ import pytz
 from dateutil.relativedelta import relativedelta
 
 from odoo import SUPERUSER_ID, api, fields, models
+from odoo.tools.misc import get_lang
 
 from .it_demo_history_billing import DemoBilling
 from .it_demo_history_requests import CLIENTS, DemoRequests
@@ -67,7 +68,9 @@ class _DemoYear(DemoRequests, DemoBilling, DemoSupervision):
         self.calendar = ref("demo_company_calendar")
         self.zone = pytz.timezone(self.calendar.tz)
         context = {
+            # the firm's year happens in its own language and time zone (the admin's English is only the admin's)
             "allowed_company_ids": self.company.ids, "tz": self.calendar.tz,
+            "lang": get_lang(env, self.company.partner_id.lang).code,
             # a year of records in seconds: without the chatter's tracking and creation notes, as an import does
             "tracking_disable": True, "mail_create_nolog": True, "mail_create_nosubscribe": True,
             "mail_auto_subscribe_no_notify": True,
