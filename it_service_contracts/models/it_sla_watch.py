@@ -167,6 +167,7 @@ class ItSlaWatch(models.AbstractModel):
         env = self.with_context(lang=lang.code).env
         locale = babel_locale_parse(lang.code)
         pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
+        pattern = pattern.replace(":ss", "").replace(":s", "")  # to the minute, as Odoo's hide_seconds
         formatted = {}
 
         def summary(task, state):

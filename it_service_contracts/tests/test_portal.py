@@ -1,4 +1,5 @@
 import base64
+import re
 from xmlrpc.client import Fault
 
 from odoo import Command, fields
@@ -140,6 +141,9 @@ class TestPortal(PortalCommon):
         page = self._get(f"/my/it/requests/{self.request_a.id}")
         self.assertEqual(page.status_code, 200)
         self.assertIn("Response by", page.text)
+        deadline = re.search(r'class="o_it_response_deadline"[^>]*>([^<]+)<', page.text).group(1).strip()
+        self.assertRegex(deadline, r"\d\d:\d\d")
+        self.assertNotRegex(deadline, r"\d\d:\d\d:\d\d", "a deadline to the minute, without its seconds")
         self.assertEqual(self._get(f"/my/it/requests/{self.request_b.id}").status_code, 303)
         self.assertEqual(self._get("/my/it/requests?filterby=approval").status_code, 200)
         # the link mailed to the client opens without a login, with the request's token only
