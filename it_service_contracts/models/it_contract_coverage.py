@@ -22,13 +22,6 @@ from odoo.tools import SQL, format_amount, format_date, format_duration, formatL
 from .it_contract_amendment import SCALAR_TERMS, SET_TERMS
 from .it_money import MONEY_GROUPS
 
-# the contract's columns the classification reads (flushed before its query)
-COVERAGE_COLUMNS = [
-    "partner_id", "company_id", "contract_type", "date_start", "date_end", "state", "remote_service",
-    "billing_increment", "onsite_minimum_hours", "hours_available", "usage_warning_percent", "service_product_ids",
-    "site_ids", "monthly_hours", "approval_required",
-]
-
 
 class ItContract(models.Model):
     _inherit = "it.contract"
@@ -241,7 +234,7 @@ class ItContract(models.Model):
         """
         if not client_ids:
             return []
-        self.flush_model(COVERAGE_COLUMNS)
+        self.flush_model()
         self.env["it.contract.amendment"].flush_model(["contract_id", "effective_date", "state", "terms_before"])
         self.env["it.contract.period"].flush_model(["contract_id", "date_start", "hours_included"])
         with_item, columns = also or (SQL(), SQL())
