@@ -27,6 +27,7 @@ from . import it_invoice_plan
 from . import it_invoicing
 from . import sale_order
 from . import project_task
+from . import it_service_calendar
 from . import it_sla_clock
 from . import it_sla_watch
 from . import project_project

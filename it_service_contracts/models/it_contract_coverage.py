@@ -217,6 +217,28 @@ class ItContract(models.Model):
         ]) & self._it_running_condition(day)
 
     @api.model
+    def _it_running_on(self, keys):
+        """``{(client, company, day): contracts}``: for each key, the contracts ``_it_running_domain`` gives for
+        that client, company and day, found by one search for all the keys (a batch of requests is many clients
+        and days), as the system: who works a request does not read contracts."""
+        Contract = self.sudo()
+        keys = {key for key in keys if key[0]}
+        if not keys:
+            return {}
+        days = [day for _client, _company, day in keys]
+        companies = self.env["res.company"].union(*(company or self.env.companies for _client, company, _day in keys))
+        candidates = Contract.search(
+            self._it_running_domain(self.env["res.partner"].union(*(client for client, _company, _day in keys)),
+                                    companies)
+            & self._it_running_condition(min(days), max(days))
+        ).grouped("partner_id")
+        return {
+            (client, company, day): candidates.get(client.commercial_partner_id, Contract).filtered_domain(
+                self._it_running_domain(client, company, day))
+            for client, company, day in keys
+        }
+
+    @api.model
     @ormcache("date_from", "date_to")
     def _it_running_where(self, date_from, date_to):
         """:meth:`_it_running_condition` between the dates as a WHERE clause on ``it_contract``, compiled by the ORM
@@ -320,15 +342,20 @@ class ItContract(models.Model):
         ))
 
     @api.model
-    def _it_covering(self, client, company, site, service, day=None):
+    def _it_covering(self, client, company, site, service, day=None, running=None):
         """The running contracts of ``client`` in ``company`` that cover the work, in rule 4's order: the first
-        gives a request its contract and response times, and time is drawn across them in this order."""
+        gives a request its contract and response times, and time is drawn across them in this order.
+
+        :param running: the client's contracts running that day in that company, when the caller found them
+            already (for a batch of requests at once); else they are searched
+        """
         if not client:
             return self.browse()
         day = day or fields.Date.context_today(self)
-        contracts = self.sudo().search(self._it_running_domain(client, company, day))
+        if running is None:
+            running = self.sudo().search(self._it_running_domain(client, company, day))
         covering = [
-            terms for terms in self._it_coverage_terms(contracts)
+            terms for terms in self._it_coverage_terms(running)
             if not self._it_coverage_gap(terms, site, service, day)
         ]
         return self.browse([terms["id"] for terms in self._it_draw_order(covering)])

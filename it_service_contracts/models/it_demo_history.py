@@ -110,7 +110,7 @@ class _DemoYear(DemoRequests, DemoBilling, DemoSupervision):
         start = pytz.utc.localize(self.start)
         end = pytz.utc.localize(self.now + timedelta(days=60))
         intervals = self.calendar._work_intervals_batch(
-            start, end, domain=self.env["project.task"]._it_leave_domain(self.company), tz=self.zone,
+            start, end, domain=self.env["it.service.calendar"]._it_leave_domain(self.company), tz=self.zone,
         )[False]
         self.intervals = [
             tuple(moment.astimezone(pytz.utc).replace(tzinfo=None) for moment in (begin, stop))

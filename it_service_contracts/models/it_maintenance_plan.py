@@ -244,7 +244,7 @@ class ItMaintenancePlan(models.Model):
         start = zone.localize(datetime.combine(first, time.min))
         end = zone.localize(datetime.combine(last + timedelta(days=1), time.min))
         intervals = calendar.sudo()._work_intervals_batch(
-            start, end, domain=self.env["project.task"]._it_leave_domain(company), tz=zone,
+            start, end, domain=self.env["it.service.calendar"]._it_leave_domain(company), tz=zone,
         )[False]
         days = {}
         for begin, _end, _meta in intervals:

@@ -92,30 +92,6 @@ class ItSlaClock(models.AbstractModel):
         self.ensure_one()
         return self.it_contract_id.company_id or self.company_id or self.env.company
 
-    @api.model
-    def _it_leave_domain(self, company):
-        return [("time_type", "=", "leave"), ("company_id", "in", company.ids)]
-
-    @api.model
-    def _it_work_hours(self, calendar, start, end, company):
-        """Working hours of ``calendar`` between two naive UTC datetimes, public holidays of ``company`` off."""
-        return calendar.sudo().get_work_hours_count(
-            start, end, compute_leaves=True, domain=self._it_leave_domain(company),
-        )
-
-    @api.model
-    def _it_plan_hours(self, calendar, start, hours, company):
-        """The moment (naive UTC, to the second) at which ``hours`` working hours counted from ``start`` (naive
-        UTC) are used up on ``calendar`` with ``company``'s public holidays off; False when it cannot be planned.
-
-        An amount that ends exactly where a working interval ends is due at that end, not at the start of the
-        next interval: the budget is planned a hair short (3.6 µs), which the rounding to the second takes back.
-        """
-        moment = calendar.sudo().plan_hours(
-            hours - 1e-9, start, compute_leaves=True, domain=self._it_leave_domain(company),
-        )
-        return moment and (moment + timedelta(microseconds=500000)).replace(microsecond=0)
-
     def _it_hold_hours(self, start, end):
         """Service hours between two naive UTC datetimes on the request's calendar (clock hours without one)."""
         self.ensure_one()
@@ -124,21 +100,25 @@ class ItSlaClock(models.AbstractModel):
         calendar = self._it_calendar()
         if not calendar:
             return (end - start).total_seconds() / 3600
-        return self._it_work_hours(calendar, start, end, self._it_company())
+        return self.env["it.service.calendar"]._it_work_hours(calendar, start, end, self._it_company())
 
     # ------------------------------------------------------------------ deadlines
 
     @api.depends("it_contract_id", "it_reported_date", "it_is_service_request")
     def _compute_out_of_hours(self):
+        by_calendar = defaultdict(list)
         for task in self:
             calendar = task._it_calendar()
-            task.out_of_hours = bool(
-                task.it_is_service_request and calendar and task.it_reported_date
-                and not self._it_work_hours(
-                    calendar, task.it_reported_date, task.it_reported_date + timedelta(minutes=1),
-                    task._it_company(),
-                )
+            if task.it_is_service_request and calendar and task.it_reported_date:
+                by_calendar[calendar, task._it_company()].append(task)
+            else:
+                task.out_of_hours = False
+        for (calendar, company), tasks in by_calendar.items():
+            inside = self.env["it.service.calendar"]._it_in_service_hours(
+                calendar, company, [task.it_reported_date for task in tasks],
             )
+            for task in tasks:
+                task.out_of_hours = task.it_reported_date not in inside
 
     def _it_sla_runs(self):
         """Whether the contract's response times run for this request: for a request reported to the firm."""
@@ -153,51 +133,59 @@ class ItSlaClock(models.AbstractModel):
     def _compute_sla_deadlines(self):
         """A deadline met or breached is history: a resolved request keeps its deadlines, and once the firm has
         responded the response deadline stays as it was measured."""
-        for task in self:
-            if task.sla_resolution_date and task.sla_resolution_deadline:
-                continue
-            plan = task._it_sla_plan()
+        tasks = self.filtered(lambda task: not (task.sla_resolution_date and task.sla_resolution_deadline))
+        for task, plan in tasks._it_sla_plan().items():
             if task.first_response_date and task.sla_response_deadline:
                 del plan["sla_response_deadline"], plan["sla_response_risk_date"]
             task.update(plan)
 
     def _it_sla_plan(self):
-        """Deadlines and at-risk moments of the request from its contract's response times for its priority."""
-        self.ensure_one()
-        result = dict.fromkeys(
-            ("sla_response_deadline", "sla_resolution_deadline", "sla_response_risk_date", "sla_resolution_risk_date"),
-            False,
-        )
-        contract = self.it_contract_id.sudo()
-        line = self._it_sla_line()
-        calendar = contract.service_calendar_id
-        if not (self._it_sla_runs() and contract and line and calendar and self.it_reported_date):
-            return result
-        start = self.it_reported_date.replace(microsecond=0)
-        share = (contract.company_id.it_sla_risk_share or 75.0) / 100.0
-        paused = self.sla_paused_hours
-
-        def plan(hours):
-            return self._it_plan_hours(calendar, start, hours, contract.company_id)
-
-        if self.out_of_hours and contract.contract_type == "monthly_flat" and contract.out_of_hours_response_hours > 0:
-            # a failure outside service hours under a flat contract: the out-of-hours time, in clock hours
-            hours = contract.out_of_hours_response_hours
-            response_risk = start + timedelta(seconds=round(hours * share * 3600))
-            response = start + timedelta(seconds=round(hours * 3600))
-        else:
-            response_risk, response = plan(line.response_hours * share), plan(line.response_hours)
-        resolution_risk = plan(line.resolution_hours * share + paused)
-        resolution = plan(line.resolution_hours + paused)
-        if resolution and response and resolution < response:
-            resolution = response
-        result.update(
-            sla_response_deadline=response,
-            sla_resolution_deadline=resolution,
-            sla_response_risk_date=response_risk,
-            sla_resolution_risk_date=resolution_risk,
-        )
-        return result
+        """``{request: plan}``: the deadlines and at-risk moments of each request from its contract's response
+        times for its priority (the service calendars' working time worked out once for the batch)."""
+        bases = {}  # request: (calendar and company, start, moments known, working hours to plan by field)
+        demands = defaultdict(set)  # (calendar, company): {(start, working hours)}
+        for task in self:
+            contract = task.it_contract_id.sudo()
+            line = task._it_sla_line()
+            calendar = contract.service_calendar_id
+            if not (task._it_sla_runs() and contract and line and calendar and task.it_reported_date):
+                continue
+            start = task.it_reported_date.replace(microsecond=0)
+            share = (contract.company_id.it_sla_risk_share or 75.0) / 100.0
+            known, working = {}, {
+                "sla_resolution_risk_date": line.resolution_hours * share + task.sla_paused_hours,
+                "sla_resolution_deadline": line.resolution_hours + task.sla_paused_hours,
+            }
+            if task.out_of_hours and contract.contract_type == "monthly_flat" \
+                    and contract.out_of_hours_response_hours > 0:
+                # a failure outside service hours under a flat contract: the out-of-hours time, in clock hours
+                hours = contract.out_of_hours_response_hours
+                known["sla_response_risk_date"] = start + timedelta(seconds=round(hours * share * 3600))
+                known["sla_response_deadline"] = start + timedelta(seconds=round(hours * 3600))
+            else:
+                working["sla_response_risk_date"] = line.response_hours * share
+                working["sla_response_deadline"] = line.response_hours
+            key = (calendar, contract.company_id)
+            bases[task] = key, start, known, working
+            demands[key].update((start, hours) for hours in working.values())
+        moments = {
+            key: self.env["it.service.calendar"]._it_plan_hours_batch(key[0], key[1], wanted)
+            for key, wanted in demands.items()
+        }
+        plans = {}
+        for task in self:
+            plan = plans[task] = dict.fromkeys(
+                ("sla_response_deadline", "sla_resolution_deadline", "sla_response_risk_date",
+                 "sla_resolution_risk_date"),
+                False,
+            )
+            if task in bases:
+                key, start, known, working = bases[task]
+                plan.update(known, **{name: moments[key][start, hours] for name, hours in working.items()})
+                response, resolution = plan["sla_response_deadline"], plan["sla_resolution_deadline"]
+                if response and resolution and resolution < response:
+                    plan["sla_resolution_deadline"] = response
+        return plans
 
     @api.model
     def _it_recompute_open_deadlines(self, domain, batch_size=500):

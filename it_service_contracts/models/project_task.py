@@ -124,13 +124,11 @@ class ProjectTask(models.Model):
         return fields.Date.context_today(self, timestamp=self.it_reported_date or None)
 
     def _it_client_contracts(self):
-        """The contracts of this request's client running on its day, in its company (as the system: a
-        technician works the request without reading contracts)."""
-        self.ensure_one()
-        Contract = self.env["it.contract"].sudo()
-        return Contract.search(Contract._it_running_domain(
-            self.partner_id, self.company_id, self._it_service_day(),
-        )) if self.partner_id else Contract
+        """``{request: contracts}``: the contracts of each request's client running on its day, in its company
+        (``it.contract._it_running_on()``: one search for the batch)."""
+        keys = {task: (task.partner_id, task.company_id, task._it_service_day()) for task in self}
+        running = self.env["it.contract"]._it_running_on(keys.values())
+        return {task: running.get(key, self.env["it.contract"].sudo()) for task, key in keys.items()}
 
     # ------------------------------------------------------------------ compute: contract, site, service
 
@@ -140,15 +138,16 @@ class ProjectTask(models.Model):
 
     @api.depends("partner_id", "project_id", "company_id")
     def _compute_it_site_id(self):
+        client_contracts = self.filtered(lambda task: task._it_is_open_request())._it_client_contracts()
         for task in self:
-            if not task._it_is_open_request():
+            if task not in client_contracts:
                 continue
             client = task.partner_id.commercial_partner_id
             if task.it_site_id and task.it_site_id.commercial_partner_id == client:
                 if task.partner_id != client and task.partner_id.type != "contact":
                     task.it_site_id = task.partner_id
                 continue
-            contracts = task._it_client_contracts()
+            contracts = client_contracts[task]
             sites = contracts.site_ids
             if task.partner_id in sites:
                 task.it_site_id = task.partner_id
@@ -159,10 +158,8 @@ class ProjectTask(models.Model):
 
     @api.depends("partner_id", "project_id", "company_id")
     def _compute_it_service_product_id(self):
-        for task in self:
-            if not task._it_is_open_request():
-                continue
-            contracts = task._it_client_contracts()
+        client_contracts = self.filtered(lambda task: task._it_is_open_request())._it_client_contracts()
+        for task, contracts in client_contracts.items():
             services = contracts.service_product_ids
             if task.it_service_product_id and task.it_service_product_id in services:
                 continue
@@ -170,11 +167,11 @@ class ProjectTask(models.Model):
 
     @api.depends("partner_id", "it_site_id", "it_service_product_id", "project_id", "company_id", "it_reported_date")
     def _compute_it_contract_id(self):
-        for task in self:
-            if not task._it_is_open_request():
-                continue
+        client_contracts = self.filtered(lambda task: task._it_is_open_request())._it_client_contracts()
+        for task, contracts in client_contracts.items():
             covering = self.env["it.contract"]._it_covering(
                 task.partner_id, task.company_id, task.it_site_id, task.it_service_product_id, task._it_service_day(),
+                running=contracts,
             )
             if task.it_contract_id not in covering:
                 # several contracts may cover it: the request is served under the one rule 4 draws from first
@@ -188,11 +185,12 @@ class ProjectTask(models.Model):
     @api.depends("it_is_adhoc", "partner_id", "it_site_id", "it_service_product_id")
     @api.depends_context("lang")
     def _compute_it_adhoc_reason(self):
+        client_contracts = self.filtered("it_is_adhoc")._it_client_contracts()
         for task in self:
             if not task.it_is_adhoc:
                 task.it_adhoc_reason = False
                 continue
-            contracts = task._it_client_contracts()
+            contracts = client_contracts[task]
             problems = [
                 contract._it_coverage_problem(task.it_site_id, task.it_service_product_id, task._it_service_day())
                 for contract in contracts
@@ -256,36 +254,48 @@ class ProjectTask(models.Model):
     # ------------------------------------------------------------------ CRUD
 
     @api.model
-    def _it_prepare_request_vals(self, vals):
-        """A request created without a project goes to its contract's project, or to the service desk."""
-        if vals.get("project_id") or vals.get("parent_id") or self.env.context.get("default_project_id"):
+    def _it_route_new_requests(self, vals_list):
+        """Requests created without a project go to their contract's project, or to the service desk (the
+        clients' running contracts are found once for the batch)."""
+        if self.env.context.get("default_project_id"):
             return
-        if not (vals.get("it_contract_id") or self.env.context.get("it_service_request")):
-            return
-        Contract = self.env["it.contract"]
-        contract = Contract.browse(vals.get("it_contract_id"))
-        company = self.env["res.company"].browse(vals.get("company_id"))
-        if not contract and vals.get("partner_id"):
-            partner = self.env["res.partner"].browse(vals["partner_id"])
-            site = self.env["res.partner"].browse(vals.get("it_site_id"))
-            if not site and partner != partner.commercial_partner_id and partner.type != "contact":
-                site = partner
-            service = self.env["product.product"].browse(vals.get("it_service_product_id"))
-            reported = fields.Datetime.to_datetime(vals.get("it_reported_date"))
-            day = fields.Date.context_today(self, timestamp=reported) if reported else None
-            # no company given: the contracts of every company the user works in
-            contract = Contract._it_covering(partner, company, site, service, day)[:1]
-        company = contract.company_id or company or self.env.company
-        project = contract.sudo().project_id or company._it_get_service_desk_project()
-        vals["project_id"] = project.id
-        if contract and not vals.get("it_contract_id"):
-            vals["it_contract_id"] = contract.id
+        routed = [
+            vals for vals in vals_list
+            if not (vals.get("project_id") or vals.get("parent_id"))
+            and (vals.get("it_contract_id") or self.env.context.get("it_service_request"))
+        ]
+        Contract, Partner, Company = self.env["it.contract"], self.env["res.partner"], self.env["res.company"]
+        Partner.browse(vals.get("partner_id") for vals in routed).fetch(["commercial_partner_id", "type"])
+        keys = {}  # the routed requests whose contract is to be found: (client, company, day)
+        for index, vals in enumerate(routed):
+            if not vals.get("it_contract_id") and vals.get("partner_id"):
+                reported = fields.Datetime.to_datetime(vals.get("it_reported_date"))
+                # no company given: the contracts of every company the user works in
+                keys[index] = (Partner.browse(vals["partner_id"]), Company.browse(vals.get("company_id")),
+                               fields.Date.context_today(self, timestamp=reported))
+        running = Contract._it_running_on(keys.values())
+        for index, vals in enumerate(routed):
+            contract = Contract.browse(vals.get("it_contract_id"))
+            company = Company.browse(vals.get("company_id"))
+            if index in keys:
+                partner, _company, day = keys[index]
+                site = Partner.browse(vals.get("it_site_id"))
+                if not site and partner != partner.commercial_partner_id and partner.type != "contact":
+                    site = partner
+                service = self.env["product.product"].browse(vals.get("it_service_product_id"))
+                contract = Contract._it_covering(
+                    partner, company, site, service, day, running=running.get(keys[index], Contract.sudo()),
+                )[:1]
+            company = contract.company_id or company or self.env.company
+            project = contract.sudo().project_id or company._it_get_service_desk_project()
+            vals["project_id"] = project.id
+            if contract and not vals.get("it_contract_id"):
+                vals["it_contract_id"] = contract.id
 
     @api.model_create_multi
     def create(self, vals_list):
         self._it_check_price_agreement_change(vals_list)
-        for vals in vals_list:
-            self._it_prepare_request_vals(vals)
+        self._it_route_new_requests(vals_list)
         tasks = super().create(vals_list)
         # the addon's own bookkeeping: a portal collaborator of a shared project may not read these fields
         requests = tasks.sudo().filtered("it_is_service_request")

@@ -38,7 +38,7 @@ class ItAlertRequest(models.AbstractModel):
     def _it_open_alert_request(self, alert):
         """Open the request ``alert`` reports, for its client and asset, with the priority of its severity. It is
         routed as any request of the client (its running contract and that contract's response times, or ad-hoc:
-        ``_it_prepare_request_vals``), starts its SLA clock, and belongs to the service desk: nobody is assigned
+        ``_it_route_new_requests``), starts its SLA clock, and belongs to the service desk: nobody is assigned
         and no portal user owns it."""
         asset = alert.asset_id
         vals = {

@@ -10,6 +10,7 @@ from . import test_protected_records
 from . import test_rpc_roles
 from . import test_tour
 from . import test_translation
+from . import test_sla_batch
 from . import test_sla_deadlines
 from . import test_sla_watch
 from . import test_service_request

@@ -88,7 +88,7 @@ class TestAlerts(AlertCommon):
         self.assertIn("Free space: 0.2 %", task.description)
         # the SLA clock runs on the urgent response times
         self.assertTrue(task.sla_response_deadline and task.sla_resolution_deadline)
-        plan = task._it_sla_plan()
+        plan = task._it_sla_plan()[task]
         self.assertEqual(task.sla_response_deadline, plan["sla_response_deadline"])
         self.assertEqual(task.sla_state, "on_track")
         self.assertFalse(task.first_response_date, "an alert is no response of the firm")
