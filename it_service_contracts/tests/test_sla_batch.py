@@ -120,3 +120,23 @@ class TestSlaBatch(SlaCommon):
                 [task[name] for name in (*SLA_FIELDS, "it_site_id", "it_adhoc_reason")],
                 [alone[name] for name in (*SLA_FIELDS, "it_site_id", "it_adhoc_reason")],
             )
+
+    def test_a_batch_across_companies_keeps_each_request_to_its_company(self):
+        """The client has a running flat contract in this company only: in one batch, its request made in another
+        company of the firm is served ad-hoc there, the one made here under the contract."""
+        other = self.env["res.company"].create({"name": "Other MSP", "country_id": self.env.ref("base.pl").id})
+        Task = self.env["project.task"].with_context(
+            it_service_request=True, allowed_company_ids=(self.company | other).ids)
+        here, there = Task.create([
+            {"name": "Here", "partner_id": self.client.id, "company_id": self.company.id,
+             "it_reported_date": self.moments[0]},
+            {"name": "There", "partner_id": self.client.id, "company_id": other.id,
+             "it_reported_date": self.moments[0]},
+        ])
+        self.assertEqual(here.it_contract_id, self.flat)
+        self.assertEqual(here.project_id, self.flat.project_id)
+        self.assertFalse(there.it_contract_id)
+        self.assertEqual(there.company_id, other)
+        self.assertEqual(there.project_id.company_id, other, "the other company's service desk")
+        self.assertEqual(there.it_adhoc_reason, "The client has no running contract.")
+        self.assertFalse(there.sla_response_deadline)
