@@ -48,6 +48,11 @@ class ItDemoHistory(models.AbstractModel):
         from freezegun import freeze_time
 
         year = _DemoYear(self.env)
+        # the year's messages are rendered in the firm's language and stored so: the addon's own terms in it
+        # (mail templates, activity types) are loaded now, where Odoo would load them after the demo data
+        lang = year.system.lang
+        if lang and lang != "en_US":
+            self.env["ir.module.module"]._load_module_terms(["it_service_contracts"], [lang])
         year.plan()
         # what the demo loaded so far is written as of today, not as of the frozen past
         self.env.cr.flush()
