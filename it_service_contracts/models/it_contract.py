@@ -3,6 +3,8 @@ rules that let it start. Its other stories are named models it inherits: the pac
 (``it.contract.package``), billing (``it.contract.billing``), the document and the client's acceptance
 (``it.contract.document``), renewal (``it.contract.renewal``); coverage and terms at a date are in
 ``it_contract_coverage.py``."""
+from datetime import date
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -277,7 +279,7 @@ class ItContract(models.Model):
                 ("id", "!=", contract.id),
                 ("partner_id", "=", contract.partner_id.id),
                 ("contract_type", "=", "monthly_flat"),
-            ]) & self._it_running_condition(contract.date_start, contract.date_end)
+            ]) & self._it_running_condition(contract.date_start, contract.date_end or date.max)
             if self.search_count(domain, limit=1):
                 raise ValidationError(self.env._(
                     "%(client)s already has an active flat monthly contract for these dates.",

@@ -233,6 +233,13 @@ class TestItContract(ItServiceCommon):
         next_year = self._create_contract("monthly_flat", date_start="2027-01-01")
         next_year.action_activate()
         self.assertEqual(next_year.state, "active")
+        # a contract without an end runs from its start on: one that starts before the running ones overlaps them
+        earlier = self._create_contract("monthly_flat", date_start="2025-06-01")
+        with self.assertRefused("already has an active flat"):
+            earlier.action_activate()
+        ended_before = self._create_contract("monthly_flat", date_start="2025-06-01", date_end="2025-12-31")
+        ended_before.action_activate()
+        self.assertEqual(ended_before.state, "active")
 
     def test_additional_services(self):
         contract = self._active_contract("monthly_flat")
