@@ -3,8 +3,10 @@ rules that let it start. Its other stories are named models it inherits: the pac
 (``it.contract.package``), billing (``it.contract.billing``), the document and the client's acceptance
 (``it.contract.document``), renewal (``it.contract.renewal``); coverage and terms at a date are in
 ``it_contract_coverage.py``."""
+import logging
 from datetime import date
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -15,6 +17,8 @@ from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 from .it_contract_package import COUNTER_FIELDS
 from .it_forms import CONTRACT_TYPES
 from .it_money import MONEY_GROUPS
+
+_logger = logging.getLogger(__name__)
 
 
 class ItContract(models.Model):
@@ -145,12 +149,30 @@ class ItContract(models.Model):
         "Rates, hours and fees cannot be negative.",
     )
     _partner_state_idx = models.Index("(partner_id, state)")
+    # rule of _check_single_flat_contract, held by the database too: two managers activating two flat contracts
+    # of a client at once each pass the check in their own snapshot, the second one's row is refused here
+    _one_active_flat_contract = models.Constraint(
+        "EXCLUDE USING gist (partner_id WITH =, daterange(date_start, date_end, '[]') WITH &&) "
+        "WHERE (contract_type = 'monthly_flat' AND state = 'active')",
+        "The client already has an active flat monthly contract for these dates.",
+    )
 
     approval_required = fields.Boolean(
         string="Approval Before Paid Work", tracking=True,
         help="Work that would cost the client extra (hours used up, outside the scope or places) waits for the "
         "client's approval in the portal.",
     )
+
+    def init(self):
+        # the exclusion constraint above compares the client's id with '=' in a GiST index: PostgreSQL's btree_gist
+        # (a trusted extension, which the database's owner may create); without it the constraint is not added
+        # and the Python check alone holds the rule
+        try:
+            with self.env.cr.savepoint(flush=False):
+                self.env.cr.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
+        except psycopg2.Error as error:
+            _logger.warning("btree_gist could not be created, one flat contract per client is checked in Python "
+                            "only: %s", error)
 
     # ------------------------------------------------------------------ compute
 

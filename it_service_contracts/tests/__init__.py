@@ -29,6 +29,7 @@ from . import test_invoicing_rpc
 from . import test_contract_ledger
 from . import test_contract_amendment
 from . import test_rate_visibility
+from . import test_contract_concurrency
 from . import test_contract_document
 from . import test_design_doc
 from . import test_write_guard

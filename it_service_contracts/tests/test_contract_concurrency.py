@@ -1,0 +1,64 @@
+import psycopg2
+
+from odoo import SUPERUSER_ID, api
+from odoo.tests import tagged
+from odoo.tools import mute_logger
+
+from .committed_common import CONTEXT, CommittedCase
+
+
+@tagged("post_install", "-at_install")
+class TestFlatContractConcurrency(CommittedCase):
+    """Two managers activate two flat contracts of one client at the same moment: each one's check sees no other
+    active flat contract in its own snapshot, and the database refuses the second."""
+
+    def setUp(self):
+        super().setUp()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            client, audit, service, first = self._running_flat_contract(env, "Concurrent Flat Client")
+            # both drafts, as the contract screens leave them before activation
+            cr.execute("UPDATE it_contract SET state = 'draft' WHERE id = %s", [first.id])
+            first.invalidate_recordset(["state"])
+            second = first.copy({"date_start": first.date_start})
+            self.ids = {"client": client.id, "audit": audit.id, "service": service.id,
+                        "contracts": (first | second).ids}
+        self.addCleanup(self._remove_committed_data)
+
+    def _remove_committed_data(self):
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            ids = self.ids
+            contracts = env["it.contract"].browse(ids["contracts"])
+            self._remove_each(cr, [
+                lambda: contracts.write({"state": "cancelled"}),
+                lambda: contracts.unlink(),
+                lambda: env["it.asset"].search([("partner_id", "=", ids["client"])]).unlink(),
+                lambda: env["it.audit"].browse(ids["audit"]).unlink(),
+                lambda: env["product.product"].browse(ids["service"]).unlink(),
+                lambda: env["res.partner"].browse(ids["client"]).unlink(),
+            ])
+
+    @mute_logger("odoo.sql_db")  # the refused UPDATE
+    def test_second_flat_contract_activated_at_once_is_refused_by_the_database(self):
+        first_id, second_id = self.ids["contracts"]
+        with self.registry.cursor() as cr2:
+            env2 = api.Environment(cr2, SUPERUSER_ID, CONTEXT)
+            # the second manager's transaction has begun (its snapshot is taken) when the first one commits
+            self.assertEqual(env2["it.contract"].browse(second_id).state, "draft")
+            with self.registry.cursor() as cr1:
+                env1 = api.Environment(cr1, SUPERUSER_ID, CONTEXT)
+                env1["it.contract"].browse(first_id).action_activate()
+            with self.assertRaises(psycopg2.errors.ExclusionViolation) as caught, cr2.savepoint():
+                env2["it.contract"].browse(second_id).action_activate()
+                env2.flush_all()
+            self.assertEqual(
+                env2["it.contract"]._sql_error_to_message(caught.exception),
+                "The client already has an active flat monthly contract for these dates.",
+                "the user reads the rule, not the database's words",
+            )
+            cr2.rollback()
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            states = env["it.contract"].browse(self.ids["contracts"]).mapped("state")
+            self.assertEqual(sorted(states), ["active", "draft"])
