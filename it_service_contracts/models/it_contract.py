@@ -152,7 +152,7 @@ class ItContract(models.Model):
     # rule of _check_single_flat_contract, held by the database too: two managers activating two flat contracts
     # of a client at once each pass the check in their own snapshot, the second one's row is refused here
     _one_active_flat_contract = models.Constraint(
-        "EXCLUDE USING gist (partner_id WITH =, daterange(date_start, date_end, '[]') WITH &&) "
+        "EXCLUDE USING gist (partner_id WITH =, company_id WITH =, daterange(date_start, date_end, '[]') WITH &&) "
         "WHERE (contract_type = 'monthly_flat' AND state = 'active')",
         "The client already has an active flat monthly contract for these dates.",
     )
@@ -163,10 +163,14 @@ class ItContract(models.Model):
         "client's approval in the portal.",
     )
 
-    def init(self):
+    def _auto_init(self):
         # the exclusion constraint above compares the client's id with '=' in a GiST index: PostgreSQL's btree_gist
-        # (a trusted extension, which the database's owner may create); without it the constraint is not added
-        # and the Python check alone holds the rule
+        # (a trusted extension, which the database's owner may create), before the table's constraints are added;
+        # without it the constraint is not added and the Python check alone holds the rule
+        self._it_create_btree_gist()
+        return super()._auto_init()
+
+    def _it_create_btree_gist(self):
         try:
             with self.env.cr.savepoint(flush=False):
                 self.env.cr.execute("CREATE EXTENSION IF NOT EXISTS btree_gist")
@@ -293,16 +297,23 @@ class ItContract(models.Model):
                 problems.append(self.env._("service hours"))
         return problems
 
-    @api.constrains("state", "contract_type", "partner_id", "date_start", "date_end")
+    @api.constrains("state", "contract_type", "partner_id", "company_id", "date_start", "date_end")
     def _check_single_flat_contract(self):
+        """A client has one active flat contract at a time with the firm (each company of the database is a firm
+        of its own), whoever activates it: the other contracts are read as the system, in one search."""
         flats = self.filtered(lambda c: c.contract_type == "monthly_flat" and c.state == "active")
+        if not flats:
+            return
+        Contract = self.sudo()
+        # a contract without an end runs from its start on
+        others = Contract.search(Domain([
+            ("partner_id", "in", flats.partner_id.ids), ("company_id", "in", flats.company_id.ids),
+            ("contract_type", "=", "monthly_flat"),
+        ]) & self._it_running_condition(min(flats.mapped("date_start")), date.max))
         for contract in flats:
-            domain = Domain([
-                ("id", "!=", contract.id),
-                ("partner_id", "=", contract.partner_id.id),
-                ("contract_type", "=", "monthly_flat"),
-            ]) & self._it_running_condition(contract.date_start, contract.date_end or date.max)
-            if self.search_count(domain, limit=1):
+            if (others - contract).filtered_domain(Domain([
+                ("partner_id", "=", contract.partner_id.id), ("company_id", "=", contract.company_id.id),
+            ]) & self._it_running_condition(contract.date_start, contract.date_end or date.max)):
                 raise ValidationError(self.env._(
                     "%(client)s already has an active flat monthly contract for these dates.",
                     client=contract.partner_id.display_name,

@@ -240,6 +240,17 @@ class TestItContract(ItServiceCommon):
         ended_before = self._create_contract("monthly_flat", date_start="2025-06-01", date_end="2025-12-31")
         ended_before.action_activate()
         self.assertEqual(ended_before.state, "active")
+        # another company of the database is another firm: the client may have its flat contract there too
+        other = self.env["res.company"].create({"name": "Other MSP"})
+        audit = self.env["it.audit"].create({
+            "partner_id": self.client.id, "company_id": other.id,
+            "asset_ids": [(0, 0, {"category_id": self.workstation_category.id})],
+        })
+        audit.action_done()
+        elsewhere = self._create_contract("monthly_flat", company_id=other.id, date_start="2026-06-01",
+                                          audit_id=audit.id, service_calendar_id=other.resource_calendar_id.id)
+        elsewhere.action_activate()
+        self.assertEqual(elsewhere.state, "active")
 
     def test_additional_services(self):
         contract = self._active_contract("monthly_flat")
