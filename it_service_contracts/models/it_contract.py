@@ -300,7 +300,9 @@ class ItContract(models.Model):
     @api.constrains("state", "contract_type", "partner_id", "company_id", "date_start", "date_end")
     def _check_single_flat_contract(self):
         """A client has one active flat contract at a time with the firm (each company of the database is a firm
-        of its own), whoever activates it: the other contracts are read as the system, in one search."""
+        of its own), whoever activates it: the other contracts are read as the system, in one search. Where
+        btree_gist exists, the database's constraint ``_one_active_flat_contract`` refuses the row first (this
+        search flushes it); this check holds the rule where the extension could not be created."""
         flats = self.filtered(lambda c: c.contract_type == "monthly_flat" and c.state == "active")
         if not flats:
             return
