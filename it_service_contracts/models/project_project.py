@@ -20,7 +20,11 @@ class ProjectProject(models.Model):
             project.it_is_service_project = project.it_service_desk or bool(project.it_contract_ids)
 
     def _it_add_default_service_stages(self):
-        stages = self.env["project.task.type"].sudo().search([("it_service_default", "=", True)])
+        """Give these projects the service stages. The stages are shared by every contract's project: linking one
+        makes Odoo recompute each stage's owner (none, for a stage of projects); read beforehand, the owner is
+        found unchanged and the stages' rows are not written, so contracts activated at the same moment by two
+        managers or two servers do not conflict on them."""
+        stages = self.env["project.task.type"].sudo().search_fetch([("it_service_default", "=", True)], ["user_id"])
         for project in self.filtered(lambda p: not p.type_ids):
             project.sudo().type_ids = [(6, 0, stages.ids)]
 

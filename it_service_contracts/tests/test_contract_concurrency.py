@@ -21,22 +21,26 @@ class TestFlatContractConcurrency(CommittedCase):
             cr.execute("UPDATE it_contract SET state = 'draft' WHERE id = %s", [first.id])
             first.invalidate_recordset(["state"])
             second = first.copy({"date_start": first.date_start})
-            self.ids = {"client": client.id, "audit": audit.id, "service": service.id,
-                        "contracts": (first | second).ids}
+            # and another client's, activated at the same moment by another manager
+            other_client, other_audit, other_service, other = self._running_flat_contract(env, "Concurrent Other")
+            cr.execute("UPDATE it_contract SET state = 'draft' WHERE id = %s", [other.id])
+            self.ids = {"clients": (client | other_client).ids, "audits": (audit | other_audit).ids,
+                        "services": (service | other_service).ids, "contracts": (first | second).ids,
+                        "other": other.id}
         self.addCleanup(self._remove_committed_data)
 
     def _remove_committed_data(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
             ids = self.ids
-            contracts = env["it.contract"].browse(ids["contracts"])
+            contracts = env["it.contract"].browse([*ids["contracts"], ids["other"]])
             self._remove_each(cr, [
                 lambda: contracts.write({"state": "cancelled"}),
                 lambda: contracts.unlink(),
-                lambda: env["it.asset"].search([("partner_id", "=", ids["client"])]).unlink(),
-                lambda: env["it.audit"].browse(ids["audit"]).unlink(),
-                lambda: env["product.product"].browse(ids["service"]).unlink(),
-                lambda: env["res.partner"].browse(ids["client"]).unlink(),
+                lambda: env["it.asset"].search([("partner_id", "in", ids["clients"])]).unlink(),
+                lambda: env["it.audit"].browse(ids["audits"]).unlink(),
+                lambda: env["product.product"].browse(ids["services"]).unlink(),
+                lambda: env["res.partner"].browse(ids["clients"]).unlink(),
             ])
 
     @mute_logger("odoo.sql_db")  # the refused UPDATE
@@ -62,3 +66,22 @@ class TestFlatContractConcurrency(CommittedCase):
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
             states = env["it.contract"].browse(self.ids["contracts"]).mapped("state")
             self.assertEqual(sorted(states), ["active", "draft"])
+
+    def test_contracts_of_two_clients_activated_at_once_do_not_conflict(self):
+        """Each activation gives its contract a project with the shared service stages: the stages' rows are not
+        written, so neither manager's transaction fails on the other's (nor a server's scheduled action)."""
+        first_id, _second_id = self.ids["contracts"]
+        with self.registry.cursor() as cr2:
+            env2 = api.Environment(cr2, SUPERUSER_ID, CONTEXT)
+            self.assertEqual(env2["it.contract"].browse(self.ids["other"]).state, "draft")
+            with self.registry.cursor() as cr1:
+                api.Environment(cr1, SUPERUSER_ID, CONTEXT)["it.contract"].browse(first_id).action_activate()
+            env2["it.contract"].browse(self.ids["other"]).action_activate()
+            env2.flush_all()  # before: could not serialize access due to concurrent update (project_task_type)
+        with self.registry.cursor() as cr:
+            env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
+            contracts = env["it.contract"].browse([first_id, self.ids["other"]])
+            self.assertEqual(contracts.mapped("state"), ["active", "active"])
+            first_project, other_project = contracts.project_id
+            self.assertTrue(first_project.type_ids)
+            self.assertEqual(other_project.type_ids, first_project.type_ids, "both get the service stages")
