@@ -14,6 +14,7 @@ from . import it_contract_package
 from . import it_contract_billing
 from . import it_contract_document
 from . import it_contract_renewal
+from . import it_contract_lifecycle
 from . import it_contract
 from . import it_contract_coverage
 from . import it_contract_sla
