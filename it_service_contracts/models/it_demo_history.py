@@ -112,16 +112,10 @@ class _DemoYear(DemoRequests, DemoBilling, DemoSupervision):
     def _load_working_time(self):
         """The working intervals of the service calendar over the year, public holidays off, in naive UTC: read
         once, for choosing when the firm works (the deadlines are the SLA clock's own)."""
-        start = pytz.utc.localize(self.start)
-        end = pytz.utc.localize(self.now + timedelta(days=60))
-        intervals = self.calendar._work_intervals_batch(
-            start, end, domain=self.env["it.service.calendar"]._it_leave_domain(self.company), tz=self.zone,
-        )[False]
-        self.intervals = [
-            tuple(moment.astimezone(pytz.utc).replace(tzinfo=None) for moment in (begin, stop))
-            for begin, stop, _meta in intervals
-        ]
-        self.interval_ends = [stop for _begin, stop in self.intervals]
+        begins, self.interval_ends, _hours = self.env["it.service.calendar"]._it_worked_spans(
+            self.calendar, self.company, self.start, self.now + timedelta(days=60),
+        )
+        self.intervals = list(zip(begins, self.interval_ends, strict=True))
 
     def _working_hours_later(self, moment, hours):
         """The moment ``hours`` of working time after ``moment``."""

@@ -241,14 +241,14 @@ class ItMaintenancePlan(models.Model):
         """The working days of ``calendar`` from ``first`` to ``last`` with ``company``'s public holidays off:
         ``{day: start of its first working interval, naive UTC}`` (days in the calendar's time zone)."""
         zone = pytz.timezone(calendar.tz or "UTC")
-        start = zone.localize(datetime.combine(first, time.min))
-        end = zone.localize(datetime.combine(last + timedelta(days=1), time.min))
-        intervals = calendar.sudo()._work_intervals_batch(
-            start, end, domain=self.env["it.service.calendar"]._it_leave_domain(company), tz=zone,
-        )[False]
+        start, end = (
+            zone.localize(datetime.combine(day, time.min)).astimezone(pytz.utc).replace(tzinfo=None)
+            for day in (first, last + timedelta(days=1))
+        )
+        begins, _ends, _hours = self.env["it.service.calendar"]._it_worked_spans(calendar, company, start, end)
         days = {}
-        for begin, _end, _meta in intervals:
-            days.setdefault(begin.date(), begin.astimezone(pytz.utc).replace(tzinfo=None))
+        for begin in begins:
+            days.setdefault(pytz.utc.localize(begin).astimezone(zone).date(), begin)
         return days
 
     @api.model
