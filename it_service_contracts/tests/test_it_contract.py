@@ -1,6 +1,6 @@
 from datetime import date
 
-from odoo.tests import Form, freeze_time, tagged
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 
 from .common import ItServiceCommon
 
@@ -237,6 +237,11 @@ class TestItContract(ItServiceCommon):
         earlier = self._create_contract("monthly_flat", date_start="2025-06-01")
         with self.assertRefused("already has an active flat"):
             earlier.action_activate()
+        # as the IT services manager who would activate it (the check reads the other contracts as the system)
+        manager = new_test_user(self.env, "flat_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        with self.assertRefused("already has an active flat"):
+            earlier.with_user(manager).action_activate()
         ended_before = self._create_contract("monthly_flat", date_start="2025-06-01", date_end="2025-12-31")
         ended_before.action_activate()
         self.assertEqual(ended_before.state, "active")
