@@ -5,7 +5,7 @@ from unittest.mock import patch
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
 
-from ..models.it_contract import ItContract
+from ..models.it_contract_lifecycle import ItContractLifecycle
 from ..models.it_contract_package import ItContractPackage
 from ..models.it_contract_period import ItContractPeriod
 from ..models.it_cron_batch import ItCronBatch
@@ -67,7 +67,7 @@ class TestScheduledActionsSurviveBadRecords(SlaCommon):
             ))
         poison = packages[2]
         with freeze_time("2026-03-02"), self._cron_commits(), \
-                poisoned(ItContract, "_expire", lambda records: poison in records):
+                poisoned(ItContractLifecycle, "_expire", lambda records: poison in records):
             self.env["it.contract"]._cron_update_states()
         self.assertEqual(set((packages - poison).mapped("state")), {"expired"})
         self.assertEqual(poison.state, "active")
