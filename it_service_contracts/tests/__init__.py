@@ -45,3 +45,4 @@ from . import test_alert_concurrency
 from . import test_maintenance_plan
 from . import test_maintenance_concurrency
 from . import test_journey
+from . import test_click_everywhere
