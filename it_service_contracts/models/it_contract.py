@@ -113,6 +113,7 @@ class ItContract(models.Model):
         "project.project", string="Service Project", copy=False, check_company=True, index="btree_not_null",
         help="The project whose tasks are this contract's service requests.",
     )
+    request_count = fields.Integer(string="Service Requests", compute="_compute_request_count")
     audit_id = fields.Many2one(
         "it.audit", string="Audit", check_company=True, tracking=True, index="btree_not_null",
         compute="_compute_audit_id", store=True, readonly=False, precompute=True,
@@ -183,6 +184,23 @@ class ItContract(models.Model):
             latest.setdefault(audit.partner_id, audit)
         for contract in stale:
             contract.audit_id = latest.get(contract.partner_id, False)
+
+    def _compute_request_count(self):
+        counts = dict(self.env["project.task"]._read_group(
+            [("it_contract_id", "in", self.ids), ("it_is_service_request", "=", True)], ["it_contract_id"], ["__count"],
+        ))
+        for contract in self:
+            contract.request_count = counts.get(contract, 0)
+
+    @api.readonly
+    def action_view_requests(self):
+        """The contract's requests and maintenance visits, in the service desk's views."""
+        self.ensure_one()
+        action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_request_action")
+        action["domain"] = [("it_contract_id", "=", self.id), ("it_is_service_request", "=", True)]
+        action["context"] = {"it_service_request": True, "search_default_open": 1,
+                             "default_partner_id": self.partner_id.id, "default_project_id": self.project_id.id}
+        return action
 
     @api.onchange("partner_id")
     def _onchange_partner_id(self):

@@ -46,3 +46,4 @@ from . import test_maintenance_plan
 from . import test_maintenance_concurrency
 from . import test_journey
 from . import test_click_everywhere
+from . import test_role_navigation
