@@ -43,6 +43,7 @@
         "views/project_task_views.xml",
         "views/project_task_type_views.xml",
         "views/account_analytic_line_views.xml",
+        "views/account_move_views.xml",
         "views/it_service_report_views.xml",
         "views/res_partner_views.xml",
         "views/res_config_settings_views.xml",

@@ -49,4 +49,5 @@ from . import project_task_alert
 from . import it_maintenance_plan
 from . import it_maintenance_check
 from . import project_task_visit
+from . import project_task_summary
 from . import it_demo_history

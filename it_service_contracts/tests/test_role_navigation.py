@@ -91,11 +91,12 @@ class TestRoleNavigation(ItServiceCommon):
                 spec[name] = {}
         return spec
 
-    def _open_form(self, user, model, record_id):
-        """Open a record's form as the role; return the form's arch and the values read, or raise."""
+    def _open_form(self, user, model, record_id, view_id=False):
+        """Open a record's form (``view_id``: the action's) as the role; return the form's arch and the values
+        read, or raise."""
         self.env.invalidate_all()  # read from the database, as a new request does
         Model = self.env[model].with_user(user)
-        views = Model.get_views([(False, "form")])
+        views = Model.get_views([(view_id, "form")])
         values = Model.browse(record_id).web_read(self._specification(views, model, "form"))[0]
         return views["views"]["form"]["arch"], values
 
@@ -121,15 +122,17 @@ class TestRoleNavigation(ItServiceCommon):
             first = next(mode for mode in modes if mode != "form") if set(modes) - {"form"} else "form"
             listed = Model.web_search_read(domain, self._specification(result, model, first), limit=3)
             target = listed["records"][0]["id"] if listed["records"] else None
+        form_view = {mode: view_id for view_id, mode in views}.get("form", False)
         if target:
-            self._open_form(user, model, target)
-        return (model, target) if target else None
+            self._open_form(user, model, target, form_view)
+        return (model, target, form_view) if target else None
 
-    def _follow(self, user, model, record_id, way, failures):
+    def _follow(self, user, model, record_id, view_id, way, failures):
         """Open this form as the role, then what its smart buttons and its links lead to; returns the records
-        reached (each opened), adds what failed to ``failures``, named by the way that led to it."""
+        reached (each opened, with the form it opened in), adds what failed to ``failures``, named by the way
+        that led to it."""
         try:
-            arch, values = self._open_form(user, model, record_id)
+            arch, values = self._open_form(user, model, record_id, view_id)
         except AccessError as error:
             failures.append(f"{way}: {str(error).splitlines()[0]}")
             return []
@@ -181,14 +184,14 @@ class TestRoleNavigation(ItServiceCommon):
         user = self.users[role]
         failures = []
         seen = set()
-        queue = [(f"{model},{record_id}", (model, record_id)) for model, record_id in starts]
+        queue = [(f"{model},{record_id}", (model, record_id, False)) for model, record_id in starts]
         for _depth in range(2):
             next_queue = []
-            for way, target in queue:
-                if target in seen:
+            for way, (model, record_id, view_id) in queue:
+                if (model, record_id) in seen:
                     continue
-                seen.add(target)
-                next_queue += self._follow(user, *target, way, failures)
+                seen.add((model, record_id))
+                next_queue += self._follow(user, model, record_id, view_id, way, failures)
             # Odoo's own forms are opened (above) but not walked: what they show is Odoo's business
             queue = [(way, target) for way, target in next_queue if target[0] in self._addon_forms()]
         self.assertFalse(failures, f"the {role} is shown what they cannot open:\n" + "\n".join(failures))
@@ -197,11 +200,26 @@ class TestRoleNavigation(ItServiceCommon):
     # ------------------------------------------------------------------ the roles
 
     def test_accountant(self):
+        """From an invoice and a package's ledger, the accountant reaches the request as its summary (Odoo's
+        task form needs Project rights); no button leads them to the service desk's screens."""
+        self.env["account.chart.template"].try_loading("generic_coa", company=self.company, install_demo=False)
+        invoice = self.env["account.move"]._it_addon_create([{
+            "move_type": "out_invoice", "partner_id": self.client.id, "company_id": self.company.id,
+            "it_contract_id": self.package.id, "it_task_id": self.request.id,
+            "invoice_line_ids": [Command.create({"name": "Ad-hoc job", "quantity": 1.0, "price_unit": 100.0})],
+        }])
+        ledger = self.env["it.contract.ledger"].search([
+            ("contract_id", "=", self.package.id), ("task_id", "!=", False)])
+        self.assertTrue(ledger, "the request's hours are in the package's ledger")
         seen = self._walk("accountant", [
+            ("account.move", invoice.id), ("it.contract.ledger", ledger[0].id),
             ("it.contract", self.package.id), ("it.contract", self.flat.id), ("it.asset", self.asset.id),
             ("it.maintenance.plan", self.plan.id), ("it.audit", self.audit.id), ("res.partner", self.client.id),
         ])
-        self.assertNotIn("project.task", {model for model, _id in seen}, "the accountant is led to no request")
+        self.assertIn(("project.task", self.request.id), seen)
+        summary = self.env.ref("it_service_contracts.project_task_view_form_summary")
+        self.assertEqual(self.request.with_user(self.users["accountant"]).get_formview_id(), summary.id)
+        self.assertNotEqual(self.request.with_user(self.users["technician"]).get_formview_id(), summary.id)
 
     def test_technician(self):
         seen = self._walk("technician", [
