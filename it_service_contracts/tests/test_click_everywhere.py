@@ -4,10 +4,11 @@ from odoo.tests import HttpCase, new_test_user, tagged
 
 @tagged("post_install", "-at_install")
 class TestClickEverywhere(HttpCase):
-    """Odoo's click bot, in Chromium, as each back-office role of the firm: every menu it sees, every view of
-    every action, every filter and grouping, on the company of the database's data (the demo year where it is
-    loaded). A view that fails to load, a filter that breaks a search or a menu the role may open but not read
-    fails the test with the browser's error."""
+    """Odoo's click bot, in Chromium, as the technician and the IT services manager: every menu of the IT
+    services app they see, every view of every action, every filter, on the company of the database's data (the
+    demo year where it is loaded). A view that fails to load, a filter that breaks a search or a menu the role
+    may open but not read fails the test with the browser's error. (The accountant's two menus in Odoo's
+    Invoicing app are gone through in ``test_role_navigation``: the bot would spend a minute on Odoo's own.)"""
 
     @classmethod
     def setUpClass(cls):
@@ -21,8 +22,6 @@ class TestClickEverywhere(HttpCase):
                                         groups="base.group_user,it_service_contracts.group_it_technician", **common),
             "manager": new_test_user(cls.env, "click_manager", groups=(
                 "base.group_user,it_service_contracts.group_it_manager,sales_team.group_sale_salesman"), **common),
-            "accountant": new_test_user(cls.env, "click_accountant",
-                                        groups="base.group_user,account.group_account_invoice", **common),
         }
         cls.env["hr.employee"].create({
             "name": "Click Technician", "user_id": cls.users["technician"].id, "company_id": company.id,
@@ -46,7 +45,3 @@ class TestClickEverywhere(HttpCase):
 
     def test_manager_it_services(self):
         self._click_everywhere("manager", "it_service_contracts.menu_it_root")
-
-    def test_accountant_invoicing(self):
-        """The accountant works in Odoo's Invoicing app, where the addon adds what is due and its analysis."""
-        self._click_everywhere("accountant", "account.menu_finance")

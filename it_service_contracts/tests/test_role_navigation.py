@@ -1,8 +1,10 @@
+from dateutil.relativedelta import relativedelta
 from lxml import etree
 
 from odoo import Command, fields
 from odoo.exceptions import AccessError, RedirectWarning
 from odoo.tests import new_test_user, tagged
+from odoo.tools.safe_eval import datetime as safe_datetime
 from odoo.tools.safe_eval import safe_eval
 
 from .common import ItServiceCommon
@@ -220,6 +222,36 @@ class TestRoleNavigation(ItServiceCommon):
         summary = self.env.ref("it_service_contracts.project_task_view_form_summary")
         self.assertEqual(self.request.with_user(self.users["accountant"]).get_formview_id(), summary.id)
         self.assertNotEqual(self.request.with_user(self.users["technician"]).get_formview_id(), summary.id)
+
+    def test_accountant_menus(self):
+        """The addon's two menus in the accountant's Invoicing app, as the click bot would go through them: each
+        view of the action, then every filter of its search view (Odoo's own menus of the app are Odoo's)."""
+        accountant = self.users["accountant"]
+        for xmlid in ("it_service_contracts.menu_account_it_invoice_due",
+                      "it_service_contracts.menu_account_it_service_report"):
+            with self.subTest(menu=xmlid):
+                menu = self.env.ref(xmlid).with_user(accountant)
+                self.assertIn(menu.id, self.env["ir.ui.menu"].with_user(accountant)._visible_menu_ids())
+                action = menu.action.sudo()
+                if action._name == "ir.actions.server":
+                    action = action.with_user(accountant).with_context(active_model=None).run()
+                else:
+                    action = action._get_action_dict()
+                model = action["res_model"]
+                Model = self.env[model].with_user(accountant)
+                modes = [mode for _view_id, mode in action["views"]]
+                views = Model.get_views([*action["views"], (False, "search")])  # every view of the action
+                listed = next(mode for mode in modes if mode in ("list", "kanban"))
+                spec = self._specification(views, model, listed)
+                Model.web_search_read([], spec, limit=80)
+                search = etree.fromstring(views["views"]["search"]["arch"])
+                for node in search.xpath("//filter[@domain]"):
+                    domain = safe_eval(node.get("domain"), {
+                        # what the web client gives a search view's domains
+                        "uid": accountant.id, "context_today": fields.Date.today,
+                        "datetime": safe_datetime, "relativedelta": relativedelta,
+                    })
+                    Model.web_search_read(domain, spec, limit=80)
 
     def test_technician(self):
         seen = self._walk("technician", [
