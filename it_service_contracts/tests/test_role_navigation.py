@@ -104,7 +104,8 @@ class TestRoleNavigation(ItServiceCommon):
 
     def _open_action(self, user, action, record):
         """Open an action a button gave, as the web client does: its views, the first records of its list, then
-        the form of the first (or of the action's record). Returns ``(model, record id)`` of the form, if any."""
+        the form of the first (or of the action's record). Returns ``(model, record id, form view)`` of the form
+        opened, if any."""
         model = action["res_model"]
         Model = self.env[model].with_user(user)
         modes = [mode for _view_id, mode in action.get("views") or []] or action.get("view_mode", "list").split(",")
