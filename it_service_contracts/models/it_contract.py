@@ -185,10 +185,12 @@ class ItContract(models.Model):
         for contract in stale:
             contract.audit_id = latest.get(contract.partner_id, False)
 
+    def _it_requests_domain(self):
+        """These contracts' requests and maintenance visits: what the Requests button counts and lists."""
+        return [("it_contract_id", "in", self.ids), ("it_is_service_request", "=", True)]
+
     def _compute_request_count(self):
-        counts = dict(self.env["project.task"]._read_group(
-            [("it_contract_id", "in", self.ids), ("it_is_service_request", "=", True)], ["it_contract_id"], ["__count"],
-        ))
+        counts = dict(self.env["project.task"]._read_group(self._it_requests_domain(), ["it_contract_id"], ["__count"]))
         for contract in self:
             contract.request_count = counts.get(contract, 0)
 
@@ -197,7 +199,7 @@ class ItContract(models.Model):
         """The contract's requests and maintenance visits, in the service desk's views."""
         self.ensure_one()
         action = self.env["ir.actions.act_window"]._for_xml_id("it_service_contracts.it_service_request_action")
-        action["domain"] = [("it_contract_id", "=", self.id), ("it_is_service_request", "=", True)]
+        action["domain"] = self._it_requests_domain()
         action["context"] = {"it_service_request": True, "search_default_open": 1,
                              "default_partner_id": self.partner_id.id, "default_project_id": self.project_id.id}
         return action

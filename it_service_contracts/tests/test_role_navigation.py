@@ -44,11 +44,13 @@ class TestRoleNavigation(ItServiceCommon):
             "name": "Monthly check", "contract_id": cls.flat.id, "date_start": today, "interval_type": "month",
             "user_id": cls.users["technician"].id,
         })
+        # invoices of the company, for the accountant's and the invoices button's tests
+        cls.env["account.chart.template"].try_loading("generic_coa", company=cls.company, install_demo=False)
         # the categories are shared by the companies of the database; their service, of this company here
         cls.workstation_category.service_product_id = cls.service_support
         cls.asset = cls.audit.asset_ids[:1]
         cls.asset.write({"partner_id": cls.client.id})
-        cls.env["project.task"].create({
+        cls.follow_up = cls.env["project.task"].create({
             "name": "Asset follow-up", "project_id": cls.package.project_id.id, "partner_id": cls.client.id,
             "it_asset_id": cls.asset.id,
         })
@@ -57,7 +59,6 @@ class TestRoleNavigation(ItServiceCommon):
         """The contract's invoices button is the accountant's, and counts what its list shows; the manager who
         sells, who may read their own invoices only (Odoo's salesperson rule), is not shown one that leads to an
         empty list."""
-        self.env["account.chart.template"].try_loading("generic_coa", company=self.company, install_demo=False)
         self.env["account.move"].create({
             "move_type": "out_invoice", "partner_id": self.client.id, "company_id": self.company.id,
             "it_contract_id": self.package.id, "invoice_user_id": self.env.ref("base.user_admin").id,
@@ -205,7 +206,6 @@ class TestRoleNavigation(ItServiceCommon):
     def test_accountant(self):
         """From an invoice and a package's ledger, the accountant reaches the request as its summary (Odoo's
         task form needs Project rights); no button leads them to the service desk's screens."""
-        self.env["account.chart.template"].try_loading("generic_coa", company=self.company, install_demo=False)
         invoice = self.env["account.move"]._it_addon_create([{
             "move_type": "out_invoice", "partner_id": self.client.id, "company_id": self.company.id,
             "it_contract_id": self.package.id, "it_task_id": self.request.id,
@@ -260,6 +260,17 @@ class TestRoleNavigation(ItServiceCommon):
             ("project.task", self.request.id), ("res.partner", self.client.id),
         ])
         self.assertIn(("project.task", self.request.id), seen, "the contract's requests are reached from it")
+        # the Requests button counts what it lists: the requests the contract serves, wherever they are filed
+        # (the asset's follow-up, in the package's project, is served by the flat contract, which covers it)
+        technician = self.users["technician"]
+        for contract, served in ((self.package, self.request), (self.flat, self.follow_up)):
+            with self.subTest(contract=contract.name):
+                contract = contract.with_user(technician)
+                listed = self.env["project.task"].with_user(technician).search(
+                    contract.action_view_requests()["domain"])
+                self.assertEqual(listed, served)
+                self.assertEqual(contract.request_count, 1)
+        self.assertEqual(self.follow_up.project_id, self.package.project_id)
 
     def test_manager(self):
         self._walk("manager", [
