@@ -37,6 +37,7 @@ class ItAlert(models.Model):
     """
 
     _name = "it.alert"
+    _inherit = ["it.protected.fields.mixin"]
     _description = "Monitoring Alert"
     _order = "received_date desc, id desc"
     _rec_name = "summary"

@@ -23,7 +23,8 @@ class ItAsset(models.Model):
 
     _name = "it.asset"
     _description = "IT Asset"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "it.protected.fields.mixin"]
+    _it_protected_fields = frozenset({"warranty_activity_date"})
     _order = "partner_id, category_id, name, id"
     _check_company_auto = True
 
@@ -134,9 +135,10 @@ class ItAsset(models.Model):
         if (INVENTORY_FIELDS | {"state"}) & vals.keys():
             # the inventory billed per asset and the assets' state are tracked in the chatter, whatever the context
             self = self.with_context(tracking_disable=False, mail_notrack=False)
+        result = super().write(vals)
         if "warranty_end" in vals:
-            vals = dict(vals, warranty_activity_date=False)  # a new end date deserves its own reminder
-        return super().write(vals)
+            self._it_addon_write({"warranty_activity_date": False})  # a new end date deserves its own reminder
+        return result
 
     def _it_check_billed_inventory(self, vals):
         """The inventory of a month billed per asset is history (design rule 10): a change of an asset's client,
@@ -245,4 +247,4 @@ class ItAsset(models.Model):
             "user_id": asset._it_account_manager().id,
         } for asset in self])
         for end, assets in self.grouped("warranty_end").items():
-            assets.warranty_activity_date = end
+            assets._it_addon_write({"warranty_activity_date": end})

@@ -14,7 +14,8 @@ class ItAudit(models.Model):
 
     _name = "it.audit"
     _description = "IT Audit"
-    _inherit = ["mail.thread", "mail.activity.mixin"]
+    _inherit = ["mail.thread", "mail.activity.mixin", "it.protected.fields.mixin"]
+    _it_protected_fields = frozenset({"project_id"})
     _order = "date desc, id desc"
     _check_company_auto = True
 
@@ -237,7 +238,7 @@ class ItAudit(models.Model):
                 "it_asset_id": finding.asset_ids[:1].id,
             } for finding in findings])
             for finding, task in zip(findings, tasks, strict=True):
-                finding.task_id = task
+                finding._it_addon_write({"task_id": task.id})
         return self[:1].project_id._get_records_action() if len(self) == 1 else True
 
     def action_propose_maintenance_plans(self):
@@ -268,7 +269,7 @@ class ItAudit(models.Model):
                 "checklist": plaintext2html(finding.recommendation or finding.name),
             } for finding in findings])
             for finding, plan in zip(findings, created, strict=True):
-                finding.maintenance_plan_id = plan
+                finding._it_addon_write({"maintenance_plan_id": plan.id})
             plans |= created
         if not plans:
             raise UserError(self.env._("No recurring finding is waiting for a maintenance plan."))
@@ -278,12 +279,13 @@ class ItAudit(models.Model):
         self.ensure_one()
         if not self.project_id:
             # technicians plan the work, but only managers create projects (and their analytic accounts)
-            self.project_id = self.env["project.project"].sudo().create({
+            project = self.env["project.project"].sudo().create({
                 "name": self.env._("Work plan %(audit)s - %(client)s", audit=self.name, client=self.partner_id.name),
                 "partner_id": self.partner_id.id,
                 "company_id": self.company_id.id,
                 "allow_timesheets": True,
             })
+            self._it_addon_write({"project_id": project.id})
         return self.project_id
 
     def action_create_contract(self):

@@ -9,6 +9,8 @@ class ItAuditFinding(models.Model):
     """Something the audit found, what to do about it and how long it takes; it becomes a task of the work plan."""
 
     _name = "it.audit.finding"
+    _inherit = ["it.protected.fields.mixin"]
+    _it_protected_fields = frozenset({"task_id", "maintenance_plan_id"})
     _description = "IT Audit Finding"
     _order = "audit_id, severity desc, sequence, id"
     _check_company_auto = True

@@ -7,6 +7,7 @@ class ItAuditStage(models.Model):
     """A stage of modernisation: the findings to be dealt with together, by a planned date."""
 
     _name = "it.audit.stage"
+    _inherit = ["it.protected.fields.mixin"]
     _description = "IT Modernisation Stage"
     _order = "audit_id, sequence, planned_date, id"
     _check_company_auto = True

@@ -13,6 +13,9 @@ from .it_contract_package import COUNTER_FIELDS
 from .it_forms import CONTRACT_TYPES
 from .it_money import MONEY_GROUPS
 
+# a contract moves through its states by its actions alone (it.contract.lifecycle), which do what each step needs
+LIFECYCLE_FIELDS = frozenset({"state", "date_confirmed"})
+
 
 class ItContract(models.Model):
     _name = "it.contract"
@@ -25,7 +28,7 @@ class ItContract(models.Model):
     ]
     _order = "date_start desc, id desc"
     _check_company_auto = True
-    _it_protected_fields = COUNTER_FIELDS | ACCEPTANCE_FIELDS
+    _it_protected_fields = COUNTER_FIELDS | ACCEPTANCE_FIELDS | LIFECYCLE_FIELDS
     _it_acceptance_report = "it_service_contracts.action_report_it_contract_document"
 
     name = fields.Char(
@@ -280,9 +283,9 @@ class ItContract(models.Model):
             self.env["project.task"]._it_recompute_open_deadlines([("it_contract_id", "in", running.ids)])
 
     def _it_check_terms_of_a_contract_that_ran(self, vals):
-        """What a contract that has run is (its type, client and start) is history: its requests, time,
+        """What a contract that has run is (its type, client, start and what it renewed) is history: its requests, time,
         months and invoices rest on it. A new contract is made instead."""
-        names = {"contract_type", "partner_id", "date_start"} & vals.keys()
+        names = {"contract_type", "partner_id", "date_start", "previous_contract_id"} & vals.keys()
         if not names:
             return
         for contract in self.filtered(lambda c: c.state in ("active", "expired", "closed")):
@@ -300,6 +303,14 @@ class ItContract(models.Model):
                 ))
 
     def _it_protected_message(self, names):
+        lifecycle = {self._fields[name]._description_string(self.env) for name in LIFECYCLE_FIELDS}
+        if lifecycle.intersection(names):
+            return self.env._(
+                "A contract is confirmed, started, closed or cancelled with its buttons (or their methods over the "
+                "API), which check its terms and set up its service project, month and invoice; %(fields)s cannot "
+                "be set by hand.",
+                fields=", ".join(names),
+            )
         acceptance = {self._fields[name]._description_string(self.env) for name in ACCEPTANCE_FIELDS}
         if acceptance.intersection(names):
             return self.env._(

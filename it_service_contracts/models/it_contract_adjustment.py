@@ -13,6 +13,7 @@ class ItContractAdjustment(models.Model):
     """
 
     _name = "it.contract.adjustment"
+    _inherit = ["it.protected.fields.mixin"]
     _description = "IT Contract Hours Adjustment"
     _order = "date desc, id desc"
     _check_company_auto = True

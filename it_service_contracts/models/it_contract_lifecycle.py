@@ -115,11 +115,12 @@ class ItContractLifecycle(models.AbstractModel):
 
     def action_confirm(self):
         """The client agreed: check everything is in place and start now or on the start date."""
+        self.check_access("write")  # before its terms are read: a user who may not confirm is told that
         for contract in self:
             if contract.state != "draft":
                 raise UserError(self.env._("Only a draft contract can be confirmed (%s).", contract.name))
             contract._check_can_activate()
-        self.date_confirmed = fields.Date.context_today(self)
+        self._it_addon_write({"date_confirmed": fields.Date.context_today(self)})
         self.filtered(lambda c: c.date_start <= fields.Date.context_today(c)).action_activate()
         return True
 
@@ -127,6 +128,7 @@ class ItContractLifecycle(models.AbstractModel):
         """Start these contracts; an expired one is reactivated: it keeps the date it was confirmed and its
         invoice, and what it forfeited at expiry is available again (the hours it carried into a renewal are not:
         they left it for good)."""
+        self.check_access("write")
         for contract in self:
             if contract.state not in ("draft", "expired"):
                 raise UserError(self.env._("Contract %s cannot be activated from its current state.", contract.name))
@@ -137,8 +139,9 @@ class ItContractLifecycle(models.AbstractModel):
             reactivated._it_addon_write({"hours_forfeited": 0.0, "hours_rollover_available": 0.0})
             for contract in reactivated:
                 contract.message_post(body=self.env._("Contract reactivated by %s.", self.env.user.name))
-        self.write({"state": "active"})
-        starting.filtered(lambda c: not c.date_confirmed).date_confirmed = fields.Date.context_today(self)
+        self._it_addon_write({"state": "active"})
+        starting.filtered(lambda c: not c.date_confirmed)._it_addon_write(
+            {"date_confirmed": fields.Date.context_today(self)})
         self._ensure_service_project()
         self._it_ensure_current_period()
         self.env["it.invoicing"]._it_invoice_now(starting.filtered(lambda c: c.contract_type == "hour_package"))
@@ -147,19 +150,19 @@ class ItContractLifecycle(models.AbstractModel):
     def action_close(self):
         if any(contract.state not in ("active", "expired") for contract in self):
             raise UserError(self.env._("Only running or expired contracts can be closed."))
-        self.state = "closed"
+        self._it_addon_write({"state": "closed"})
         return True
 
     def action_cancel(self):
         if any(contract.state != "draft" for contract in self):
             raise UserError(self.env._("Only contracts that have not started can be cancelled; close the others."))
-        self.state = "cancelled"
+        self._it_addon_write({"state": "cancelled"})
         return True
 
     def action_reset_to_draft(self):
         if any(contract.state != "cancelled" for contract in self):
             raise UserError(self.env._("Only cancelled contracts can be set back to draft."))
-        self.write({"state": "draft", "date_confirmed": False})
+        self._it_addon_write({"state": "draft", "date_confirmed": False})
         return True
 
     # ------------------------------------------------------------------ cron
@@ -183,5 +186,5 @@ class ItContractLifecycle(models.AbstractModel):
             )
 
     def _expire(self):
-        self.state = "expired"
+        self._it_addon_write({"state": "expired"})
         self._it_on_expiry()

@@ -11,6 +11,7 @@ class ItContractLine(models.Model):
     """A recurring additional service (monitoring, backup, licences): a monthly price invoiced with the fee."""
 
     _name = "it.contract.line"
+    _inherit = ["it.protected.fields.mixin"]
     _description = "IT Contract Additional Service"
     _order = "contract_id, sequence, id"
     _check_company_auto = True

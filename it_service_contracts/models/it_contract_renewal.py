@@ -3,7 +3,7 @@ would have served the client best, from what they really used."""
 from dateutil.relativedelta import relativedelta
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_amount, format_duration
 
 from .it_forms import COOPERATION_FORMS
@@ -26,7 +26,10 @@ class ItContractRenewal(models.AbstractModel):
         compute="_compute_renewal_advice", compute_sudo=True,
     )
     renewal_advice = fields.Text(compute="_compute_renewal_advice", compute_sudo=True, groups=MONEY_GROUPS)
-    previous_contract_id = fields.Many2one("it.contract", string="Renewal Of", readonly=True, copy=False)
+    previous_contract_id = fields.Many2one(
+        "it.contract", string="Renewal Of", readonly=True, copy=False, check_company=True,
+        help="The contract this one renews: an expiring package carries its unused hours into it.",
+    )
     renewal_ids = fields.One2many("it.contract", "previous_contract_id", string="Renewals", readonly=True)
     renewal_changes_html = fields.Html(
         string="Changes from the Previous Contract", compute="_compute_renewal_changes_html", sanitize=False,
@@ -85,6 +88,21 @@ class ItContractRenewal(models.AbstractModel):
             contract.renewal_changes_html = contract._it_changes_html(contract._it_terms_changes(
                 previous._it_terms_snapshot(), contract._it_terms_snapshot())) if previous else False
 
+    @api.constrains("previous_contract_id", "partner_id", "date_start", "state")
+    def _check_renewal_of(self):
+        """A contract renews an earlier contract of the same client, and a contract is renewed once: the hours an
+        expiring package carries over go to its client's one renewal, however the link was written."""
+        for contract in self.filtered("previous_contract_id"):
+            previous = contract.previous_contract_id
+            if previous == contract or previous.partner_id != contract.partner_id \
+                    or contract.date_start < previous.date_start:
+                raise ValidationError(self.env._(
+                    "Contract %(name)s cannot renew %(previous)s: a renewal is a later contract of the same client.",
+                    name=contract.name, previous=previous.name,
+                ))
+            if len(previous.renewal_ids.filtered(lambda c: c.state != "cancelled")) > 1:
+                raise ValidationError(self.env._("Contract %s has already been renewed.", previous.name))
+
     def _it_renewal_terms(self):
         """The terms a renewal starts from: those in force at the end, amendments agreed to take effect by then
         included."""
@@ -104,8 +122,6 @@ class ItContractRenewal(models.AbstractModel):
         self.ensure_one()
         if self.state not in ("active", "expired", "closed"):
             raise UserError(self.env._("Only a contract that has run can be renewed."))
-        if self.renewal_ids.filtered(lambda c: c.state != "cancelled"):
-            raise UserError(self.env._("Contract %s has already been renewed.", self.name))
         start = max(
             self.date_end + relativedelta(days=1) if self.date_end else fields.Date.context_today(self),
             fields.Date.context_today(self),

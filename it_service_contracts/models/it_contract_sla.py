@@ -4,6 +4,7 @@ from odoo.tools import format_duration
 
 class ItContractSla(models.Model):
     _name = "it.contract.sla"
+    _inherit = ["it.protected.fields.mixin"]
     _description = "IT Contract Response Time"
     _order = "contract_id, priority desc"
 

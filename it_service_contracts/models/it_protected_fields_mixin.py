@@ -13,10 +13,11 @@ class ItProtectedFieldsMixin(models.AbstractModel):
 
     Guarded are, by construction, every stored field the addon computes or relates on a model that inherits
     this (unless the field is meant to be edited: ``readonly=False``), plus the plain fields the model lists in
-    ``_it_protected_fields``. This model's ``create`` and ``write`` refuse them, whoever calls (form, import,
-    RPC, any ``default_*`` or other context key). The addon writes them with ``_it_addon_write(vals)``,
-    ``_it_addon_create(vals_list)`` or, for several calls, on ``self._it_addon_env()``; the records returned
-    to callers are in the caller's environment, so the permission never leaks out.
+    ``_it_protected_fields``; every model of the addon with such fields inherits this (a test holds it). This
+    model's ``create`` and ``write`` refuse them, whoever calls (form, import, RPC, any ``default_*`` or other
+    context key; the ``default_*`` key of a related field is dropped instead). The addon writes them with
+    ``_it_addon_write(vals)``, ``_it_addon_create(vals_list)`` or, for several calls, on ``self._it_addon_env()``;
+    the records returned to callers are in the caller's environment, so the permission never leaks out.
     """
 
     _name = "it.protected.fields.mixin"
@@ -39,11 +40,22 @@ class ItProtectedFieldsMixin(models.AbstractModel):
     @api.model_create_multi
     def create(self, vals_list):
         self._it_check_protected_fields(vals_list, create=True)
-        return super().create(vals_list)
+        return super(ItProtectedFieldsMixin, self._it_without_link_defaults()).create(vals_list).with_env(self.env)
 
     def write(self, vals):
         self._it_check_protected_fields([vals])
         return super().write(vals)
+
+    def _it_without_link_defaults(self):
+        """This model without the ``default_<field>`` context keys of its guarded related fields: such a field
+        follows its link, and the key of a parent form's context (a client's, a company's), which Odoo passes on to
+        the records made inside it, neither sets it nor refuses the record."""
+        keys = {f"default_{name}" for name in self._it_guarded_fields() if self._fields[name].related}
+        if keys.isdisjoint(self.env.context):
+            return self
+        # a new environment rather than with_context(), which can only add keys
+        context = {key: value for key, value in self.env.context.items() if key not in keys}
+        return self.with_env(self.env(context=context))
 
     def _it_addon_env(self):
         """These records in an environment allowed to write the protected fields (addon code only)."""
@@ -73,7 +85,10 @@ class ItProtectedFieldsMixin(models.AbstractModel):
         guarded = self._it_guarded_fields()
         touched = {name for vals in vals_list for name in vals if name in guarded}
         if create:
-            touched.update(name for name in guarded if self.env.context.get(f"default_{name}") is not None)
+            touched.update(
+                name for name in guarded
+                if not self._fields[name].related and self.env.context.get(f"default_{name}") is not None
+            )
         if touched:
             for name in touched:  # a user who may not even write the field is told so first, as Odoo does
                 self._check_field_access(self._fields[name], "write")

@@ -2,7 +2,8 @@ from odoo import api, fields, models
 
 
 class ProjectProject(models.Model):
-    _inherit = "project.project"
+    _name = "project.project"
+    _inherit = ["project.project", "it.protected.fields.mixin"]
 
     it_service_desk = fields.Boolean(
         string="Service Desk",

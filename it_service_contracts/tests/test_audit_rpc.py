@@ -30,8 +30,8 @@ class TestAuditRpc(HttpCase, ItAuditCommon):
         response.raise_for_status()
         return response.json().get("error")
 
-    def _contract_without_audit(self, partner):
-        vals = self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)])
+    def _contract_without_audit(self, partner, contract_type="hour_package"):
+        vals = self._contract_vals(contract_type, partner_id=partner.id, site_ids=[(5, 0, 0)])
         vals.pop("audit_id")
         vals["service_product_ids"] = [[6, 0, vals["service_product_ids"][0][2]]]
         return self.rpc(self.manager, "it.contract", "create", [vals])[0]
@@ -44,11 +44,11 @@ class TestAuditRpc(HttpCase, ItAuditCommon):
         self.assertFalse(contract.audit_id)
         self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "action_confirm",
                               [contract_id])
-        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "write",
-                              [contract_id], {"state": "active"})
-        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "write",
+        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "action_activate",
+                              [contract_id])
+        self.assertRpcRefused("cannot be set by hand", self.manager, "it.contract", "write",
                               [contract_id], {"state": "active", "audit_id": audit.id})
-        self.assertRpcRefused("audit of RPC client is completed", self.manager, "it.contract", "create",
+        self.assertRpcRefused("cannot be set by hand", self.manager, "it.contract", "create",
                               [{**self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)], audit_id=False),
                                 "state": "active", "service_product_ids": [[6, 0, self.service_support.ids]]}])
         self.assertRpcRefused("Only an IT manager", self.technician, "it.audit", "action_done", [audit.id])
@@ -66,6 +66,65 @@ class TestAuditRpc(HttpCase, ItAuditCommon):
         self.assertRpcRefused("cannot be reopened", self.manager, "it.audit", "write", [audit.id], {"state": "draft"})
         self.assertRpcRefused("Only an IT manager", self.technician, "it.audit", "write", [audit.id],
                               {"state": "draft"})
+
+    def test_contract_moves_only_through_its_actions_over_rpc(self):
+        """Its state and confirmation are the actions': a write would start a contract without its service
+        project, month or invoice, or confirm one nobody confirmed."""
+        partner = self.env["res.partner"].create({"name": "RPC client", "is_company": True})
+        self._audit_with(2, partner=partner).action_done()
+        contract_id = self._contract_without_audit(partner, "monthly_flat")
+        contract = self.env["it.contract"].browse(contract_id)
+        for vals in ({"state": "active"}, {"date_confirmed": "2026-01-01"}, {"state": "cancelled"}):
+            self.assertRpcRefused("confirmed, started, closed or cancelled with its buttons", self.manager,
+                                  "it.contract", "write", [contract_id], vals)
+        self.assertRpcRefused("cannot be set by hand", self.manager, "it.contract", "create",
+                              [self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)], audit_id=False)],
+                              context={"default_state": "active"})
+        self.assertRpcRefused("cannot be set by hand", self.manager, "it.contract", "create",
+                              [{**self._contract_vals(partner_id=partner.id, site_ids=[(5, 0, 0)], audit_id=False),
+                                "date_confirmed": "2026-01-01"}])
+        contract.invalidate_recordset()
+        self.assertEqual((contract.state, contract.date_confirmed, contract.project_id.id), ("draft", False, False))
+        self.assertRpcRefused("not allowed to modify", self.technician, "it.contract", "action_confirm", [contract_id])
+        self.rpc(self.manager, "it.contract", "action_confirm", [contract_id])
+        contract.invalidate_recordset()
+        self.assertEqual(contract.state, "active")
+        self.assertTrue(contract.date_confirmed)
+        self.assertTrue(contract.project_id, "the service project is set up by the activation")
+        self.assertTrue(self.env["it.contract.period"].search_count([("contract_id", "=", contract_id)]),
+                        "the current month is opened by the activation")
+        self.assertRpcRefused("cannot be set by hand", self.manager, "it.contract", "write", [contract_id],
+                              {"state": "closed"})
+        self.rpc(self.manager, "it.contract", "action_close", [contract_id])
+        contract.invalidate_recordset()
+        self.assertEqual(contract.state, "closed")
+
+    def test_renewal_link_over_rpc(self):
+        """Which contract renews which decides where an expiring package's unused hours go: a later contract of
+        the same client, one per contract, and fixed once the renewal has run."""
+        package = self._active_contract()
+        other_audit = self._audit_with(1, partner=self.other_client)
+        other_audit.action_done()
+        foreign = self._active_contract(partner_id=self.other_client.id, site_ids=[(5, 0, 0)], audit_id=other_audit.id)
+        draft_id, second_id = self.rpc(self.manager, "it.contract", "create", [
+            self._contract_vals(date_start="2026-07-01"), self._contract_vals(date_start="2026-08-01")])
+        self.assertRpcRefused("a later contract of the same client", self.manager, "it.contract", "write",
+                              [draft_id], {"previous_contract_id": foreign.id})
+        self.assertRpcRefused("a later contract of the same client", self.manager, "it.contract", "write",
+                              [draft_id], {"previous_contract_id": draft_id})
+        self.assertRpcRefused("a later contract of the same client", self.manager, "it.contract", "write",
+                              [draft_id], {"previous_contract_id": second_id})
+        self.assertRpcRefused("has run", self.manager, "it.contract", "write", [package.id],
+                              {"previous_contract_id": draft_id})
+        self.rpc(self.manager, "it.contract", "write", [draft_id], {"previous_contract_id": package.id})
+        self.assertEqual(package.renewal_ids.ids, [draft_id])
+        self.assertRpcRefused("already been renewed", self.manager, "it.contract", "write",
+                              [second_id], {"previous_contract_id": package.id})
+        self.assertRpcRefused("already been renewed", self.manager, "it.contract", "action_renew", [package.id])
+        renewal = self.env["it.contract"].browse(draft_id)
+        renewal.action_confirm()
+        self.assertRpcRefused("has run", self.manager, "it.contract", "write", [draft_id],
+                              {"previous_contract_id": False})
 
     def test_technician_records_assets_and_findings_over_rpc(self):
         audit = self._audit_with(1, partner=self.other_client)

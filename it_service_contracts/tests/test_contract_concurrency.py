@@ -35,7 +35,7 @@ class TestFlatContractConcurrency(CommittedCase):
             ids = self.ids
             contracts = env["it.contract"].browse([*ids["contracts"], ids["other"]])
             self._remove_each(cr, [
-                lambda: contracts.write({"state": "cancelled"}),
+                lambda: contracts._it_addon_write({"state": "cancelled"}),
                 lambda: contracts.unlink(),
                 lambda: env["it.asset"].search([("partner_id", "in", ids["clients"])]).unlink(),
                 lambda: env["it.audit"].browse(ids["audits"]).unlink(),

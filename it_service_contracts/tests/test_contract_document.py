@@ -399,7 +399,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         with self.assertRaisesRegex(ValidationError, "cannot start before the client accepts it online"):
             contract.action_confirm()
         with self.assertRaises(Fault) as caught:
-            self._rpc(self.manager, "it.contract", "write", [contract.id], {"state": "active"})
+            self._rpc(self.manager, "it.contract", "action_activate", [contract.id])
         self.assertIn("accepts it online", caught.exception.faultString)
         contract._it_mark_sent()
         with self.assertRaisesRegex(ValidationError, "accepts it online"):

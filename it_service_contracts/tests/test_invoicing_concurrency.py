@@ -29,7 +29,7 @@ class TestInvoicingConcurrency(CommittedCase):
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
             env["account.move"].search([("it_contract_id", "=", self.ids["contract"])]).unlink()
             contract = env["it.contract"].browse(self.ids["contract"])
-            contract.write({"state": "cancelled"})
+            contract._it_addon_write({"state": "cancelled"})
             contract.unlink()
             env["it.asset"].search([("partner_id", "=", self.ids["client"])]).unlink()
             env["it.audit"].browse(self.ids["audit"]).unlink()

@@ -134,13 +134,16 @@ class TestItContract(ItServiceCommon):
         with self.assertRefused("scope"):
             no_scope.action_confirm()
         with self.assertRefused("scope"):
-            no_scope.write({"state": "active"})
+            no_scope.action_activate()
         self.assertEqual(no_scope.state, "draft")
 
-        no_client = self._create_contract()
-        with self.assertRefused("a client"):
-            no_client.write({"partner_id": False, "state": "active"})
-        self.assertEqual(no_client.partner_id, self.client)
+        running = self._create_contract()
+        running.action_confirm()
+        with self.assertRefused("scope"):
+            running.write({"service_product_ids": [(5, 0, 0)]})
+        with self.assertRefused("place of service"):
+            running.write({"site_ids": [(5, 0, 0)], "remote_service": False})
+        self.assertTrue(running.service_product_ids and running.site_ids)
 
         no_place = self._create_contract(site_ids=[(5, 0, 0)], remote_service=False)
         with self.assertRefused("place of service"):

@@ -43,7 +43,8 @@ class TestMaintenanceConcurrency(CommittedCase):
                 lambda: env["project.task"].with_context(active_test=False).search(
                     [("it_maintenance_plan_id", "=", self.ids["plan"])]).unlink(),
                 lambda: env["it.maintenance.plan"].browse(self.ids["plan"]).unlink(),
-                lambda: contract.write({"state": "cancelled", "project_id": False, "analytic_account_id": False}),
+                lambda: contract._it_addon_write(
+                    {"state": "cancelled", "project_id": False, "analytic_account_id": False}),
                 lambda: contract.unlink(),
                 lambda: project.unlink(),
                 lambda: analytic.unlink(),

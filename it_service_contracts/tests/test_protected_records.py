@@ -146,6 +146,60 @@ class TestProtectedRecords(ItTimesheetCommon):
         self.assertEqual(self.package.hours_used, 2.0)
         self.assertEqual((period.hours_used, period.hours_included), (3.0, 8.0))
 
+    def test_every_model_guards_what_the_addon_computes(self):
+        """By construction: each model of the addon that stores a field the addon computes or relates inherits the
+        guard, so no such field can be written over RPC (a new model that forgets it fails here)."""
+        unguarded = []
+        for name in self.env.registry:
+            model = self.env[name]
+            if model._abstract or model._transient or not model._auto:
+                continue
+            guarded = model._it_guarded_fields() if hasattr(model, "_it_guarded_fields") else frozenset()
+            unguarded += [
+                f"{name}.{fname}" for fname, field in model._fields.items()
+                if field._module == "it_service_contracts" and field.store and field.type != "one2many"
+                and (field.compute or field.related) and field.readonly and not field.inverse
+                and fname not in guarded
+            ]
+        self.assertEqual(unguarded, [])
+
+    def test_links_and_figures_of_the_other_models_are_refused(self):
+        """A manager moving a contract's service level to another company (a related field), a technician
+        rewriting the audit's recommendation or linking a finding to a task of their choice: refused."""
+        manager, technician = self._as(self.manager_user), self._as(self.tech_user)
+        other_company = self.env["res.company"].create({"name": "Other firm"})
+        sla = self.package.sla_line_ids
+        with self.assertRefusedWith(UserError, "cannot be set by hand"):
+            sla.with_env(manager).write({"company_id": other_company.id})
+        with self.assertRefusedWith(UserError, "cannot be set by hand"):
+            self.audit.with_env(technician).write({"recommended_type": "monthly_flat"})
+        with self.assertRefusedWith(UserError, "cannot be set by hand"):
+            self.request.project_id.with_env(manager).write({"it_is_service_project": False})
+        finding = self.env["it.audit.finding"].with_env(technician).create(
+            {"audit_id": self.audit.id, "name": "No UPS", "estimated_hours": 1})
+        for vals in ({"task_id": self.request.id}, {"maintenance_plan_id": False}):
+            with self.assertRefusedWith(UserError, "cannot be set by hand"):
+                finding.write(vals)
+        with self.assertRefusedWith(UserError, "cannot be set by hand"):
+            self.audit.with_env(technician).write({"project_id": self.request.project_id.id})
+        asset = self.env["it.asset"].with_env(technician).create(
+            {"partner_id": self.client.id, "category_id": self.workstation_category.id, "name": "PC-1"})
+        with self.assertRefusedWith(UserError, "cannot be set by hand"):
+            asset.write({"warranty_activity_date": "2026-01-20"})  # would silence the warranty's reminder
+        self.assertEqual(sla.company_id, self.company)
+        self.assertTrue(self.request.project_id.it_is_service_project)
+        # a related field's default_* key in the context, as a form passes its own on to the lines made in it,
+        # is dropped: the line is made, in its contract's company
+        line = self.env["it.contract.sla"].with_env(manager).with_context(
+            default_company_id=other_company.id, default_contract_id=self.package.id,
+        ).create({"priority": "3", "response_hours": 1.0, "resolution_hours": 4.0})
+        self.assertEqual(line.company_id, self.company)
+        self.assertEqual(line.env.context.get("default_company_id"), other_company.id, "returned as called")
+        # the addon still sets its links
+        self.audit.with_env(technician).action_create_work_plan()
+        self.assertTrue(finding.task_id)
+        self.assertEqual(finding.task_id.project_id, self.audit.project_id)
+
     def test_adjustment_corrects_the_package_balance(self):
         self._log(self.request, 10.0)
         self.assertEqual(self.package.hours_remaining, 0.0)

@@ -78,7 +78,7 @@ class TestTimesheetConcurrency(CommittedCase):
                                                             ).unlink(),
                 lambda: env["project.task"].with_context(active_test=False).browse(
                     [ids["task"], ids["other_task"]]).unlink(),
-                lambda: package.write({"state": "cancelled"}),
+                lambda: package._it_addon_write({"state": "cancelled"}),
                 lambda: package.unlink(),
                 lambda: project.unlink(),
                 lambda: analytic.unlink(),
