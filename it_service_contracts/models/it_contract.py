@@ -283,9 +283,9 @@ class ItContract(models.Model):
             self.env["project.task"]._it_recompute_open_deadlines([("it_contract_id", "in", running.ids)])
 
     def _it_check_terms_of_a_contract_that_ran(self, vals):
-        """What a contract that has run is (its type, client, start and what it renewed) is history: its requests, time,
-        months and invoices rest on it. A new contract is made instead."""
-        names = {"contract_type", "partner_id", "date_start", "previous_contract_id"} & vals.keys()
+        """What a contract that has run is (its type, client, company, start and what it renewed) is history: its
+        requests, time, months and invoices rest on it. A new contract is made instead."""
+        names = {"contract_type", "partner_id", "company_id", "date_start", "previous_contract_id"} & vals.keys()
         if not names:
             return
         for contract in self.filtered(lambda c: c.state in ("active", "expired", "closed")):

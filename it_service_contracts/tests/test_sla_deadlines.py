@@ -280,9 +280,11 @@ class TestRunningContractsKeepTheirMeaning(SlaCommon):
     deadlines of the requests still open, and company rates cannot slip under them."""
 
     def test_type_client_and_start_of_a_contract_that_ran_are_refused(self):
-        flat = self.flat.with_user(self.lead)
+        other_company = self.env["res.company"].create({"name": "Other firm"})
+        self.lead.company_ids |= other_company
+        flat = self.flat.with_user(self.lead).with_context(allowed_company_ids=(self.company | other_company).ids)
         for values in ({"contract_type": "hour_package"}, {"partner_id": self.other_client.id},
-                       {"date_start": "2026-02-01"}):
+                       {"date_start": "2026-02-01"}, {"company_id": other_company.id}):
             with self.assertRefused(r"has run: its .* can no longer change"):
                 flat.write(values)
         self.assertEqual((self.flat.contract_type, self.flat.partner_id, str(self.flat.date_start)),
