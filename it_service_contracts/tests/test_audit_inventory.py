@@ -292,6 +292,12 @@ class TestAuditInventory(ItAuditCommon):
         self._run_cron("it_service_contracts.ir_cron_it_asset_warranty")
         self.assertEqual(len(later.activity_ids), 1)
         self.assertEqual(len(soon.activity_ids), 1)
+        # a warranty extended by a technician: the new end gets its own reminder
+        soon.with_user(self.technician).warranty_end = today + timedelta(days=20)
+        self.assertFalse(soon.warranty_activity_date)
+        self._run_cron("it_service_contracts.ir_cron_it_asset_warranty")
+        self.assertEqual(len(soon.activity_ids), 2)
+        self.assertEqual(soon.warranty_activity_date, today + timedelta(days=20))
 
     def test_technician_records_but_cannot_delete_assets(self):
         asset = self.env["it.asset"].with_user(self.technician).create(
