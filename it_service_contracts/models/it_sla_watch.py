@@ -1,6 +1,7 @@
 from collections import defaultdict
 from contextlib import contextmanager
 from contextvars import ContextVar
+from datetime import datetime
 
 from markupsafe import Markup
 
@@ -21,6 +22,8 @@ class ItSlaWatch(models.AbstractModel):
     """
 
     _inherit = "it.sla.clock"
+    # the requests the message to the service desk lead names, the most urgent first; it links to the others
+    _it_sla_lead_list_limit = 25
 
     _sla_watch_deadline_idx = models.Index("(sla_next_deadline) WHERE sla_state IN ('on_track', 'at_risk')")
     _sla_watch_risk_idx = models.Index("(sla_risk_date) WHERE sla_state = 'on_track'")
@@ -197,14 +200,16 @@ class ItSlaWatch(models.AbstractModel):
         return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
     def _it_sla_mail_leads(self, by_lead, state, now, summaries_by_lang):
-        """One message per service desk lead listing the batch's requests (template rendered once per lead,
-        in the lead's language, as Odoo's get_lang gives it, and so are the requests' summaries).
+        """One message per service desk lead naming the batch's most urgent requests (up to
+        ``_it_sla_lead_list_limit``, a link to the list of all of them beyond); the template is rendered once per
+        lead, in the lead's language, as Odoo's get_lang gives it, and so are the requests' summaries.
 
         :param summaries_by_lang: ``{language: {request id: summary}}``, completed here for the leads' languages
         """
         template = self.env.ref("it_service_contracts.mail_template_it_sla_alert")
-        for lead, tasks in by_lead.items():
-            tasks = self.browse([task.id for task in tasks])
+        for lead, batch in by_lead.items():
+            tasks = self.browse([task.id for task in batch]).sorted(
+                lambda task: task._it_sla_alert_deadline(state, now) or datetime.max)[:self._it_sla_lead_list_limit]
             lang = get_lang(self.env, lead.lang).code
             summaries = summaries_by_lang.setdefault(lang, {})
             missing = tasks.filtered(lambda task, summaries=summaries: task.id not in summaries)
@@ -217,6 +222,18 @@ class ItSlaWatch(models.AbstractModel):
                 template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]
                 for name in ("subject", "body_html")
             )
+            if len(batch) > len(tasks):  # said here, not in the template, which a firm may have changed
+                body += tasks[:1]._it_sla_more_requests(len(batch) - len(tasks), lang)
             self.env["mail.thread"].sudo().message_notify(
                 partner_ids=lead.partner_id.ids, subject=subject, body=body, subtype_xmlid="mail.mt_note",
             )
+
+    def _it_sla_more_requests(self, count, lang):
+        """The paragraph closing a message to the lead that names only the most urgent requests (the first of
+        them gives the link its address)."""
+        env = self.with_context(lang=lang).env
+        link = Markup('<a href="%s">%s</a>') % (
+            self.get_base_url() + "/odoo/action-it_service_contracts.it_sla_attention_request_action",
+            env._("all the requests at risk or breached"),
+        )
+        return Markup("<p>%s</p>") % env._("And %(count)s more: %(link)s.", count=count, link=link)

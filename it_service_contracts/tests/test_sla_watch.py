@@ -4,6 +4,7 @@ from unittest.mock import patch
 from odoo.exceptions import UserError
 from odoo.tests import freeze_time, tagged
 from odoo.tools import mute_logger
+from odoo.tools.safe_eval import safe_eval
 
 from ..models.it_sla_watch import ItSlaWatch
 from .test_sla_common import SlaCommon, utc
@@ -199,6 +200,29 @@ class TestSlaWatch(SlaCommon):
         self.assertEqual(len(message), 1)
         self.assertIn("have breached their SLA", message.body)
         self.assertEqual(message.body.count("data-oe-id="), len(at_risk))
+
+    def test_lead_message_names_the_most_urgent_and_links_to_the_rest(self):
+        """A mass outage: the lead's message names the requests due first, up to its limit, and links to the
+        list of all of them; every request still gets its own activity."""
+        with freeze_time("2026-01-12 08:00:00"):  # due from 12:00 UTC by 5 minutes, the first made due last
+            tasks = self.env["project.task"].concat(*[
+                self._request(utc(2026, 1, 12, 8, 0) + timedelta(minutes=5 * n), name=f"Outage {n}")
+                for n in reversed(range(5))
+            ])
+        before = self._lead_messages()
+        with patch.object(type(self.env["project.task"]), "_it_sla_lead_list_limit", 3), \
+                freeze_time("2026-01-12 11:30:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        self.assertEqual(set(tasks.mapped("sla_state")), {"at_risk"})
+        self.assertTrue(all(self._alerts(task) for task in tasks))
+        message = self._lead_messages() - before
+        self.assertEqual(len(message), 1, message.mapped(lambda m: (m.model, m.message_type, m.body[:80])))
+        named = [task.name for task in tasks if f'data-oe-id="{task.id}"' in message.body]
+        self.assertEqual(sorted(named), ["Outage 0", "Outage 1", "Outage 2"], "the three due first")
+        self.assertIn("And 2 more", message.body)
+        self.assertIn("/odoo/action-it_service_contracts.it_sla_attention_request_action", message.body)
+        context = safe_eval(self.env.ref("it_service_contracts.it_sla_attention_request_action").context)
+        self.assertTrue(context["search_default_at_risk"] and context["search_default_breached"])
 
     def test_watch_alerts_of_unassigned_requests_do_not_make_the_lead_follow(self):
         """Whoever is given an SLA activity follows the request (Odoo's rule for an activity's user), except the
