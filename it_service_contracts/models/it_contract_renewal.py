@@ -31,6 +31,10 @@ class ItContractRenewal(models.AbstractModel):
         help="The contract this one renews: an expiring package carries its unused hours into it.",
     )
     renewal_ids = fields.One2many("it.contract", "previous_contract_id", string="Renewals", readonly=True)
+    renewal_id = fields.Many2one(
+        "it.contract", string="Renewed By", compute="_compute_renewal_id",
+        help="The contract that renews this one (a cancelled renewal does not count).",
+    )
     renewal_changes_html = fields.Html(
         string="Changes from the Previous Contract", compute="_compute_renewal_changes_html", sanitize=False,
         groups=MONEY_GROUPS,
@@ -87,6 +91,11 @@ class ItContractRenewal(models.AbstractModel):
             previous = contract.previous_contract_id
             contract.renewal_changes_html = contract._it_changes_html(contract._it_terms_changes(
                 previous._it_terms_snapshot(), contract._it_terms_snapshot())) if previous else False
+
+    @api.depends("renewal_ids.state")
+    def _compute_renewal_id(self):
+        for contract in self:
+            contract.renewal_id = contract.renewal_ids.filtered(lambda c: c.state != "cancelled")[:1]
 
     @api.constrains("previous_contract_id", "partner_id", "date_start", "state")
     def _check_renewal_of(self):

@@ -225,8 +225,13 @@ class TestItContract(ItServiceCommon):
         self.assertEqual(renewal.site_ids, contract.site_ids)
         self.assertEqual(len(renewal.sla_line_ids), 1)
         self.assertNotEqual(renewal.name, contract.name)
+        self.assertEqual(contract.renewal_id, renewal, "the form shows it, and no Renew button")
         with self.assertRefused("already been renewed"):
             contract.action_renew()
+        renewal.action_cancel()
+        self.assertFalse(contract.renewal_id)
+        second = self.env["it.contract"].browse(contract.action_renew()["res_id"])
+        self.assertEqual(contract.renewal_id, second, "a cancelled renewal does not count")
 
     def test_one_active_flat_contract_per_client(self):
         self._active_contract("monthly_flat", date_start="2026-01-01", date_end="2026-12-31")
