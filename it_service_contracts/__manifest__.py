@@ -1,7 +1,7 @@
 {
     "name": "IT Service Contracts",
     "summary": "Ad-hoc support, hour packages and flat monthly contracts for IT managed-services firms",
-    "version": "19.0.2.3.0",
+    "version": "19.0.2.4.0",
     "category": "Services/Project",
     "website": "https://github.com/it-service-contracts/it_service_contracts",
     "author": "it_service_contracts developers",

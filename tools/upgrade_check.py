@@ -23,6 +23,9 @@ FIGURES = {
         "task_id", "date", "unit_amount", "it_contract_id", "it_billing_type", "it_period_id", "it_billable_hours",
         "it_billing_override",
     ],
+    # what a category costs and which service it brings: one value for every company before 19.0.2.4.0, each
+    # company's own since (the upgrade gives each company the value it had)
+    "it.asset.category": ["name", "monthly_hours", "monthly_asset_price", "service_product_id"],
     "project.task": [
         "it_is_service_request", "it_contract_id", "it_site_id", "it_service_product_id", "it_is_adhoc",
         "it_reported_date", "sla_response_deadline", "sla_resolution_deadline", "first_response_date",
@@ -50,6 +53,11 @@ def a_month_of_work(env):
         {"name": "Website design", "type": "service"},
     ])
     technicians = env["hr.employee"].create([{"name": "Anna Technik"}, {"name": "Piotr Serwisant"}])
+    care = env["product.product"].create({"name": "Workstation care", "type": "service", "company_id": company.id})
+    env.ref("it_service_contracts.asset_category_server").write(
+        {"monthly_asset_price": 300.0, "service_product_id": servers.id})
+    env.ref("it_service_contracts.asset_category_workstation").write(
+        {"monthly_asset_price": 45.0, "service_product_id": care.id})
     contracts = env["it.contract"]
     for name, contract_type, start in (("Kancelaria Nowak", "hour_package", last_month),
                                        ("Logistyka Wiśniewski", "monthly_flat", month_before)):

@@ -1,4 +1,5 @@
-from odoo import fields, models
+from odoo import api, fields, models
+from odoo.exceptions import ValidationError
 
 from .it_money import MONEY_GROUPS
 
@@ -25,17 +26,23 @@ class ItAssetCategory(models.Model):
         help="A failure of such an asset stops the client's business (a server, the network core): "
         "ad-hoc help, with no guaranteed response time, is ruled out.",
     )
+    # the categories are shared by the companies of the database; what a firm charges for one and the service it
+    # sells for it are each company's own (in its currency, among its products)
     monthly_asset_price = fields.Float(
-        string="Price per Asset (month)", digits="Product Price", groups=MONEY_GROUPS,
-        help="Monthly price of managing one asset of this category under per-asset pricing; "
+        string="Price per Asset (month)", digits="Product Price", groups=MONEY_GROUPS, company_dependent=True,
+        help="Monthly price of managing one asset of this category under per-asset pricing, in this company; "
         "leave empty when the category is not priced per asset.",
     )
     service_product_id = fields.Many2one(
-        "product.product", string="Support Service", domain="[('type', '=', 'service')]",
-        help="The service that covers this kind of asset; it joins the scope of a contract created from an audit.",
+        "product.product", string="Support Service", company_dependent=True,
+        domain="[('type', '=', 'service'), ('company_id', 'in', [False, current_company_id])]",
+        help="The service this company sells for this kind of asset; it joins the scope of a contract created "
+        "from an audit.",
     )
 
-    _check_norms = models.Constraint(
-        "CHECK(monthly_hours >= 0 AND monthly_asset_price >= 0)",
-        "The effort norm and the price per asset cannot be negative.",
-    )
+    _check_norms = models.Constraint("CHECK(monthly_hours >= 0)", "The effort norm cannot be negative.")
+
+    @api.constrains("monthly_asset_price")
+    def _check_monthly_asset_price(self):
+        if any(category.monthly_asset_price < 0 for category in self):
+            raise ValidationError(self.env._("The price per asset cannot be negative."))

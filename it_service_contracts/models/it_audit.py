@@ -100,6 +100,7 @@ class ItAudit(models.Model):
         comparison = self.env["it.form.comparison"]
         for audit in self:
             assets = audit.asset_ids.filtered_domain(self.env["it.asset"]._it_in_service_domain(audit.date))
+            assets = assets.with_company(audit.company_id)  # its categories' prices are the audit's company's
             categories = assets.category_id
             norm = sum(asset.category_id.monthly_hours for asset in assets)
             priced = all(categories.mapped("monthly_asset_price")) if categories else False
@@ -302,10 +303,10 @@ class ItAudit(models.Model):
 
     def _it_contract_values(self):
         assets = self.asset_ids.filtered_domain(self.env["it.asset"]._it_in_service_domain(self.date))
-        # asset categories are shared by the companies of the database, their support services may not be: a
-        # category brings its service into the scope only where the audit's company may sell it
+        # asset categories are shared by the companies of the database, their support services and prices are each
+        # company's: a category brings the audit's company's service into the scope, if that company may sell it
         services = {
-            category: category.sudo().service_product_id.filtered_domain(
+            category: category.sudo().with_company(self.company_id).service_product_id.filtered_domain(
                 self.env["product.product"]._check_company_domain(self.company_id)).sudo(False)
             for category in assets.category_id
         }
@@ -327,7 +328,7 @@ class ItAudit(models.Model):
                 "product_id": service.id,
                 "pricing": "per_asset",
                 "asset_category_id": category.id,
-                "price_unit": category.monthly_asset_price,
+                "price_unit": category.with_company(self.company_id).monthly_asset_price,
             }) for category, service in services.items() if service]
         return values
 

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError
-from odoo.tests import tagged
+from odoo.tests import new_test_user, tagged
 
 from .audit_common import ItAuditCommon
 
@@ -67,6 +67,40 @@ class TestAuditRecommendation(ItAuditCommon):
         per_asset = contract.line_ids.filtered(lambda line: line.pricing == "per_asset")
         self.assertEqual(per_asset.asset_category_id, self.workstation_category | self.server_category)
         self.assertEqual(sorted(per_asset.mapped("price_unit")), [45.0, 300.0])
+
+    def test_each_company_its_own_price_and_service_per_category(self):
+        """The categories are shared; what a company charges for one and the service it sells for it are its own:
+        another firm of the database sets theirs without changing this one's, and its audits use theirs."""
+        self.workstation_category.monthly_asset_price = 45.0
+        self.server_category.monthly_asset_price = 300.0
+        other = self.env["res.company"].create({"name": "Other MSP"})
+        other_manager = new_test_user(
+            self.env, "other_msp_manager", groups="it_service_contracts.group_it_manager",
+            company_id=other.id, company_ids=[(6, 0, other.ids)],
+        )
+        their_care = self.env["product.product"].create(
+            {"name": "Their server care", "type": "service", "company_id": other.id})
+        as_other = self.server_category.with_user(other_manager).with_context(allowed_company_ids=other.ids)
+        self.assertFalse(as_other.service_product_id, "this firm's service is not theirs")
+        as_other.write({"service_product_id": their_care.id, "monthly_asset_price": 500.0})
+        self.workstation_category.with_env(as_other.env).monthly_asset_price = 50.0
+        self.assertEqual((as_other.service_product_id, as_other.monthly_asset_price), (their_care, 500.0))
+        self.assertEqual((self.server_category.service_product_id, self.server_category.monthly_asset_price),
+                         (self.service_servers, 300.0), "this firm's are unchanged")
+        ours = self._audit_with(25, servers=1)
+        self.assertAlmostEqual(ours.per_asset_monthly_cost, 25 * 45 + 300)
+        theirs = self.env["it.audit"].with_context(allowed_company_ids=other.ids).create({
+            "partner_id": self.env["res.partner"].create({"name": "Their client", "is_company": True}).id,
+            "company_id": other.id, "date": "2026-01-10",
+            "asset_ids": [(0, 0, {"category_id": self.workstation_category.id, "serial": f"THEIRS-{i}"})
+                          for i in range(25)] + [(0, 0, {"category_id": self.server_category.id})],
+        })
+        self.assertAlmostEqual(theirs.per_asset_monthly_cost, 25 * 50 + 500, msg="computed in the audit's company")
+        self.assertEqual(set(theirs._it_contract_values()["service_product_ids"][0][2]), set(their_care.ids))
+        self.assertEqual(set(ours._it_contract_values()["service_product_ids"][0][2]),
+                         set((self.service_support | self.service_servers).ids))
+        with self.assertRefused("cannot be negative", model="it.asset.category"):
+            as_other.monthly_asset_price = -1.0
 
     def test_per_asset_not_offered_when_a_category_has_no_price(self):
         self.workstation_category.monthly_asset_price = 45.0
