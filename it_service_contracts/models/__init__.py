@@ -28,6 +28,7 @@ from . import it_invoice_plan
 from . import it_invoicing
 from . import sale_order
 from . import project_task
+from . import project_task_price
 from . import it_service_calendar
 from . import it_sla_clock
 from . import it_sla_watch
@@ -47,6 +48,7 @@ from . import it_alert_source
 from . import it_alert
 from . import project_task_alert
 from . import it_maintenance_plan
+from . import it_contract_maintenance
 from . import it_maintenance_check
 from . import project_task_visit
 from . import project_task_summary

@@ -62,37 +62,16 @@ class ProjectTask(models.Model):
     )
     # said in the reader's language (the client reads it in the approval mail), so not stored
     it_adhoc_reason = fields.Char(string="Why Ad-hoc", compute="_compute_it_adhoc_reason")
-    # a copy is a new job: priced at time and materials until a manager quotes it
-    it_price_agreement = fields.Selection(
-        [("fixed", "Quoted Fixed Price"), ("time_materials", "Time and Materials")],
-        string="Price Agreement", compute="_compute_it_price_agreement", store=True, readonly=False, copy=False,
-        help="How an ad-hoc job is priced: a quoted fixed price, or the hours worked at the ad-hoc rate.",
-    )
-    it_currency_id = fields.Many2one(related="company_id.currency_id", string="IT Currency")
-    it_fixed_price = fields.Monetary(
-        string="Fixed Price", currency_field="it_currency_id", copy=False, groups=MONEY_GROUPS,
-    )
-    it_invoice_ids = fields.One2many(
-        "account.move", "it_task_id", string="Job Invoices", readonly=True, groups=MONEY_GROUPS,
-    )
     it_credit_move_id = fields.Many2one(
         "account.move", string="Service Credit On", readonly=True, copy=False, index="btree_not_null",
         ondelete="set null", groups=MONEY_GROUPS,
         help="The invoice that credits the client for the breached response time of this request.",
-    )
-    it_adhoc_hourly_rate = fields.Monetary(
-        related="company_id.it_adhoc_hourly_rate", currency_field="it_currency_id", string="Ad-hoc Rate",
-        groups=MONEY_GROUPS,
     )
 
     # the day the request is served under, and the start of its SLA clock
     it_reported_date = fields.Datetime(
         string="Reported On", default=fields.Datetime.now, copy=False, tracking=True,
         help="When the client reported the request: the SLA clock starts here.",
-    )
-
-    _check_it_fixed_price = models.Constraint(
-        "CHECK(it_fixed_price IS NULL OR it_fixed_price >= 0)", "A fixed price cannot be negative.",
     )
 
     # what the client has left before the technician logs time
@@ -202,14 +181,6 @@ class ProjectTask(models.Model):
             else:
                 task.it_adhoc_reason = self.env._("Served ad-hoc: no contract was chosen.")
 
-    @api.depends("it_is_adhoc")
-    def _compute_it_price_agreement(self):
-        for task in self:
-            if not task.it_is_adhoc:
-                task.it_price_agreement = False
-            elif not task.it_price_agreement:
-                task.it_price_agreement = "time_materials"
-
     # ------------------------------------------------------------------ constraints
 
     @api.constrains("it_contract_id", "partner_id", "it_site_id", "it_service_product_id")
@@ -239,16 +210,6 @@ class ProjectTask(models.Model):
                 raise ValidationError(self.env._(
                     "%(problem)s Leave the contract of request %(task)s empty to serve it ad-hoc.",
                     problem=problem, task=task.name,
-                ))
-
-    @api.constrains("it_price_agreement", "it_fixed_price", "it_is_adhoc")
-    def _check_it_price_agreement(self):
-        for task in self.sudo():  # also when a technician, who may not read the price, writes the request
-            if task.it_fixed_price < 0:
-                raise ValidationError(self.env._("The fixed price of request %s cannot be negative.", task.name))
-            if task.it_is_adhoc and task.it_price_agreement == "fixed" and task.it_fixed_price <= 0:
-                raise ValidationError(self.env._(
-                    "Ad-hoc request %s is quoted at a fixed price: enter the price.", task.name,
                 ))
 
     # ------------------------------------------------------------------ CRUD
@@ -294,7 +255,6 @@ class ProjectTask(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        self._it_check_price_agreement_change(vals_list)
         self._it_route_new_requests(vals_list)
         tasks = super().create(vals_list)
         # the addon's own bookkeeping: a portal collaborator of a shared project may not read these fields
@@ -311,25 +271,6 @@ class ProjectTask(models.Model):
             fields=", ".join(names),
         )
 
-    def _it_check_price_agreement_change(self, vals_list):
-        """What an ad-hoc job costs the client is agreed by an IT services manager, not by the technician: a new
-        request starts at time and materials, and only a manager sets or changes its agreement or price."""
-        if self.env.su or self._it_is_addon_write() or self.env.user.has_group("it_service_contracts.group_it_manager"):
-            return
-        if self:  # a change of what was agreed, whatever the new value
-            changed = any(
-                name in vals and any(task[name] != task._fields[name].convert_to_record(
-                    task._fields[name].convert_to_cache(vals[name], task), task) for task in self.sudo())
-                for vals in vals_list for name in ("it_price_agreement", "it_fixed_price")
-            )
-        else:
-            changed = any(vals.get("it_fixed_price") or vals.get("it_price_agreement") == "fixed" for vals in vals_list)
-        if changed:
-            raise AccessError(self.env._(
-                "Only an IT services manager can quote a fixed price for an ad-hoc job; the technician logs the "
-                "time, which is billed at the ad-hoc rate."
-            ))
-
     def _it_check_reported_date_change(self, vals):
         """Once the firm has responded, the reported date is part of the SLA's history: it no longer moves."""
         if "it_reported_date" not in vals or self._it_is_addon_write():
@@ -344,7 +285,6 @@ class ProjectTask(models.Model):
 
     def write(self, vals):
         self._it_check_reported_date_change(vals)
-        self._it_check_price_agreement_change([vals])
         if {"priority", "it_reported_date"} & vals.keys() and not self._it_is_addon_write():
             # what the SLA is measured against is tracked in the chatter, whatever the context says
             self = self.with_context(tracking_disable=False, mail_notrack=False)
