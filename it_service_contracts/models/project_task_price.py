@@ -4,11 +4,15 @@ from odoo.exceptions import AccessError, ValidationError
 from .it_money import MONEY_GROUPS
 
 
-class ProjectTask(models.Model):
+class ItAdhocPrice(models.AbstractModel):
     """What an ad-hoc job costs the client: time and materials at the ad-hoc rate, or a fixed price an IT services
-    manager quoted; the job's invoices."""
+    manager quoted; the job's invoices. Mixed into ``project.task`` ahead of it."""
 
-    _inherit = "project.task"
+    _name = "it.adhoc.price"
+    _description = "Price of an Ad-hoc Job"
+
+    # the request's company (project.task's field, named here for the currency and the rate below)
+    company_id = fields.Many2one("res.company")
 
     # a copy is a new job: priced at time and materials until a manager quotes it
     it_price_agreement = fields.Selection(
@@ -77,3 +81,8 @@ class ProjectTask(models.Model):
                 "Only an IT services manager can quote a fixed price for an ad-hoc job; the technician logs the "
                 "time, which is billed at the ad-hoc rate."
             ))
+
+
+class ProjectTask(models.Model):
+    _name = "project.task"
+    _inherit = ["it.adhoc.price", "project.task"]
