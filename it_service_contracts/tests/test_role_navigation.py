@@ -220,9 +220,16 @@ class TestRoleNavigation(ItServiceCommon):
             ("it.maintenance.plan", self.plan.id), ("it.audit", self.audit.id), ("res.partner", self.client.id),
         ])
         self.assertIn(("project.task", self.request.id), seen)
+        # the address of a request typed in the browser: the service desk's action, its form view
         summary = self.env.ref("it_service_contracts.project_task_view_form_summary")
-        self.assertEqual(self.request.with_user(self.users["accountant"]).get_formview_id(), summary.id)
-        self.assertNotEqual(self.request.with_user(self.users["technician"]).get_formview_id(), summary.id)
+        action = self.env.ref("it_service_contracts.it_service_request_action")._get_action_dict()
+        for role, form in (("accountant", summary), ("technician", self.env.ref("project.view_task_form2"))):
+            with self.subTest(role=role):
+                arch, values = self._open_form(self.users[role], "project.task", self.request.id,
+                                               {mode: view for view, mode in action["views"]}["form"])
+                self.assertEqual(arch, self.env["project.task"].with_user(self.users[role]).get_view(
+                    form.id, "form")["arch"])
+                self.assertEqual(values["id"], self.request.id)
 
     def test_accountant_menus(self):
         """The addon's two menus in the accountant's Invoicing app, as the click bot would go through them: each
