@@ -23,9 +23,9 @@ FIGURES = {
         "task_id", "date", "unit_amount", "it_contract_id", "it_billing_type", "it_period_id", "it_billable_hours",
         "it_billing_override",
     ],
-    # what a category costs and which service it brings: one value for every company before 19.0.2.4.0, each
-    # company's own since (the upgrade gives each company the value it had)
-    "it.asset.category": ["name", "monthly_hours", "monthly_asset_price", "service_product_id"],
+    # what a category costs: one value for every company before 19.0.2.4.0, each company's own since (the upgrade
+    # gives each company the value it had); its service: services_by_company()
+    "it.asset.category": ["name", "monthly_hours", "monthly_asset_price"],
     "project.task": [
         "it_is_service_request", "it_contract_id", "it_site_id", "it_service_product_id", "it_is_adhoc",
         "it_reported_date", "sla_response_deadline", "sla_resolution_deadline", "first_response_date",
@@ -58,6 +58,11 @@ def a_month_of_work(env):
         {"monthly_asset_price": 300.0, "service_product_id": servers.id})
     env.ref("it_service_contracts.asset_category_workstation").write(
         {"monthly_asset_price": 45.0, "service_product_id": care.id})
+    # another firm of the database, whose own service the printers' category names
+    second = env["res.company"].create({"name": "Druga firma IT"})
+    theirs = env["product.product"].create({"name": "Printer care", "type": "service", "company_id": second.id})
+    env.ref("it_service_contracts.asset_category_printer").write(
+        {"monthly_asset_price": 20.0, "service_product_id": theirs.id})
     contracts = env["it.contract"]
     for name, contract_type, start in (("Kancelaria Nowak", "hour_package", last_month),
                                        ("Logistyka Wiśniewski", "monthly_flat", month_before)):
@@ -111,6 +116,19 @@ def a_month_of_work(env):
     env.flush_all()
 
 
+def services_by_company(env, expected=False):
+    """Each category's support service as each company reads it. Before 19.0.2.4.0 one service for all: what a
+    company should read after the upgrade (``expected``) is that service where the company may sell it."""
+    result = {}
+    for category in env["it.asset.category"].with_context(active_test=False).search([], order="id"):
+        for company in env["res.company"].search([], order="id"):
+            service = category.with_company(company).service_product_id
+            if expected and service.company_id not in (company, env["res.company"]):
+                service = service.browse()
+            result[f"{category.id}/{company.id}"] = service.id
+    return result
+
+
 def figures(env):
     result = {}
     for model, names in FIGURES.items():
@@ -132,6 +150,10 @@ def figures(env):
 def compare(before, after):
     changes = []
     for model, old in before.items():
+        if model == "services by company":
+            changes += [f"category/company {key}: service {value!r} expected, {after[model].get(key)!r} read"
+                        for key, value in old.items() if after[model].get(key) != value]
+            continue
         if model == "it.audit":
             for audit_id, values in old.items():
                 new = after[model].get(audit_id)
@@ -162,6 +184,7 @@ def main(env):
     if step == "record":
         a_month_of_work(env)
         data = figures(env)
+        data["services by company"] = services_by_company(env, expected=True)
         env.cr.commit()
         with open(path, "w", encoding="utf-8") as file:
             json.dump(data, file, default=str)
@@ -171,6 +194,7 @@ def main(env):
     with open(path, encoding="utf-8") as file:
         before = json.load(file)
     after = json.loads(json.dumps(figures(env), default=str))
+    after["services by company"] = services_by_company(env)
     changes = compare(before, after)
     for change in changes[:50]:
         print(f"[upgrade] changed: {change}", file=sys.stderr)
