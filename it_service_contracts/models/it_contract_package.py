@@ -310,7 +310,7 @@ class ItContractPackage(models.AbstractModel):
             if package.rollover_allowed:
                 carry = min(left, package.rollover_cap_hours) if package.rollover_cap_hours > 0 else left
             package._it_addon_write({"hours_forfeited": left - carry, "hours_rollover_available": carry})
-            renewal = package.renewal_ids.filtered(lambda c: c.state in ("draft", "active"))[:1]
+            renewal = package.renewal_id.filtered(lambda c: c.state in ("draft", "active"))
             if renewal:
                 package._it_carry_over(renewal)
             package.message_post(body=self.env._(

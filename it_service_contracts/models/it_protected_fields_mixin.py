@@ -37,6 +37,16 @@ class ItProtectedFieldsMixin(models.AbstractModel):
             )
         return cls._it_guarded
 
+    @api.model
+    def _it_link_default_keys(self):
+        """The ``default_<field>`` context keys of the guarded related fields (read once per registry)."""
+        cls = type(self)
+        if "_it_link_defaults" not in cls.__dict__:
+            cls._it_link_defaults = frozenset(
+                f"default_{name}" for name in self._it_guarded_fields() if self._fields[name].related
+            )
+        return cls._it_link_defaults
+
     @api.model_create_multi
     def create(self, vals_list):
         self._it_check_protected_fields(vals_list, create=True)
@@ -50,7 +60,7 @@ class ItProtectedFieldsMixin(models.AbstractModel):
         """This model without the ``default_<field>`` context keys of its guarded related fields: such a field
         follows its link, and the key of a parent form's context (a client's, a company's), which Odoo passes on to
         the records made inside it, neither sets it nor refuses the record."""
-        keys = {f"default_{name}" for name in self._it_guarded_fields() if self._fields[name].related}
+        keys = self._it_link_default_keys()
         if keys.isdisjoint(self.env.context):
             return self
         # a new environment rather than with_context(), which can only add keys
@@ -85,9 +95,10 @@ class ItProtectedFieldsMixin(models.AbstractModel):
         guarded = self._it_guarded_fields()
         touched = {name for vals in vals_list for name in vals if name in guarded}
         if create:
+            links = self._it_link_default_keys()
             touched.update(
                 name for name in guarded
-                if not self._fields[name].related and self.env.context.get(f"default_{name}") is not None
+                if self.env.context.get(f"default_{name}") is not None and f"default_{name}" not in links
             )
         if touched:
             for name in touched:  # a user who may not even write the field is told so first, as Odoo does
