@@ -3,11 +3,13 @@ from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import datetime
 
+import babel.dates
+import pytz
 from markupsafe import Markup
 
 from odoo import api, fields, models
 from odoo.tools import SQL
-from odoo.tools.misc import babel_locale_parse, format_datetime, get_lang, posix_to_ldml
+from odoo.tools.misc import babel_locale_parse, get_lang, posix_to_ldml
 
 # set by the watch alone, around the activities it gives the service desk lead: a Python variable, not a context
 # key, which any caller over RPC could set to keep a record's followers from being subscribed
@@ -80,8 +82,8 @@ class ItSlaWatch(models.AbstractModel):
 
     def _it_sla_watch_apply(self, now):
         """Bring the requests' SLA state to ``now`` and notify each state at risk or breached once: the
-        activities and chatter notes of both states together, then the new state and the state notified
-        written together, one write per state (all in the batch's savepoint: a failed notification leaves none
+        activities of both states together, then the new state and the state notified written together, one
+        write per state (all in the batch's savepoint: a failed notification leaves none
         of it, and the next run notifies once)."""
         # the SLA fields are not tracked: no need to prepare the tracking of every tracked field of the request
         tasks = self.sudo().with_context(mail_notrack=True)
@@ -100,9 +102,10 @@ class ItSlaWatch(models.AbstractModel):
 
     def _it_sla_notify(self, pending, now):
         """For each request of ``pending`` (``{state: requests}`` at ``now``): an activity for the responsible
-        technician and a note in its chatter; and one message per state to each service desk lead listing the
-        batch's requests (the costly mail rendering is done once a batch). Activities and notes of all states are
-        created together."""
+        technician, shown in the request's chatter and in the technician's activities (the request keeps its SLA
+        record: deadlines, at-risk moments, state); and one message to each service desk lead naming the batch's
+        requests (the costly mail rendering is done once a batch). Activities of all states are created
+        together."""
         activity_type = self.env.ref("it_service_contracts.mail_activity_type_sla_alert", raise_if_not_found=False)
         today = fields.Date.context_today(self)
         tasks = self.browse([task_id for group in pending.values() for task_id in group.ids])
@@ -119,9 +122,8 @@ class ItSlaWatch(models.AbstractModel):
         summaries = {}
         new_activities = defaultdict(list)  # follow (whether the user is to follow the request): values
         updates = defaultdict(list)  # (user id, summary, follow): activities to update
-        leads = {}
+        leads = defaultdict(lambda: defaultdict(list))  # lead: state: requests
         for state, group in pending.items():
-            by_lead = leads[state] = defaultdict(list)
             for task in group:
                 lead = task.company_id.it_service_desk_lead_id
                 summary = summaries[task.id] = summarize(task, state)
@@ -134,11 +136,12 @@ class ItSlaWatch(models.AbstractModel):
                         new_activities[bool(assignee)].append({
                             "activity_type_id": activity_type.id, "summary": summary, "user_id": user.id,
                             "date_deadline": today, "res_model_id": model_id, "res_id": task.id, "automated": True,
-                            # what the activity's computed document name would be, without updating it afterwards
+                            # the activity computes its document name again, request by request: the names read
+                            # here for the whole batch spare it a query each
                             "res_name": task.display_name,
                         })
                 if lead:
-                    by_lead[lead].append(task)
+                    leads[lead][state].append(task)
         # the activity shows in the technician's activities; no e-mail per request. Odoo makes whoever is given
         # an activity follow the request: the technician does; the service desk lead, given the activities of
         # the requests nobody is assigned to, does not (the lead is told of them in one message per batch, and
@@ -154,33 +157,37 @@ class ItSlaWatch(models.AbstractModel):
         for (user_id, follow), activity_ids in by_user.items():
             with self._it_lead_not_following(not follow):
                 Activity.browse(activity_ids).write({"user_id": user_id, "date_deadline": today})
-        tasks._message_log_batch(
-            bodies={task_id: Markup("<p>%s</p>") % summary for task_id, summary in summaries.items()},
-        )
-        summaries_by_lang = {lang: summaries}
-        for state, by_lead in leads.items():
-            self._it_sla_mail_leads(by_lead, state, now, summaries_by_lang)
+        self._it_sla_mail_leads(leads, now, {lang: summaries})
 
     def _it_sla_summarizer(self, now, lang_code):
         """``summary(request, state)``: the text of the alert of a request entering ``state`` at ``now``, words and
         deadline in one language: the one Odoo's get_lang gives for ``lang_code`` (the company's when that one is
-        not installed; a user's or the scheduler's may not be). The language's date pattern is worked out once
-        (``format_datetime`` would work it out for every request)."""
+        not installed; a user's or the scheduler's may not be). What Odoo's ``format_datetime`` would work out for
+        every request (the language, its date pattern, the time zone) is worked out once: it was a tenth of a
+        watch run."""
         lang = get_lang(self.env, lang_code)
         env = self.with_context(lang=lang.code).env
         locale = babel_locale_parse(lang.code)
         pattern = f"{posix_to_ldml(lang.date_format, locale=locale)} {posix_to_ldml(lang.time_format, locale=locale)}"
         pattern = pattern.replace(":ss", "").replace(":s", "")  # to the minute, as Odoo's hide_seconds
-        formatted = {}
+        texts = {
+            "at_risk": env._("SLA at risk: due %(deadline)s"),
+            "breached": env._("SLA breached (was due %(deadline)s)"),
+        }
+        zones, formatted = {}, {}
+
+        def when(deadline, tz_name):
+            """The deadline in the calendar's time zone (the user's, else UTC, as format_datetime)."""
+            if tz_name not in zones:
+                zones[tz_name] = pytz.timezone(tz_name or self.env.user.tz or "UTC")
+            localized = pytz.utc.localize(deadline).astimezone(zones[tz_name])
+            return babel.dates.format_datetime(localized, pattern, locale=locale)
 
         def summary(task, state):
             deadline, tz = task._it_sla_alert_deadline(state, now), task._it_calendar().tz
             if deadline and (deadline, tz) not in formatted:
-                formatted[deadline, tz] = format_datetime(env, deadline, tz=tz or False, dt_format=pattern)
-            when = formatted[deadline, tz] if deadline else ""
-            if state == "at_risk":
-                return env._("SLA at risk: due %(deadline)s", deadline=when)
-            return env._("SLA breached (was due %(deadline)s)", deadline=when)
+                formatted[deadline, tz] = when(deadline, tz)
+            return texts[state] % {"deadline": formatted[deadline, tz] if deadline else ""}
 
         return summary
 
@@ -199,31 +206,40 @@ class ItSlaWatch(models.AbstractModel):
             return True
         return super().message_subscribe(partner_ids=partner_ids, subtype_ids=subtype_ids)
 
-    def _it_sla_mail_leads(self, by_lead, state, now, summaries_by_lang):
-        """One message per service desk lead naming the batch's most urgent requests (up to
-        ``_it_sla_lead_list_limit``, a link to the list of all of them beyond); the template is rendered once per
-        lead, in the lead's language, as Odoo's get_lang gives it, and so are the requests' summaries.
+    def _it_sla_mail_leads(self, leads, now, summaries_by_lang):
+        """One message per service desk lead and batch: for each state, the batch's most urgent requests (up to
+        ``_it_sla_lead_list_limit``, a link to the list of all of them beyond). The template is rendered once per
+        lead and state, in the lead's language as Odoo's get_lang gives it, and so are the requests' summaries.
 
+        :param leads: ``{lead: {state: requests}}``
         :param summaries_by_lang: ``{language: {request id: summary}}``, completed here for the leads' languages
         """
         template = self.env.ref("it_service_contracts.mail_template_it_sla_alert")
-        for lead, batch in by_lead.items():
-            tasks = self.browse([task.id for task in batch]).sorted(
-                lambda task: task._it_sla_alert_deadline(state, now) or datetime.max)[:self._it_sla_lead_list_limit]
+        for lead, by_state in leads.items():
             lang = get_lang(self.env, lead.lang).code
             summaries = summaries_by_lang.setdefault(lang, {})
-            missing = tasks.filtered(lambda task, summaries=summaries: task.id not in summaries)
-            if missing:
-                summarize = self._it_sla_summarizer(now, lang)
-                summaries.update((task.id, summarize(task, state)) for task in missing)
             template_lang = template.with_context(lang=lang)
-            values = {"tasks": tasks, "summaries": summaries, "state": state}
-            subject, body = (
-                template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]
-                for name in ("subject", "body_html")
-            )
-            if len(batch) > len(tasks):  # said here, not in the template, which a firm may have changed
-                body += tasks[:1]._it_sla_more_requests(len(batch) - len(tasks), lang)
+            subject, body = None, Markup()
+            for state in ("breached", "at_risk"):
+                batch = by_state.get(state)
+                if not batch:
+                    continue
+                tasks = self.browse([task.id for task in batch]).sorted(
+                    lambda task, state=state: task._it_sla_alert_deadline(state, now) or datetime.max,
+                )[:self._it_sla_lead_list_limit]
+                missing = tasks.filtered(lambda task, summaries=summaries: task.id not in summaries)
+                if missing:
+                    summarize = self._it_sla_summarizer(now, lang)
+                    summaries.update((task.id, summarize(task, state)) for task in missing)
+                values = {"tasks": tasks, "summaries": summaries, "state": state}
+                subject, state_body = (
+                    template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]
+                    for name in ("subject", "body_html")
+                )
+                body += state_body
+                if len(batch) > len(tasks):  # said here, not in the template, which a firm may have changed
+                    body += tasks[:1]._it_sla_more_requests(len(batch) - len(tasks), lang)
+            # the costly part is the notification itself (its e-mail layout): one for both states
             self.env["mail.thread"].sudo().message_notify(
                 partner_ids=lead.partner_id.ids, subject=subject, body=body, subtype_xmlid="mail.mt_note",
             )
