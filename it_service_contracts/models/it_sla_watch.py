@@ -83,8 +83,8 @@ class ItSlaWatch(models.AbstractModel):
     def _it_sla_watch_apply(self, now):
         """Bring the requests' SLA state to ``now`` and notify each state at risk or breached once: the
         activities of both states together, then the new state and the state notified written together, one
-        write per state (all in the batch's savepoint: a failed notification leaves none
-        of it, and the next run notifies once)."""
+        write per state (all in the batch's savepoint: a failed notification leaves none of it, and the next run
+        notifies once)."""
         # the SLA fields are not tracked: no need to prepare the tracking of every tracked field of the request
         tasks = self.sudo().with_context(mail_notrack=True)
         vals_by_id = tasks._it_sla_state_vals(now)
