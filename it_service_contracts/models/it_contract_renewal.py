@@ -92,10 +92,21 @@ class ItContractRenewal(models.AbstractModel):
             contract.renewal_changes_html = contract._it_changes_html(contract._it_terms_changes(
                 previous._it_terms_snapshot(), contract._it_terms_snapshot())) if previous else False
 
+    # the renewal link decides where an expiring package's unused hours go: one renewal per contract, also when two
+    # managers renew it at the same moment (each one's check sees no other in its own snapshot)
+    _one_renewal_per_contract = models.UniqueIndex(
+        "(previous_contract_id) WHERE previous_contract_id IS NOT NULL AND state != 'cancelled'",
+        "This contract has already been renewed.",
+    )
+
+    def _it_live_renewals(self):
+        """The contracts renewing this one: a cancelled renewal does not count."""
+        return self.renewal_ids.filtered(lambda c: c.state != "cancelled")
+
     @api.depends("renewal_ids.state")
     def _compute_renewal_id(self):
         for contract in self:
-            contract.renewal_id = contract.renewal_ids.filtered(lambda c: c.state != "cancelled")[:1]
+            contract.renewal_id = contract._it_live_renewals()[:1]
 
     @api.constrains("previous_contract_id", "partner_id", "date_start", "state")
     def _check_renewal_of(self):
@@ -109,7 +120,7 @@ class ItContractRenewal(models.AbstractModel):
                     "Contract %(name)s cannot renew %(previous)s: a renewal is a later contract of the same client.",
                     name=contract.name, previous=previous.name,
                 ))
-            if len(previous.renewal_ids.filtered(lambda c: c.state != "cancelled")) > 1:
+            if len(previous._it_live_renewals()) > 1:
                 raise ValidationError(self.env._("Contract %s has already been renewed.", previous.name))
 
     def _it_renewal_terms(self):
@@ -138,6 +149,9 @@ class ItContractRenewal(models.AbstractModel):
         default = {"date_start": start, "previous_contract_id": self.id, **self._it_renewal_terms()}
         if self.contract_type == "monthly_flat" and self.date_end:
             default["date_end"] = start + (self.date_end - self.date_start)
+        # the database holds one renewal per contract on the renewals' states: a renewal cancelled earlier in this
+        # transaction must be cancelled there before the new one is inserted
+        self.flush_model(["state", "previous_contract_id"])
         renewal = self.copy(default)
         self._it_after_renew(renewal)
         self.message_post(body=self.env._("Renewed by %s.", renewal._get_html_link()))
