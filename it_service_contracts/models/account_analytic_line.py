@@ -24,7 +24,9 @@ BILLING_OVERRIDES = [
 RECLASSIFY_FIELDS = frozenset({"task_id", "project_id", "date", "unit_amount", "it_billing_override"})
 # set by the addon only, never by the technician
 PROTECTED_FIELDS = frozenset((*CLASSIFICATION_FIELDS, "it_billing_override", "it_invoice_id"))
-# what an invoiced line may still have written on it
+# a package in these states has settled its unused hours: the time drawn from it is locked
+PACKAGE_SETTLED_STATES = ("expired", "closed")
+# what a locked line may still have written on it
 INVOICED_WRITABLE_FIELDS = frozenset({"it_invoice_id", "timesheet_invoice_id"})
 
 
@@ -81,25 +83,28 @@ class AccountAnalyticLine(models.Model):
         return lines
 
     def write(self, vals):
-        self._it_check_not_invoiced(vals)
+        self._it_check_not_locked(vals)
         if self._it_is_addon_write() or not RECLASSIFY_FIELDS.intersection(vals):
             return super().write(vals)
+        moved = self._it_moved_overrides(vals)
         self._it_release()
         result = super().write(vals)
+        if moved:
+            moved._it_addon_write({"it_billing_override": False})
         self._it_classify()
         return result
 
     def unlink(self):
-        self._it_check_not_invoiced()
+        self._it_check_not_locked()
         self._it_release(clear=False)
         return super().unlink()
 
     @api.ondelete(at_uninstall=False)
-    def _unlink_except_it_invoiced(self):
-        self._it_check_not_invoiced()
+    def _unlink_except_it_locked(self):
+        self._it_check_not_locked()
 
     def _is_readonly(self):
-        return super()._is_readonly() or bool(self._it_locking_invoice())
+        return super()._is_readonly() or bool(self._it_locked())
 
     # ------------------------------------------------------------------ checks
 
@@ -125,27 +130,55 @@ class AccountAnalyticLine(models.Model):
             fields=", ".join(names),
         )
 
-    def _it_locking_invoice(self):
-        """The invoice that locks these lines, if any (a cancelled invoice locks nothing)."""
-        return self.sudo().it_invoice_id._it_issued()[:1]
+    def _it_moved_overrides(self, vals):
+        """These lines whose hand-set billing does not follow them to the request ``vals`` moves them to: a
+        manager's reclassification is about the time on its request, and time marked non-billable when it was
+        logged stays so only on a request whose client refused paid work (as when it is logged there)."""
+        if not vals.get("task_id"):
+            return self.browse()
+        target = self.env["project.task"].sudo().browse(vals["task_id"])
+        return self.sudo().filtered(lambda line: line.it_billing_override and line.task_id != target and not (
+            line.it_billing_override == "non_billable" and target.it_approval_state == "refused"))
 
-    def _it_check_not_invoiced(self, vals=None):
+    def _it_locked(self):
+        """These lines that can no longer change, and why: ``{line: invoice or package}``. Time billed on an
+        issued invoice is locked (a cancelled invoice locks nothing); so is time drawn from a package that has
+        ended (expired or closed): its unused hours were settled then, forfeited or carried into its renewal."""
+        lines = self.sudo().filtered(lambda line: line.id)
+        issued = lines.it_invoice_id._it_issued()
+        locked = {line: line.it_invoice_id for line in lines if line.it_invoice_id in issued}
+        locked.update({
+            line: line.it_contract_id for line in lines
+            if line not in locked and line.it_billing_type == "package"
+            and line.it_contract_id.state in PACKAGE_SETTLED_STATES
+        })
+        return locked
+
+    def _it_check_not_locked(self, vals=None):
+        """Refuse to change or delete time that is locked (:meth:`_it_locked`)."""
         if vals is not None and not set(vals) - INVOICED_WRITABLE_FIELDS:
             return
         if not any(self._ids):
             return
-        issued = self.sudo().it_invoice_id._it_issued()
-        invoiced = self.sudo().filtered(lambda line: line.it_invoice_id in issued)
-        if invoiced:
-            line = invoiced[0]
+        locked = self._it_locked()
+        if not locked:
+            return
+        line, by = next(iter(locked.items()))
+        values = {
+            "employee": line.employee_id.name or line.user_id.name, "date": format_date(self.env, line.date),
+            "task": line.task_id.display_name or line.name, "by": by.display_name,
+        }
+        if by._name == "account.move":
             raise UserError(self.env._(
-                "The time logged by %(employee)s on %(date)s (%(task)s) has been invoiced on %(invoice)s and can no "
+                "The time logged by %(employee)s on %(date)s (%(task)s) has been invoiced on %(by)s and can no "
                 "longer be changed or deleted. Ask your accountant to issue a credit note on that invoice first.",
-                employee=line.employee_id.name or line.user_id.name,
-                date=line.date,
-                task=line.task_id.display_name or line.name,
-                invoice=line.it_invoice_id.display_name,
+                **values,
             ))
+        raise UserError(self.env._(
+            "The time logged by %(employee)s on %(date)s (%(task)s) was drawn from hour package %(by)s, which has "
+            "ended: its unused hours were settled then, and its time can no longer be changed or deleted.",
+            **values,
+        ))
 
     # ------------------------------------------------------------------ reclassification
 
@@ -172,7 +205,7 @@ class AccountAnalyticLine(models.Model):
         tasks = lines.task_id
         # any technician's time the manager may write (record rules); the addon writes the override
         lines.check_access("write")
-        lines._it_check_not_invoiced()
+        lines._it_check_not_locked()
         lines._it_release()
         lines.sudo()._it_addon_write({"it_billing_override": False if mode == "auto" else mode})
         lines._it_classify()

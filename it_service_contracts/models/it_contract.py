@@ -3,6 +3,8 @@ stories are named models it inherits: the package's hours (``it.contract.package
 (``it.contract.billing``), the document and the client's acceptance (``it.contract.document``), renewal
 (``it.contract.renewal``), what lets it run and its life from draft to closed (``it.contract.lifecycle``);
 coverage and terms at a date are in ``it_contract_coverage.py``."""
+from contextvars import ContextVar
+
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
@@ -12,6 +14,10 @@ from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 from .it_contract_package import COUNTER_FIELDS
 from .it_forms import CONTRACT_TYPES
 from .it_money import MONEY_GROUPS
+
+# the references this process's create() is giving the contracts it makes, from the sequence: the write guard lets
+# those through (a Python variable, not a context key, which any caller over RPC could set)
+_NEW_REFERENCES = ContextVar("it_contract_new_references", default=frozenset())
 
 # a contract moves through its states by its actions alone (it.contract.lifecycle), which do what each step needs
 LIFECYCLE_FIELDS = frozenset({"state", "date_confirmed"})
@@ -28,7 +34,8 @@ class ItContract(models.Model):
     ]
     _order = "date_start desc, id desc"
     _check_company_auto = True
-    _it_protected_fields = COUNTER_FIELDS | ACCEPTANCE_FIELDS | LIFECYCLE_FIELDS
+    # the reference is the sequence's: how the client, the invoices and the service project name the contract
+    _it_protected_fields = COUNTER_FIELDS | ACCEPTANCE_FIELDS | LIFECYCLE_FIELDS | {"name"}
     _it_acceptance_report = "it_service_contracts.action_report_it_contract_document"
 
     name = fields.Char(
@@ -146,6 +153,9 @@ class ItContract(models.Model):
         "Rates, hours and fees cannot be negative.",
     )
     _partner_state_idx = models.Index("(partner_id, state)")
+    _name_company_uniq = models.UniqueIndex(
+        "(company_id, name) WHERE name != '/'", "Another contract of this company has the same reference.",
+    )
 
     approval_required = fields.Boolean(
         string="Approval Before Paid Work", tracking=True,
@@ -251,14 +261,26 @@ class ItContract(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
-        for vals in vals_list:
-            if vals.get("name", "/") == "/":
-                vals["name"] = self.env["ir.sequence"].with_company(vals.get("company_id")).next_by_code(
-                    "it.contract", sequence_date=vals.get("date_start"),
-                ) or "/"
-        contracts = super().create(vals_list)
+        self._it_check_protected_fields(vals_list, create=True)  # a reference the caller gives is refused here
+        vals_list = [dict(vals, name=self.env["ir.sequence"].with_company(vals.get("company_id")).next_by_code(
+            "it.contract", sequence_date=vals.get("date_start"),
+        ) or "/") if vals.get("name", "/") == "/" else vals for vals in vals_list]
+        token = _NEW_REFERENCES.set(frozenset(vals["name"] for vals in vals_list))
+        try:
+            contracts = super().create(vals_list)
+        finally:
+            _NEW_REFERENCES.reset(token)
         contracts.filtered("audit_exception_reason")._it_post_audit_exception()
         return contracts
+
+    def _it_check_protected_fields(self, vals_list, create=False):
+        """A new contract's reference from the sequence is the addon's own (``create``)."""
+        given = _NEW_REFERENCES.get()
+        if create and given:
+            vals_list = [
+                {key: value for key, value in vals.items() if key != "name" or value not in given} for vals in vals_list
+            ]
+        return super()._it_check_protected_fields(vals_list, create=create)
 
     def write(self, vals):
         self._it_check_terms_of_a_contract_that_ran(vals)

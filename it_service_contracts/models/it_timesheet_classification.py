@@ -226,8 +226,10 @@ class ItTimesheetClassification(models.AbstractModel):
 
     def _it_classify_again(self):
         """Classify these lines anew after what decides their billing changed on their request (its contract,
-        site, service or client): what they drew is given back and drawn again; invoiced time stays as billed."""
+        site, service or client): what they drew is given back and drawn again; invoiced time and time drawn from
+        a package that has ended stay as billed (``_it_locked``)."""
         lines = self.sudo().filtered(lambda line: not line.it_invoice_id and line.it_billing_type)
+        lines -= self.browse(line.id for line in lines._it_locked())
         if lines:
             lines._it_release()
             lines._it_classify()

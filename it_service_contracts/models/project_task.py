@@ -271,6 +271,11 @@ class ProjectTask(models.Model):
             fields=", ".join(names),
         )
 
+    def _it_coverage_key(self):
+        """What decides how the time of this request is billed (``_IT_COVERAGE_FIELDS``), to compare."""
+        self.ensure_one()
+        return tuple(self[name] for name in sorted(self._IT_COVERAGE_FIELDS))
+
     def _it_check_reported_date_change(self, vals):
         """Once the firm has responded, the reported date is part of the SLA's history: it no longer moves."""
         if "it_reported_date" not in vals or self._it_is_addon_write():
@@ -294,6 +299,9 @@ class ProjectTask(models.Model):
         tasks = self.sudo()
         before = {task.id: task._it_is_closed() for task in tasks} if transition else {}
         clients = {task.id: task.it_client_id for task in tasks} if "partner_id" in vals else {}
+        coverage = {}
+        if self._IT_COVERAGE_FIELDS & vals.keys():
+            coverage = {task.id: task._it_coverage_key() for task in tasks}
         result = super().write(vals)
         # a link sent to the former client no longer opens a request that moved to another client
         tasks.filtered(lambda t: t.id in clients and t.it_client_id != clients[t.id]).access_token = False
@@ -301,9 +309,12 @@ class ProjectTask(models.Model):
             tasks._it_sla_on_transition(before, stage_changed="stage_id" in vals)
         if transition or self._IT_SLA_FIELDS & vals.keys():
             tasks.filtered("it_is_service_request")._it_sla_refresh_state()
-        if self._IT_COVERAGE_FIELDS & vals.keys():
+        # the time of a request is billed again only when what decides its billing changed, not when a form or an
+        # import sends the same values again
+        changed = [task.id for task in tasks if task.id in coverage and task._it_coverage_key() != coverage[task.id]]
+        if changed:
             self.env["account.analytic.line"].sudo().search([
-                ("task_id", "in", self.ids), ("it_invoice_id", "=", False),
+                ("task_id", "in", changed), ("it_invoice_id", "=", False),
             ])._it_classify_again()
         if transition:
             # a completed ad-hoc job is invoiced at once (never before)

@@ -1,5 +1,5 @@
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.tests import freeze_time, tagged
 
 from .timesheet_common import ItTimesheetCommon
 
@@ -22,15 +22,9 @@ class TestApproval(ItTimesheetCommon):
         cls.flat = cls._active_contract(
             "monthly_flat", date_start="2026-01-01", monthly_hours=2.0, hourly_rate=120.0, approval_required=True,
         )
-        cls.tech_user = new_test_user(
-            cls.env, "appr_tech", groups="it_service_contracts.group_it_technician",
-            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.tech_user = cls._user("appr_tech")
         cls.technician.user_id = cls.tech_user
-        cls.manager = new_test_user(
-            cls.env, "appr_manager", groups="it_service_contracts.group_it_manager",
-            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)],
-        )
+        cls.manager = cls._user("appr_manager", "manager")
 
     def _approval_mails(self, task):
         """The approval requests sent to the client: notifications, not messages of the request's thread."""

@@ -1,6 +1,6 @@
 from contextlib import contextmanager
 
-from odoo.tests import freeze_time
+from odoo.tests import freeze_time, new_test_user
 
 from .common import ItServiceCommon
 
@@ -20,6 +20,14 @@ class ItTimesheetCommon(ItServiceCommon):
         cls.plain_task = cls.env["project.task"].create({
             "name": "Plain task", "project_id": cls.plain_project.id, "partner_id": cls.client.id,
         })
+
+    @classmethod
+    def _user(cls, login, role="technician"):
+        """A user of the company with the addon's ``role`` (technician, manager)."""
+        return new_test_user(
+            cls.env, login, groups=f"it_service_contracts.group_it_{role}",
+            company_id=cls.company.id, company_ids=[(6, 0, cls.company.ids)],
+        )
 
     @classmethod
     def _request(cls, contract=None, site=None, service=None, partner=None, name="Printer down"):
