@@ -157,7 +157,7 @@ class ItContract(models.Model):
 
     @api.model
     def _it_row_on(self, row, day):
-        """A contract row of :meth:`_it_running_contracts` with the scope, places and included hours of ``day``."""
+        """A contract row of :meth:`_it_covering_contracts` with the scope, places and included hours of ``day``."""
         terms = self._it_terms_at(None, row["amendments"], day)
         if not terms:
             return row
@@ -239,17 +239,30 @@ class ItContract(models.Model):
         }
 
     @api.model
-    @ormcache("date_from", "date_to")
-    def _it_running_where(self, date_from, date_to):
-        """:meth:`_it_running_condition` between the dates as a WHERE clause on ``it_contract``, compiled by the ORM
-        once per pair of dates: compiling the domain costs more than the classification's query that uses it."""
-        return self.sudo()._search(self._it_running_condition(date_from, date_to)).where_clause
+    def _it_covering_condition(self, date_from, date_to):
+        """The contracts whose terms bill the time worked between the dates: those running then, and a flat
+        contract that ran on some of those days and has ended since (expired or closed): time logged or corrected
+        late is billed on its months, which are invoiced up to its end, its last overage on a final invoice. Not a
+        package that has ended: its unused hours were settled when it did."""
+        ended_flat = Domain([
+            ("contract_type", "=", "monthly_flat"), ("state", "in", ("expired", "closed")),
+            ("date_start", "<=", date_to), ("date_end", ">=", date_from),
+        ])
+        return self._it_running_condition(date_from, date_to) | ended_flat
 
     @api.model
-    def _it_running_contracts(self, client_ids, date_from, date_to, also=None):
-        """The active contracts of these clients valid at some point between the dates, with their scope,
-        places, hours and months (the ``periods`` of flat contracts that exist in those months), read in one query
-        for the timesheet classification. Nothing is locked: what a line draws is decided by ``it.hours.pool``.
+    @ormcache("date_from", "date_to")
+    def _it_covering_where(self, date_from, date_to):
+        """:meth:`_it_covering_condition` between the dates as a WHERE clause on ``it_contract``, compiled by the
+        ORM once per pair of dates: compiling the domain costs more than the classification's query that uses it."""
+        return self.sudo()._search(self._it_covering_condition(date_from, date_to)).where_clause
+
+    @api.model
+    def _it_covering_contracts(self, client_ids, date_from, date_to, also=None):
+        """The contracts covering time of these clients between the dates (:meth:`_it_covering_condition`), with
+        their scope, places, hours and months (the ``periods`` of flat contracts that exist in those months), read
+        in one query for the timesheet classification. Nothing is locked: what a line draws is decided by
+        ``it.hours.pool``.
 
         :param also: ``(WITH item, columns)`` (``SQL``) that ride on the same statement, one round trip fewer;
             their columns come with every row
@@ -289,7 +302,7 @@ class ItContract(models.Model):
             with_item,
             # the amendments from the first month of the period on: a month they cut decides each line's hours
             first_month, first_month, date_to, SQL(", %s", columns) if columns else SQL(),
-            tuple(client_ids), self._it_running_where(date_from, date_to),
+            tuple(client_ids), self._it_covering_where(date_from, date_to),
         ))
         for row in rows:
             row["amendments"] = [(fields.Date.to_date(day), terms) for day, terms in row["amendments"]]
@@ -301,7 +314,7 @@ class ItContract(models.Model):
 
     @api.model
     def _it_coverage_terms(self, contracts):
-        """The terms coverage looks at, as :meth:`_it_running_contracts` returns them for the classification."""
+        """The terms coverage looks at, as :meth:`_it_covering_contracts` returns them for the classification."""
         return [{
             "id": contract.id, "partner_id": contract.partner_id.id, "company_id": contract.company_id.id,
             "contract_type": contract.contract_type, "date_start": contract.date_start,

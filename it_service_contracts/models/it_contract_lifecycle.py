@@ -148,8 +148,14 @@ class ItContractLifecycle(models.AbstractModel):
         return True
 
     def action_close(self):
+        """Close these contracts. A monthly contract that has started ends today, unless it ended already: its
+        months are billed up to its end (without one, the month it was closed in and, in arrears, the month before
+        would never be). A package's end follows from its validity."""
         if any(contract.state not in ("active", "expired") for contract in self):
             raise UserError(self.env._("Only running or expired contracts can be closed."))
+        today = fields.Date.context_today(self)
+        self.filtered(lambda c: c.contract_type == "monthly_flat" and c.date_start <= today
+                      and not (c.date_end and c.date_end < today)).write({"date_end": today})
         self._it_addon_write({"state": "closed"})
         return True
 

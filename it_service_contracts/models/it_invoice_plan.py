@@ -94,16 +94,17 @@ class ItInvoicePlan(models.AbstractModel):
     def _it_plan_flat(self, months, today):
         """The month's fee (prorated by days), the recurring services, the overage hours of the months that
         have ended, and the service credits of their breached response times. ``months``: ``{contract: (month
-        billed, last month of the run)}`` as ``it.invoicing._it_billed_months`` gives them."""
+        billed, last month of the run)}`` as ``it.invoicing._it_billed_months`` gives them; a contract that has
+        ended with overage left to bill (month ``None``) gets an invoice of that overage and its credits alone."""
         run_month = today.replace(day=1)
         billed = {contract: month for contract, (month, _last) in months.items()}
         contracts = self.env["it.contract"].sudo().concat(*sorted(billed, key=lambda contract: contract.id))
         Period = self.env["it.contract.period"].sudo()
-        Period._it_ensure_periods({(contract.id, month) for contract, month in billed.items()})
+        Period._it_ensure_periods({(contract.id, month) for contract, month in billed.items() if month})
         periods = {
             (period.contract_id.id, period.date_start): period
             for period in Period.search([
-                ("contract_id", "in", contracts.ids), ("date_start", "in", list(set(billed.values()))),
+                ("contract_id", "in", contracts.ids), ("date_start", "in", list({m for m in billed.values() if m})),
             ])
         }
         timesheets = self.env["account.analytic.line"].sudo().search([
@@ -112,8 +113,11 @@ class ItInvoicePlan(models.AbstractModel):
         ], order="date, id")
         timesheets_by_contract = timesheets.grouped("it_contract_id")
         breaches = self._it_breached_requests(contracts.filtered("service_credit_percent"), run_month)
-        # the terms each day of the billed months was under, for contracts amended since (one query)
-        timelines = self.env["it.contract"]._it_amendment_timeline(contracts.ids, min(billed.values()))
+        # the terms each day of the billed months and of the time billed was under, for contracts amended since
+        # (one query)
+        since = min([month for month in billed.values() if month] + [line.date.replace(day=1) for line in timesheets],
+                    default=run_month)
+        timelines = self.env["it.contract"]._it_amendment_timeline(contracts.ids, since)
         overage_product = self.env.ref("it_service_contracts.product_it_overage")
         credit_product = self.env.ref("it_service_contracts.product_it_service_credit")
         plans = []
@@ -124,32 +128,8 @@ class ItInvoicePlan(models.AbstractModel):
                     "Contract %s cannot be invoiced: it has a monthly fee but no fee product.", contract.name,
                 ))
             env = self.with_context(lang=contract.partner_id.lang or self.env.lang).env
-            days = calendar.monthrange(month.year, month.month)[1]
-            first = max(contract.date_start, month)
-            last = min(contract.date_end or month.replace(day=days), month.replace(day=days))
-            covered = (last - first).days + 1
-            label = format_date(env, month, date_format="LLLL y")
-            lines = []
             timeline = timelines.get(contract.id)
-            for start, end, fee in self.env["it.contract"]._it_fee_segments(contract, first, last, timeline):
-                if not fee:
-                    continue
-                part = (end - start).days + 1
-                name = env._("Monthly fee %(contract)s, %(month)s", contract=contract.name, month=label)
-                if part < days:
-                    name += " " + env._("(%(covered)s of %(days)s days)", covered=part, days=days)
-                    if start != first or end != last:
-                        name += " " + env._("from %(start)s to %(end)s", start=format_date(env, start),
-                                            end=format_date(env, end))
-                lines.append({"product": contract.fee_product_id, "name": name, "quantity": 1.0,
-                              "price_unit": contract.currency_id.round(fee * part / days)})
-            for service in contract.line_ids:
-                quantity = service._it_monthly_quantity(month)
-                if quantity:
-                    lines.append({
-                        "product": service.product_id, "name": f"{service.name} ({label})", "quantity": quantity,
-                        "price_unit": contract.currency_id.round(service.price_unit * covered / days),
-                    })
+            lines = self._it_month_lines(contract, month, timeline, env) if month else []
             contract_lines = timesheets_by_contract.get(contract, self.env["account.analytic.line"])
             overage = contract_lines.filtered(lambda line: line.it_billing_type == "overage")
             def rate_on(line, timeline=timeline, contract=contract):
@@ -189,10 +169,42 @@ class ItInvoicePlan(models.AbstractModel):
                 credited |= tasks
             plans.append(self._it_plan(
                 contract, contract, contract.partner_id, contract.company_id, contract.analytic_account_id, lines,
-                timesheets=contract_lines, credited_tasks=credited, period=periods[contract.id, month],
-                it_contract_id=contract.id, it_period_id=periods[contract.id, month].id, it_invoice_kind="flat",
+                timesheets=contract_lines, credited_tasks=credited, period=periods.get((contract.id, month)),
+                it_contract_id=contract.id, it_period_id=periods[contract.id, month].id if month else False,
+                it_invoice_kind="flat",
             ))
         return plans
+
+    @api.model
+    def _it_month_lines(self, contract, month, timeline, env):
+        """The fee of ``month`` (prorated by the days the contract ran, in the segments its amendments cut) and
+        its recurring services, as invoice line values."""
+        days = calendar.monthrange(month.year, month.month)[1]
+        first = max(contract.date_start, month)
+        last = min(contract.date_end or month.replace(day=days), month.replace(day=days))
+        covered = (last - first).days + 1
+        label = format_date(env, month, date_format="LLLL y")
+        lines = []
+        for start, end, fee in self.env["it.contract"]._it_fee_segments(contract, first, last, timeline):
+            if not fee:
+                continue
+            part = (end - start).days + 1
+            name = env._("Monthly fee %(contract)s, %(month)s", contract=contract.name, month=label)
+            if part < days:
+                name += " " + env._("(%(covered)s of %(days)s days)", covered=part, days=days)
+                if start != first or end != last:
+                    name += " " + env._("from %(start)s to %(end)s", start=format_date(env, start),
+                                        end=format_date(env, end))
+            lines.append({"product": contract.fee_product_id, "name": name, "quantity": 1.0,
+                          "price_unit": contract.currency_id.round(fee * part / days)})
+        for service in contract.line_ids:
+            quantity = service._it_monthly_quantity(month)
+            if quantity:
+                lines.append({
+                    "product": service.product_id, "name": f"{service.name} ({label})", "quantity": quantity,
+                    "price_unit": contract.currency_id.round(service.price_unit * covered / days),
+                })
+        return lines
 
     @api.model
     def _it_breached_requests(self, contracts, before):

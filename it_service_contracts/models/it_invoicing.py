@@ -56,17 +56,39 @@ class ItInvoicing(models.AbstractModel):
         )
 
     @api.model
+    def _it_flat_settlements_due(self, today, where):
+        """SQL of the ids of the flat contracts that ended before this month with overage left to bill and no
+        month to bill it with: the last month's invoice went out before that time was worked (in advance) or
+        logged. One more invoice bills it (and the service credits due), on the invoicing day of a month after
+        the end, as the next month's invoice would have."""
+        month = today.replace(day=1)
+        return SQL(
+            """SELECT x.id FROM it_contract x
+                WHERE x.contract_type = 'monthly_flat' AND %(where)s
+                  AND x.state IN ('active', 'expired', 'closed') AND x.date_end < %(month)s
+                  AND %(today)s::date >= %(month)s::date + (LEAST(GREATEST(COALESCE(x.invoice_day, 1), 1), 28) - 1)
+                  AND EXISTS (SELECT 1 FROM account_analytic_line l
+                               WHERE l.it_contract_id = x.id AND l.it_billing_type = 'overage'
+                                 AND l.it_invoice_id IS NULL AND l.date < %(month)s)""",
+            where=where, month=month, today=today,
+        )
+
+    @api.model
     def _it_billed_months(self, contracts, today):
         """``{contract: (first day of the earliest month due, of the last month the run of today bills)}`` of
-        these flat contracts, for those with a month due."""
+        these flat contracts, for those with a month due; ``(None, None)`` for those with only their overage left
+        to bill since they ended (``_it_flat_settlements_due``)."""
         if not contracts:
             return {}
         self.env.flush_all()
+        where = SQL("x.id IN %s", tuple(contracts.ids))
         rows = self._it_query_months_due(SQL(
-            "SELECT id, MIN(start), MIN(last) FROM (%s) AS due GROUP BY id",
-            self._it_flat_due_months(today, SQL("x.id IN %s", tuple(contracts.ids))),
+            "SELECT id, MIN(start), MIN(last) FROM (%s) AS due GROUP BY id", self._it_flat_due_months(today, where),
         ))
-        return {contracts.browse(contract_id): (month, last) for contract_id, month, last in rows}
+        months = {contracts.browse(contract_id): (month, last) for contract_id, month, last in rows}
+        for (contract_id,) in self.env.execute_query(self._it_flat_settlements_due(today, where)):
+            months.setdefault(contracts.browse(contract_id), (None, None))
+        return months
 
     @api.model
     def _it_due_ids(self, kind, today, limit=None, exclude=(), ids=None):
@@ -87,7 +109,10 @@ class ItInvoicing(models.AbstractModel):
                 where=where, issued=ISSUED,
             )
         elif kind == "flat":
-            query = SQL("SELECT DISTINCT x.id FROM (%s) AS x(id, start, last)", self._it_flat_due_months(today, where))
+            query = SQL(
+                "SELECT x.id FROM (SELECT id FROM (%s) AS due(id, start, last) UNION %s) AS x",
+                self._it_flat_due_months(today, where), self._it_flat_settlements_due(today, where),
+            )
         else:
             query = SQL(
                 """SELECT x.id FROM project_task x
@@ -156,7 +181,7 @@ class ItInvoicing(models.AbstractModel):
         billed = self._it_billed_months(contracts, today)
         while billed:
             moves |= self._it_create_invoices(self._it_plan_flat(billed, today))
-            behind = [contract for contract, (month, last) in billed.items() if month < last]
+            behind = [contract for contract, (month, last) in billed.items() if month and month < last]
             billed = self._it_billed_months(contracts.browse(contract.id for contract in behind), today)
         return moves
 

@@ -71,7 +71,7 @@ class ItTimesheetClassification(models.AbstractModel):
         # also marks the draw's transaction
         dates = lines.mapped("date")
         token, mark = HoursPool._it_mark()
-        candidates = Contract._it_running_contracts(
+        candidates = Contract._it_covering_contracts(
             {client.id for client in clients.values()}, min(dates), max(dates), also=mark)
         marked = (token, candidates[0]["it_txid"], candidates[0]["it_mine"]) if candidates else None
         by_id = {row["id"]: row for row in candidates}

@@ -26,6 +26,7 @@ from . import test_mail_templates
 from . import test_approval
 from . import test_portal
 from . import test_invoicing_concurrency
+from . import test_invoicing_end
 from . import test_invoicing_rpc
 from . import test_contract_ledger
 from . import test_contract_amendment

@@ -1,0 +1,98 @@
+from datetime import date
+
+from odoo.tests import freeze_time, tagged
+
+from .invoicing_common import ItInvoicingCommon
+
+
+@tagged("post_install", "-at_install")
+class TestInvoicingAfterTheEnd(ItInvoicingCommon):
+    """What a flat contract earned up to its end is billed after it: the month it was closed in, its last overage,
+    and time logged or corrected late (design rule 10)."""
+
+    @classmethod
+    def setUpClass(cls):
+        super().setUpClass()
+        cls.overage = cls.env.ref("it_service_contracts.product_it_overage")
+
+    def test_closing_in_arrears_bills_the_month_up_to_the_closing_day(self):
+        with freeze_time("2026-10-10"):
+            contract = self._flat(invoice_timing="arrears", invoice_day=5)
+            request = self._request(contract)
+        with freeze_time("2026-11-05"):
+            self._run_invoicing()
+        with freeze_time("2026-11-18"):
+            self._log(request, 12.0, date="2026-11-10")
+        with freeze_time("2026-11-20"):
+            self._as(self.manager, contract).action_close()
+            self.assertEqual((contract.state, contract.date_end), ("closed", date(2026, 11, 20)))
+            # time worked before the close and logged after it is the contract's, not ad-hoc work
+            late = self._log(request, 1.0, date="2026-11-19")
+            self.assertBilled(late, [("overage", 1.0, contract)])
+            after = self._log(request, 1.0, date="2026-11-20")
+            self.assertBilled(after, [("overage", 1.0, contract)])
+        with freeze_time("2026-11-21"):
+            next_day = self._log(request, 1.0, date="2026-11-21")
+            self.assertBilled(next_day, [("adhoc", 1.0, contract)])
+        with freeze_time("2026-12-05"):
+            self._run_invoicing()
+        november = contract.invoice_ids.filtered(lambda move: move.it_period_id.date_start == date(2026, 11, 1))
+        self.assertInvoiceLines(november, [
+            (contract.fee_product_id, 1.0, 1333.33),  # 20 of 30 days
+            (self.overage, 4.0, 130.0),
+        ])
+        self.assertIn("20 of 30 days", november.invoice_line_ids[0].name)
+        with freeze_time("2027-01-05"):
+            self._run_invoicing()
+        self.assertEqual(len(contract.invoice_ids), 2, "October and November, nothing after the end")
+
+    def test_the_last_overage_of_a_contract_billed_in_advance_is_invoiced_after_its_end(self):
+        with freeze_time("2026-10-01"):
+            contract = self._flat()
+            request = self._request(contract)
+            self._run_invoicing()
+        october = contract.invoice_ids
+        with freeze_time("2026-10-20"):
+            self._log(request, 12.0, date="2026-10-10")
+        with freeze_time("2026-10-25"):
+            self._as(self.manager, contract).action_close()
+        with freeze_time("2026-11-01"):
+            # the accountant's list shows it and invoices it at once
+            settlement = self._invoice_due()
+        self.assertEqual(len(settlement), 1)
+        self.assertInvoiceLines(settlement, [(self.overage, 2.0, 130.0)])
+        self.assertEqual((settlement.it_contract_id, settlement.it_invoice_kind), (contract, "flat"))
+        self.assertFalse(settlement.it_period_id)
+        self.assertEqual(settlement.invoice_line_ids.it_period_id.date_start, date(2026, 10, 1))
+        lines, periods = settlement._it_statement_lines()
+        self.assertEqual(periods.mapped("date_start"), [date(2026, 10, 1)])
+        self.assertEqual(sum(lines.mapped("it_billable_hours")), 12.0)
+        with freeze_time("2026-11-20"):
+            self._run_invoicing()
+            self.assertFalse(self._invoice_due(), "billed once")
+            # time of October corrected late: one more invoice bills it
+            late = self._log(request, 0.5, date="2026-10-24")
+            self.assertBilled(late, [("overage", 0.5, contract)])
+        with freeze_time("2026-12-02"):
+            self._run_invoicing()
+            self._run_invoicing()
+        self.assertEqual(len(contract.invoice_ids), 3)
+        last = contract.invoice_ids - october - settlement
+        self.assertInvoiceLines(last, [(self.overage, 0.5, 130.0)])
+        self.assertEqual(late.it_invoice_id, last)
+
+    def test_a_fixed_term_contract_expired_by_the_scheduler_bills_its_last_overage(self):
+        with freeze_time("2026-10-01"):
+            contract = self._flat(date_end="2026-11-30")
+            request = self._request(contract)
+            self._run_invoicing()
+        with freeze_time("2026-11-01"):
+            self._run_invoicing()
+        with freeze_time("2026-11-25"):
+            self._log(request, 10.5, date="2026-11-24")
+        with freeze_time("2026-12-01"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+            self.assertEqual(contract.state, "expired")
+            self._run_invoicing()
+        self.assertEqual(len(contract.invoice_ids), 3)
+        self.assertInvoiceLines(contract.invoice_ids.sorted("id")[-1], [(self.overage, 0.5, 130.0)])
