@@ -114,15 +114,17 @@ class ItInvoicing(models.AbstractModel):
                 self._it_flat_due_months(today, where), self._it_flat_settlements_due(today, where),
             )
         else:
+            # an ad-hoc job at its quoted price; or the ad-hoc time of any request, at the ad-hoc rate: an ad-hoc
+            # job's, time a manager reclassified as ad-hoc, time after the request's contract ended
             query = SQL(
                 """SELECT x.id FROM project_task x
                      LEFT JOIN project_task_type s ON s.id = x.stage_id
-                    WHERE x.it_is_adhoc AND %(where)s
+                    WHERE x.it_is_service_request AND %(where)s
                       AND (x.state = '1_done' OR (s.fold AND x.state != '1_canceled'))
-                      AND ((x.it_price_agreement = 'fixed' AND x.it_fixed_price > 0)
-                           OR (x.it_price_agreement IS DISTINCT FROM 'fixed' AND EXISTS (
-                               SELECT 1 FROM account_analytic_line l
-                                WHERE l.task_id = x.id AND l.it_billing_type = 'adhoc' AND l.it_invoice_id IS NULL
+                      AND ((x.it_is_adhoc AND x.it_price_agreement = 'fixed' AND x.it_fixed_price > 0)
+                           OR (x.it_price_agreement IS DISTINCT FROM 'fixed' AND x.id IN (
+                               SELECT l.task_id FROM account_analytic_line l
+                                WHERE l.it_billing_type = 'adhoc' AND l.it_invoice_id IS NULL
                                   AND l.it_billable_hours > 0)))
                       AND NOT EXISTS (SELECT 1 FROM account_move WHERE it_task_id = x.id AND %(issued)s)""",
                 where=where, issued=ISSUED,
@@ -207,7 +209,8 @@ class ItInvoicing(models.AbstractModel):
 
     @api.model
     def _cron_invoice(self, batch_size=500):
-        """Scheduled action: the completed ad-hoc jobs, the packages and the monthly fees that are due."""
+        """Scheduled action: the completed ad-hoc jobs (and the ad-hoc time of completed requests), the packages
+        and the monthly fees that are due."""
         today = fields.Date.context_today(self)
         batch = self.env["it.cron.batch"]
         for kind in ("adhoc", "package", "flat"):

@@ -317,8 +317,9 @@ class ProjectTask(models.Model):
                 ("task_id", "in", changed), ("it_invoice_id", "=", False),
             ])._it_classify_again()
         if transition:
-            # a completed ad-hoc job is invoiced at once (never before)
-            completed = tasks.filtered(lambda t: t.it_is_adhoc and t._it_is_closed() and not before.get(t.id))
+            # a completed ad-hoc job, or the ad-hoc time of a completed request, is invoiced at once (never before)
+            completed = tasks.filtered(
+                lambda t: t.it_is_service_request and t._it_is_closed() and not before.get(t.id))
             self.env["it.invoicing"]._it_invoice_now(completed)
         return result
 

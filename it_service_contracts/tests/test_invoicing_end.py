@@ -96,3 +96,42 @@ class TestInvoicingAfterTheEnd(ItInvoicingCommon):
             self._run_invoicing()
         self.assertEqual(len(contract.invoice_ids), 3)
         self.assertInvoiceLines(contract.invoice_ids.sorted("id")[-1], [(self.overage, 0.5, 130.0)])
+
+
+@tagged("post_install", "-at_install")
+class TestAdhocTimeOfContractRequests(ItInvoicingCommon):
+    """Time on a request under a contract that the contract does not pay for is billed as ad-hoc work when the
+    request is completed: beyond a used-up package, reclassified by a manager, after the contract ended."""
+
+    def test_time_beyond_a_used_up_package_is_billed_when_the_request_is_completed(self):
+        with freeze_time("2026-11-02"):
+            package = self._active_contract(hours_total=2.0, date_start="2026-11-01")
+            request = self._request(package, name="Server migration")
+            covered = self._request(package, name="Printer")
+            self._log(request, 3.0, date="2026-11-02")
+            lines = self.env["account.analytic.line"].search([("task_id", "=", request.id)])
+            self.assertBilled(lines, [("package", 2.0, package), ("adhoc", 1.0, package)])
+            self._as(self.tech_user, covered).state = "1_done"
+            self.assertFalse(covered.it_invoice_ids, "what the package paid for is not billed again")
+            self._as(self.tech_user, request).state = "1_done"
+        invoice = request.it_invoice_ids
+        self.assertEqual(len(invoice), 1)
+        self.assertInvoiceLines(invoice, [(self.service_support, 1.0, 200.0)])
+        self.assertEqual(invoice.it_invoice_kind, "adhoc")
+        self.assertEqual(lines.filtered(lambda line: line.it_billing_type == "adhoc").it_invoice_id, invoice)
+        with freeze_time("2026-11-03"):
+            self._run_invoicing()
+        self.assertEqual(request.it_invoice_ids, invoice, "billed once")
+
+    def test_time_reclassified_as_adhoc_after_completion_is_billed_by_the_next_run(self):
+        with freeze_time("2026-11-02"):
+            flat = self._flat(date_start="2026-11-01")
+            request = self._request(flat, name="New office wiring")
+            line = self._log(request, 2.0, date="2026-11-02")
+            self._as(self.tech_user, request).state = "1_done"
+            self.assertFalse(request.it_invoice_ids)
+            self._as(self.manager, line)._it_reclassify("adhoc", "Outside the agreed scope")
+        with freeze_time("2026-11-03"):
+            self._run_invoicing()
+        self.assertInvoiceLines(request.it_invoice_ids, [(self.service_support, 2.0, 200.0)])
+        self.assertEqual(line.it_invoice_id, request.it_invoice_ids)
