@@ -1,7 +1,9 @@
+import math
+
 from markupsafe import Markup
 
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tools import format_date, format_duration
 
 from .it_money import MONEY_GROUPS
@@ -24,6 +26,8 @@ BILLING_OVERRIDES = [
 RECLASSIFY_FIELDS = frozenset({"task_id", "project_id", "date", "unit_amount", "it_billing_override"})
 # set by the addon only, never by the technician
 PROTECTED_FIELDS = frozenset((*CLASSIFICATION_FIELDS, "it_billing_override", "it_invoice_id"))
+# a line of time on a service request is one day's work at most
+MAX_LINE_HOURS = 24.0
 # a package in these states has settled its unused hours: the time drawn from it is locked
 PACKAGE_SETTLED_STATES = ("expired", "closed")
 # what a locked line may still have written on it
@@ -74,6 +78,7 @@ class AccountAnalyticLine(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        self._it_check_time_value(vals_list)
         lines = super().create(vals_list)
         if self._it_is_addon_write():  # the addon's own split pieces, classified already
             return lines
@@ -83,6 +88,7 @@ class AccountAnalyticLine(models.Model):
         return lines
 
     def write(self, vals):
+        self._it_check_time_value([vals])
         self._it_check_not_locked(vals)
         if self._it_is_addon_write() or not RECLASSIFY_FIELDS.intersection(vals):
             return super().write(vals)
@@ -129,6 +135,27 @@ class AccountAnalyticLine(models.Model):
             "(%(fields)s). A manager can reclassify a line with a reason.",
             fields=", ".join(names),
         )
+
+    def _it_check_time_value(self, vals_list):
+        """Time is a number of hours (the API can send infinity or NaN, on which Odoo's cost of the line fails),
+        and a line on a service request is one day's work at most. Checked before anything is stored."""
+        for vals in vals_list:
+            hours = vals.get("unit_amount")
+            if not isinstance(hours, (int, float)) or isinstance(hours, bool):
+                continue  # Odoo refuses what is not a number
+            if not math.isfinite(hours):
+                raise ValidationError(self.env._("The time logged must be a number of hours, not %s.", hours))
+            if hours <= MAX_LINE_HOURS:
+                continue
+            tasks = self.env["project.task"].browse(vals["task_id"]) if vals.get("task_id") else self.task_id
+            requests = tasks.sudo().filtered("it_is_service_request")
+            if requests:
+                raise ValidationError(self.env._(
+                    "At most %(most)s can be logged in one line: %(hours)s on %(task)s. Log each day's work on its "
+                    "own line.",
+                    most=format_duration(MAX_LINE_HOURS), hours=format_duration(hours),
+                    task=requests[0].display_name,
+                ))
 
     def _it_moved_overrides(self, vals):
         """These lines whose hand-set billing does not follow them to the request ``vals`` moves them to: a

@@ -9,7 +9,6 @@ package or a month has used is the sum of its lines; the draw itself goes throug
 technicians logging the last hours at the same moment never push a package below zero, and no technician waits for
 another's transaction.
 """
-import math
 from collections import defaultdict
 
 from odoo import models
@@ -20,8 +19,6 @@ from .project_task_client import EXTRA_COST_TYPES
 
 # hours are kept to the second; every stored figure is rounded to this many decimals
 HOURS_DIGITS = 6
-# a line of time on a request is one day's work at most
-MAX_LINE_HOURS = 24.0
 # set by the addon only, never by the technician
 CLASSIFICATION_FIELDS = ("it_billing_type", "it_contract_id", "it_period_id", "it_billable_hours")
 
@@ -93,14 +90,6 @@ class ItTimesheetClassification(models.AbstractModel):
             task = line.task_id
             governing = task.it_contract_id
             start, increment, minimum = terms(governing) if governing else (None, 0.0, 0.0)
-            if not line.unit_amount <= MAX_LINE_HOURS:  # NaN included
-                raise ValidationError(self.env._(
-                    "At most %(most)s can be logged in one line: %(hours)s on %(task)s (%(date)s). Log each day's "
-                    "work on its own line.",
-                    most=format_duration(MAX_LINE_HOURS), task=line.task_id.display_name,
-                    hours=format_duration(line.unit_amount) if math.isfinite(line.unit_amount) else line.unit_amount,
-                    date=format_date(self.env, line.date),
-                ))
             if line.it_billing_override != "non_billable" and line.unit_amount <= 0:
                 raise ValidationError(self.env._(
                     "The time on %(task)s must be positive to be billed (%(hours)s logged on %(date)s).",

@@ -12,8 +12,11 @@ class TestRenewalAdvice(ItTimesheetCommon, ItAuditCommon):
     def _package_used(self, hours_a_month, months=7):
         package = self._active_contract(validity_months=12, hours_total=400.0)
         request = self._request(package)
-        for month in range(1, months + 1):
-            self._log(request, hours_a_month, date=f"2026-{month:02d}-15")
+        for month in range(1, months + 1):  # a line is a day's work at most
+            for day in range(int(hours_a_month // 12)):
+                self._log(request, 12.0, date=f"2026-{month:02d}-{day + 1:02d}")
+            if hours_a_month % 12:
+                self._log(request, hours_a_month % 12, date=f"2026-{month:02d}-15")
         return package
 
     def test_heavy_use_suggests_a_flat_fee(self):

@@ -276,8 +276,8 @@ class TestMaintenanceVisits(MaintenanceCommon):
         _plan, visit = self._first_visit(covered_by_fee=True, planned_hours=30.0)
         lines = self.env["account.analytic.line"].create([{
             "name": "Visit", "task_id": visit.id, "project_id": visit.project_id.id,
-            "employee_id": self.employee.id, "unit_amount": hours, "date": "2026-02-02",
-        } for hours in (2.0, 25.0)])
+            "employee_id": self.employee.id, "unit_amount": hours, "date": day,
+        } for hours, day in ((2.0, "2026-02-02"), (23.0, "2026-02-03"))])
         self.assertEqual(lines.mapped("it_billing_type"), ["covered", "covered"])
         self.assertEqual(lines.it_contract_id, self.contract)
         self.assertFalse(lines.it_period_id)

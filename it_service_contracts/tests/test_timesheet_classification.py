@@ -257,9 +257,11 @@ class TestTimesheetClassification(ItTimesheetCommon):
                 self._log(self.request, hours)
         with self.assertRefusedWith(ValidationError, "before contract"):
             self._log(self.request, 1.0, date="2025-12-31")
-        for hours in (24.25, 1e300, float("inf"), float("nan")):
-            with self.subTest(hours=hours), self.assertRefusedWith(
-                    ValidationError, "At most 24:00 can be logged in one line"):
+        for hours, message in (
+            (24.25, "At most 24:00 can be logged in one line"), (1e300, "At most 24:00"),
+            (float("inf"), "must be a number of hours"), (float("nan"), "must be a number of hours"),
+        ):
+            with self.subTest(hours=hours), self.assertRefusedWith(ValidationError, message):
                 self._log(self.request, hours)
         self.assertEqual(self.env["account.analytic.line"].search_count([]), count)
         self.assertEqual(self.package.hours_used, 0.0)
@@ -267,7 +269,9 @@ class TestTimesheetClassification(ItTimesheetCommon):
         with self.assertRefusedWith(ValidationError, "must be positive"):
             line.unit_amount = 0.0
         with self.assertRefusedWith(ValidationError, "At most 24:00"):
-            line.unit_amount = 30.0
+            line.unit_amount = 30
+        with self.assertRefusedWith(ValidationError, "must be a number of hours"):
+            line.unit_amount = float("nan")
         self._log(self.request, 24.0).unlink()  # a whole day is fine
         self.assertEqual(line.unit_amount, 1.0)
         self.assertEqual(self.package.hours_used, 1.0)
