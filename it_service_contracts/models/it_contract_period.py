@@ -161,23 +161,34 @@ class ItContractPeriod(models.Model):
                  FROM (VALUES %(rows)s) AS v(contract_id, date_start, date_end)
                  JOIN it_contract c ON c.id = v.contract_id
                 ORDER BY c.id, v.date_start
-               ON CONFLICT (contract_id, date_start) DO NOTHING""",
+               ON CONFLICT (contract_id, date_start) DO NOTHING
+               RETURNING id""",
             uid=self.env.uid, rows=SQL(", ").join(rows),
         ))
+        # a month made after an amendment changed the hours (a backdated contract, a late run) has those in force
+        # in it, not today's
+        self.browse(row[0] for row in self.env.cr.fetchall())._it_set_included_hours()
 
     @api.model
     def _it_update_included_hours(self, contract, effective_date):
         """The months of ``contract`` from ``effective_date`` on get the included hours of the terms in force
-        then; a month the date cuts in two keeps the larger of both (each line draws up to the hours of its
-        own day, see the timesheet classification)."""
-        periods = self.search([("contract_id", "=", contract.id), ("date_end", ">=", effective_date)])
-        if not periods:
+        then (:meth:`_it_set_included_hours`)."""
+        self.search([("contract_id", "=", contract.id), ("date_end", ">=", effective_date)])._it_set_included_hours()
+
+    def _it_set_included_hours(self):
+        """These months get the included hours of the terms in force in them; a month an amendment cuts in two
+        keeps the larger of both (each line draws up to the hours of its own day, see the timesheet
+        classification). One query for the amendments of all their contracts."""
+        if not self:
             return
-        timeline = contract._it_amendment_timeline(contract.ids, min(periods.mapped("date_start"))).get(contract.id)
-        for period in periods:
+        Contract = self.env["it.contract"]
+        timelines = Contract._it_amendment_timeline(self.contract_id.ids, min(self.mapped("date_start")))
+        for period in self:
+            contract = period.contract_id
             included = max(
                 terms["monthly_hours"] if terms else contract.monthly_hours
-                for _start, _end, terms in contract._it_month_segments(period.date_start, period.date_end, timeline)
+                for _start, _end, terms in Contract._it_month_segments(
+                    period.date_start, period.date_end, timelines.get(contract.id))
             )
             if included != period.hours_included:
                 period._it_addon_write({"hours_included": included})

@@ -115,8 +115,11 @@ class ItInvoicePlan(models.AbstractModel):
         breaches = self._it_breached_requests(contracts.filtered("service_credit_percent"), run_month)
         # the terms each day of the billed months and of the time billed was under, for contracts amended since
         # (one query)
-        since = min([month for month in billed.values() if month] + [line.date.replace(day=1) for line in timesheets],
-                    default=run_month)
+        since = min(
+            [month for month in billed.values() if month] + [line.date.replace(day=1) for line in timesheets]
+            + [month for by_month in breaches.values() for month in by_month],
+            default=run_month,
+        )
         timelines = self.env["it.contract"]._it_amendment_timeline(contracts.ids, since)
         overage_product = self.env.ref("it_service_contracts.product_it_overage")
         credit_product = self.env.ref("it_service_contracts.product_it_service_credit")
@@ -157,9 +160,12 @@ class ItInvoicePlan(models.AbstractModel):
                 share = len(tasks) * contract.service_credit_percent
                 if contract.service_credit_cap_percent:
                     share = min(share, contract.service_credit_cap_percent)
+                # a share of the fee of the month breached (the terms in force on its first day)
+                terms = self.env["it.contract"]._it_terms_at(None, timeline, breach_month)
+                fee = terms["monthly_fee"] if terms else contract.monthly_fee
                 lines.append({
                     "product": credit_product, "quantity": 1.0,
-                    "price_unit": -contract.currency_id.round(contract.monthly_fee * share / 100.0),
+                    "price_unit": -contract.currency_id.round(fee * share / 100.0),
                     "name": env._(
                         "Service credit for %(month)s: response time breached on %(requests)s",
                         month=format_date(env, breach_month, date_format="LLLL y"),

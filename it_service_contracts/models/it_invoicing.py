@@ -102,8 +102,11 @@ class ItInvoicing(models.AbstractModel):
         where = SQL(" AND ").join(conditions)
         if kind == "package":
             query = SQL(
+                # a package that has run: one whose invoice was cancelled or credited in full after it ended is
+                # invoiced again, as a month or a job is
                 """SELECT x.id FROM it_contract x
-                    WHERE x.contract_type = 'hour_package' AND x.state = 'active' AND %(where)s
+                    WHERE x.contract_type = 'hour_package' AND x.state IN ('active', 'expired', 'closed')
+                      AND %(where)s
                       AND NOT EXISTS (SELECT 1 FROM account_move
                                        WHERE it_contract_id = x.id AND it_invoice_kind = 'package' AND %(issued)s)""",
                 where=where, issued=ISSUED,
@@ -180,6 +183,11 @@ class ItInvoicing(models.AbstractModel):
         """One invoice a month for these flat contracts, the earliest month due first, until the last month the
         run bills (the months a backdated or long unbilled contract ran are caught up)."""
         moves = self.env["account.move"]
+        # the amendments whose day has come are in force before their months are billed, whichever scheduled
+        # action runs first that day
+        self.env["it.contract.amendment"].sudo().search([
+            ("contract_id", "in", contracts.ids), ("state", "=", "confirmed"), ("effective_date", "<=", today),
+        ], order="effective_date, id")._it_bring_in_force()
         billed = self._it_billed_months(contracts, today)
         while billed:
             moves |= self._it_create_invoices(self._it_plan_flat(billed, today))

@@ -135,3 +135,80 @@ class TestAdhocTimeOfContractRequests(ItInvoicingCommon):
             self._run_invoicing()
         self.assertInvoiceLines(request.it_invoice_ids, [(self.service_support, 2.0, 200.0)])
         self.assertEqual(line.it_invoice_id, request.it_invoice_ids)
+
+
+@tagged("post_install", "-at_install")
+class TestInvoicingUnderTheTermsOfTheTime(ItInvoicingCommon):
+    """What is billed late is billed under the terms of the time it was earned: a month made after an amendment,
+    a credit for a month before one, a package credited after it ended."""
+
+    def _amend_in_force(self, contract, effective_date, **terms):
+        amendment = self.env["it.contract.amendment"].with_user(self.manager).with_context(
+            allowed_company_ids=self.company.ids).create({
+                "contract_id": contract.id, "effective_date": effective_date, "reason": "New terms", **terms,
+            })
+        amendment.action_confirm()
+        return amendment
+
+    def test_a_month_made_after_an_amendment_has_the_hours_of_its_time(self):
+        with freeze_time("2026-10-20"):
+            contract = self._flat(date_start="2026-08-01")  # activated late: August has no month yet
+            self._amend_in_force(contract, "2026-10-01", monthly_hours=20.0)
+            self.assertEqual(contract.monthly_hours, 20.0)
+            request = self._request(contract)
+            self._log(request, 12.0, date="2026-08-10")
+            self._log(request, 12.0, date="2026-10-10")
+            months = {period.date_start.month: period for period in contract.period_ids}
+            self.assertEqual({month: period.hours_included for month, period in months.items()}, {8: 10.0, 10: 20.0})
+            self.assertEqual((months[8].hours_used, months[8].hours_overage), (10.0, 2.0))
+            self.assertEqual(months[10].hours_overage, 0.0)
+            self._run_invoicing()
+        overage = self.env.ref("it_service_contracts.product_it_overage")
+        billed = contract.invoice_ids.invoice_line_ids.filtered(lambda line: line.product_id == overage)
+        self.assertEqual([(line.quantity, line.price_unit) for line in billed], [(2.0, 130.0)])
+        self.assertEqual(sorted(contract.invoice_ids.it_period_id.mapped("date_start")),
+                         [date(2026, 8, 1), date(2026, 9, 1), date(2026, 10, 1)])
+
+    def test_a_service_credit_is_a_share_of_the_fee_of_the_month_breached(self):
+        with freeze_time("2026-10-01"):
+            contract = self._flat(service_credit_percent=10.0)
+            late = self._request(contract, name="Server down")
+            self._run_invoicing()
+        late.flush_recordset()
+        self.env.cr.execute(
+            "UPDATE project_task SET sla_response_deadline = '2026-10-05 10:00', first_response_date = "
+            "'2026-10-06 10:00' WHERE id = %s", [late.id])
+        late.invalidate_recordset()
+        with freeze_time("2026-10-28"):
+            amendment = self._amend_in_force(contract, "2026-11-01", monthly_fee=5000.0)
+            self.assertEqual(amendment.state, "confirmed")
+        with freeze_time("2026-11-02"):
+            # the invoicing runs before the amendments' scheduled action that day: November has the new fee
+            invoice = self._invoice_due()
+        self.assertEqual(amendment.state, "in_force")
+        credit = self.env.ref("it_service_contracts.product_it_service_credit")
+        self.assertInvoiceLines(invoice, [
+            (contract.fee_product_id, 1.0, 5000.0),
+            (credit, 1.0, -200.0),  # 10 % of October's 2,000.00, not of November's 5,000.00
+        ])
+
+    def test_a_package_credited_in_full_after_it_ended_is_invoiced_again(self):
+        with freeze_time("2026-05-02"):
+            package = self._create_contract(hours_total=10.0, date_start="2026-05-02", validity_months=3)
+            self._as(self.manager, package).action_activate()
+            invoice = self._as(self.accountant, package.invoice_ids)
+            invoice.action_post()
+        with freeze_time("2026-08-05"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+            self.assertEqual(package.state, "expired")
+            wizard = self.env["account.move.reversal"].with_user(self.accountant).with_context(
+                active_model="account.move", active_ids=invoice.ids, allowed_company_ids=self.company.ids,
+            ).create({"reason": "Wrong price", "journal_id": invoice.journal_id.id})
+            wizard.refund_moves()
+            invoice.reversal_move_ids.action_post()
+            self.assertTrue(invoice.it_released)
+            self._run_invoicing()
+            self._run_invoicing()
+        again = package.invoice_ids - invoice
+        self.assertEqual(len(again), 1)
+        self.assertEqual((again.amount_untaxed, again.it_invoice_kind), (1600.0, "package"))
