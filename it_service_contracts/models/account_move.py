@@ -1,3 +1,5 @@
+from markupsafe import Markup
+
 from odoo import fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
@@ -111,6 +113,32 @@ class AccountMove(models.Model):
             move.message_post(body=self.env._(
                 "What this invoice billed is released and will be invoiced again by the next run."
             ))
+
+    def _it_take_over_billing(self, original, lines, tasks):
+        """This invoice, Odoo's draft copy of ``original`` made by *Reverse and Create Invoice* (which credited
+        ``original`` in full and released what it billed), bills what ``original`` billed: its month, package or
+        job, its time ``lines`` and the service credits given for ``tasks``."""
+        self.ensure_one()
+        move = self.sudo()
+        if not original.it_released or (move.move_type, move.partner_id, move.company_id) != (
+                original.move_type, original.partner_id, original.company_id):
+            return
+        # the credited invoice no longer counts as issued in the database before its copy takes its month: the
+        # unique indexes of ISSUED_INVOICE are checked statement by statement
+        original.flush_recordset(["it_released"])
+        move._it_addon_write({
+            "it_contract_id": original.it_contract_id.id, "it_period_id": original.it_period_id.id,
+            "it_task_id": original.it_task_id.id, "it_invoice_kind": original.it_invoice_kind,
+        })
+        if len(move.invoice_line_ids) == len(original.invoice_line_ids):
+            for line, copied in zip(original.invoice_line_ids, move.invoice_line_ids, strict=True):
+                if line.it_period_id:
+                    copied._it_addon_write({"it_period_id": line.it_period_id.id})
+        lines._it_set_invoice(move)
+        tasks._it_addon_write({"it_credit_move_id": move.id})
+        original.message_post(body=Markup("<p>%s</p>") % self.env._(
+            "Corrected by %(invoice)s, which bills what this invoice billed.", invoice=move._get_html_link(),
+        ))
 
     def _it_attach_usage_statement(self):
         """The usage statement of the month is attached to each posted monthly contract invoice."""

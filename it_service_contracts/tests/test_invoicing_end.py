@@ -212,3 +212,39 @@ class TestInvoicingUnderTheTermsOfTheTime(ItInvoicingCommon):
         again = package.invoice_ids - invoice
         self.assertEqual(len(again), 1)
         self.assertEqual((again.amount_untaxed, again.it_invoice_kind), (1600.0, "package"))
+
+    def test_reverse_and_create_invoice_bills_the_month_once(self):
+        """Odoo's "Reverse and Create Invoice" on a monthly invoice: the credit note cancels it, the new draft bills
+        that month and its time instead, and no run bills the month again."""
+        with freeze_time("2026-10-01"):
+            contract = self._flat()
+            request = self._request(contract)
+            self._run_invoicing()
+        with freeze_time("2026-10-20"):
+            self._log(request, 12.0, date="2026-10-10")
+        with freeze_time("2026-11-02"):
+            self._run_invoicing()
+            november = self._as(self.accountant, contract.invoice_ids.filtered(
+                lambda move: move.it_period_id.date_start == date(2026, 11, 1)))
+            november.action_post()
+            time = self.env["account.analytic.line"].search([("it_invoice_id", "=", november.id)])
+            self.assertEqual(sum(time.mapped("it_billable_hours")), 12.0)
+            wizard = self.env["account.move.reversal"].with_user(self.accountant).with_context(
+                active_model="account.move", active_ids=november.ids, allowed_company_ids=self.company.ids,
+            ).create({"reason": "Wrong fee", "journal_id": november.journal_id.id})
+            corrected = self.env["account.move"].browse(wizard.modify_moves()["res_id"])
+            self.assertTrue(november.it_released)
+            self.assertEqual((corrected.it_contract_id, corrected.it_period_id, corrected.it_invoice_kind),
+                             (contract, november.it_period_id, "flat"))
+            self.assertEqual(time.it_invoice_id, corrected)
+            self.assertEqual(corrected.invoice_line_ids.mapped("it_period_id"),
+                             november.invoice_line_ids.mapped("it_period_id"))
+            self.assertIn("Corrected by", november.message_ids[:1].body)
+            self._as(self.accountant, corrected).action_post()
+            self._run_invoicing()
+        with freeze_time("2026-11-20"):
+            self._run_invoicing()
+        november_invoices = contract.invoice_ids.filtered(
+            lambda move: move.it_period_id.date_start == date(2026, 11, 1))
+        self.assertEqual(november_invoices, november | corrected, "the month is billed by the corrected copy alone")
+        self.assertEqual(november_invoices._it_issued(), corrected)
