@@ -9,6 +9,10 @@ INVOICE_KINDS = [
     ("package", "Hour Package"),
     ("flat", "Monthly Fee"),
 ]
+# what a run invoices, by kind (the ad-hoc time of a request invoiced before is billed under ADHOC_FURTHER_TIME)
+RUN_KINDS = [kind for kind, _label in INVOICE_KINDS]
+ADHOC_FURTHER_TIME = ("adhoc_more", "Ad-hoc: Further Time")
+MOVE_KINDS = [*INVOICE_KINDS, ADHOC_FURTHER_TIME]
 # written by the addon alone: they decide what has been invoiced
 IT_BILLING_FIELDS = frozenset({"it_period_id", "it_task_id", "it_invoice_kind", "it_released"})
 # marks the PDFs the addon attaches to a monthly invoice, which the Send wizard then mails with it
@@ -35,7 +39,7 @@ class AccountMove(models.Model):
         "project.task", string="Service Request", index="btree_not_null", copy=False, readonly=True,
         help="The ad-hoc job this invoice bills.",
     )
-    it_invoice_kind = fields.Selection(INVOICE_KINDS, string="IT Billing", copy=False, readonly=True)
+    it_invoice_kind = fields.Selection(MOVE_KINDS, string="IT Billing", copy=False, readonly=True)
     it_released = fields.Boolean(
         string="Credited", copy=False, readonly=True,
         help="Fully credited: what this invoice billed can be invoiced again.",
@@ -49,8 +53,10 @@ class AccountMove(models.Model):
         f"(it_contract_id) WHERE it_invoice_kind = 'package' AND {ISSUED_INVOICE}",
         "This hour package has already been invoiced.",
     )
+    # a request's first invoice (its quoted price, or its time); the ad-hoc time logged on it after that is billed on
+    # further invoices, each line once (account.analytic.line._it_set_invoice)
     _it_task_invoice_uniq = models.UniqueIndex(
-        f"(it_task_id) WHERE it_task_id IS NOT NULL AND {ISSUED_INVOICE}",
+        f"(it_task_id) WHERE it_task_id IS NOT NULL AND it_invoice_kind = 'adhoc' AND {ISSUED_INVOICE}",
         "This ad-hoc job has already been invoiced.",
     )
 

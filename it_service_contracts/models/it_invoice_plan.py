@@ -66,6 +66,10 @@ class ItInvoicePlan(models.AbstractModel):
             ("task_id", "in", tasks.ids), ("it_billing_type", "=", "adhoc"), ("it_invoice_id", "=", False),
         ], order="date, id")
         by_task = timesheets.grouped("task_id")
+        # a request invoiced before bills its further time on a further invoice
+        invoiced = self.env["account.move"].sudo().search([
+            ("it_task_id", "in", tasks.ids), ("it_invoice_kind", "=", "adhoc"),
+        ])._it_issued().it_task_id
         default_product = self.env.ref("it_service_contracts.product_it_adhoc")
         plans = []
         for task in tasks:
@@ -86,7 +90,7 @@ class ItInvoicePlan(models.AbstractModel):
             plans.append(self._it_plan(
                 task, task.it_contract_id, task.partner_id.commercial_partner_id, task.company_id,
                 task.project_id.account_id, lines, timesheets=task_lines,
-                it_task_id=task.id, it_invoice_kind="adhoc",
+                it_task_id=task.id, it_invoice_kind="adhoc_more" if task in invoiced else "adhoc",
             ))
         return plans
 

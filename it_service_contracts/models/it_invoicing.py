@@ -117,19 +117,20 @@ class ItInvoicing(models.AbstractModel):
                 self._it_flat_due_months(today, where), self._it_flat_settlements_due(today, where),
             )
         else:
-            # an ad-hoc job at its quoted price; or the ad-hoc time of any request, at the ad-hoc rate: an ad-hoc
-            # job's, time a manager reclassified as ad-hoc, time after the request's contract ended
+            # an ad-hoc job at its quoted price, once; or the unbilled ad-hoc time of any request, at the ad-hoc
+            # rate: an ad-hoc job's, time a manager reclassified as ad-hoc, time after the request's contract
+            # ended, time logged after the request was invoiced and reopened
             query = SQL(
                 """SELECT x.id FROM project_task x
                      LEFT JOIN project_task_type s ON s.id = x.stage_id
                     WHERE x.it_is_service_request AND %(where)s
                       AND (x.state = '1_done' OR (s.fold AND x.state != '1_canceled'))
-                      AND ((x.it_is_adhoc AND x.it_price_agreement = 'fixed' AND x.it_fixed_price > 0)
+                      AND ((x.it_is_adhoc AND x.it_price_agreement = 'fixed' AND x.it_fixed_price > 0
+                            AND NOT EXISTS (SELECT 1 FROM account_move WHERE it_task_id = x.id AND %(issued)s))
                            OR (x.it_price_agreement IS DISTINCT FROM 'fixed' AND x.id IN (
                                SELECT l.task_id FROM account_analytic_line l
                                 WHERE l.it_billing_type = 'adhoc' AND l.it_invoice_id IS NULL
-                                  AND l.it_billable_hours > 0)))
-                      AND NOT EXISTS (SELECT 1 FROM account_move WHERE it_task_id = x.id AND %(issued)s)""",
+                                  AND l.it_billable_hours > 0)))""",
                 where=where, issued=ISSUED,
             )
         if limit:

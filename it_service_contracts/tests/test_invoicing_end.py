@@ -136,6 +136,40 @@ class TestAdhocTimeOfContractRequests(ItInvoicingCommon):
         self.assertInvoiceLines(request.it_invoice_ids, [(self.service_support, 2.0, 200.0)])
         self.assertEqual(line.it_invoice_id, request.it_invoice_ids)
 
+    def test_time_logged_after_a_job_was_invoiced_and_reopened_is_billed_once(self):
+        with freeze_time("2026-11-02"):
+            request = self._request(name="Laptop repair")
+            self.assertTrue(request.it_is_adhoc)
+            self._log(request, 2.0, date="2026-11-02")
+            self._as(self.tech_user, request).state = "1_done"
+            first = request.it_invoice_ids
+            self.assertInvoiceLines(first, [(self.service_support, 2.0, 200.0)])
+            self._as(self.accountant, first).action_post()
+            self._as(self.tech_user, request).state = "01_in_progress"
+            more = self._log(request, 3.0, date="2026-11-02")
+            self._as(self.tech_user, request).state = "1_done"
+        further = request.it_invoice_ids - first
+        self.assertEqual(len(further), 1)
+        self.assertEqual(further.it_invoice_kind, "adhoc_more")
+        self.assertInvoiceLines(further, [(self.service_support, 3.0, 200.0)])
+        self.assertEqual(more.it_invoice_id, further)
+        with freeze_time("2026-11-03"):
+            self._run_invoicing()
+        self.assertEqual(request.it_invoice_ids, first | further, "each hour billed once")
+
+    def test_a_fixed_price_job_is_billed_once_however_often_it_is_reopened(self):
+        with freeze_time("2026-11-02"):
+            request = self._request(name="Network set-up")
+            request.write({"it_price_agreement": "fixed", "it_fixed_price": 750.0})
+            self._log(request, 5.0, date="2026-11-02")
+            request.state = "1_done"
+            request.state = "01_in_progress"
+            self._log(request, 2.0, date="2026-11-02")
+            request.state = "1_done"
+        with freeze_time("2026-11-03"):
+            self._run_invoicing()
+        self.assertEqual(request.it_invoice_ids.mapped("amount_untaxed"), [750.0])
+
 
 @tagged("post_install", "-at_install")
 class TestInvoicingUnderTheTermsOfTheTime(ItInvoicingCommon):
