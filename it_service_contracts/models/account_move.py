@@ -9,10 +9,8 @@ INVOICE_KINDS = [
     ("package", "Hour Package"),
     ("flat", "Monthly Fee"),
 ]
-# what a run invoices, by kind (the ad-hoc time of a request invoiced before is billed under ADHOC_FURTHER_TIME)
-RUN_KINDS = [kind for kind, _label in INVOICE_KINDS]
-ADHOC_FURTHER_TIME = ("adhoc_more", "Ad-hoc: Further Time")
-MOVE_KINDS = [*INVOICE_KINDS, ADHOC_FURTHER_TIME]
+# what an invoice bills: a run's kinds, and the ad-hoc time logged on a request after its first invoice
+MOVE_KINDS = [*INVOICE_KINDS, ("adhoc_more", "Ad-hoc: Further Time")]
 # written by the addon alone: they decide what has been invoiced
 IT_BILLING_FIELDS = frozenset({"it_period_id", "it_task_id", "it_invoice_kind", "it_released"})
 # marks the PDFs the addon attaches to a monthly invoice, which the Send wizard then mails with it

@@ -26,6 +26,15 @@ class ItInvoicing(models.AbstractModel):
     # ------------------------------------------------------------------ what is due
 
     @api.model
+    def _it_invoicing_day_reached(self, today):
+        """SQL condition on a flat contract ``x``: the run of ``today`` is on or after the contract's invoicing day
+        of this month (1 to 28)."""
+        return SQL(
+            "%(today)s::date >= %(month)s::date + (LEAST(GREATEST(COALESCE(x.invoice_day, 1), 1), 28) - 1)",
+            today=today, month=today.replace(day=1),
+        )
+
+    @api.model
     def _it_flat_due_months(self, today, where):
         """SQL of ``(contract id, month)``: every month a flat contract ran that the run of ``today`` bills and no
         issued invoice bills yet (design rule 10). The months run from the contract's first to the one the run
@@ -41,8 +50,7 @@ class ItInvoicing(models.AbstractModel):
                                                           INTERVAL '1 month')::date AS start) AS billed
                 WHERE x.contract_type = 'monthly_flat' AND %(where)s
                   AND (x.state = 'active' OR (x.state IN ('expired', 'closed') AND x.date_end >= billed.start))
-                  AND (billed.start < run.last OR %(today)s::date
-                       >= %(month)s::date + (LEAST(GREATEST(COALESCE(x.invoice_day, 1), 1), 28) - 1))
+                  AND (billed.start < run.last OR %(day_reached)s)
                   AND x.date_start <= LEAST(%(today)s::date, (billed.start + INTERVAL '1 month - 1 day')::date)
                   AND (x.date_end IS NULL OR x.date_end >= billed.start)
                   AND NOT EXISTS (SELECT 1 FROM account_move
@@ -52,7 +60,7 @@ class ItInvoicing(models.AbstractModel):
                                        SELECT p.id FROM it_contract_period p
                                         WHERE p.contract_id = x.id AND p.date_start = billed.start)
                                      AND %(issued)s)""",
-            where=where, month=month, today=today, issued=ISSUED,
+            where=where, month=month, today=today, issued=ISSUED, day_reached=self._it_invoicing_day_reached(today),
         )
 
     @api.model
@@ -66,11 +74,11 @@ class ItInvoicing(models.AbstractModel):
             """SELECT x.id FROM it_contract x
                 WHERE x.contract_type = 'monthly_flat' AND %(where)s
                   AND x.state IN ('active', 'expired', 'closed') AND x.date_end < %(month)s
-                  AND %(today)s::date >= %(month)s::date + (LEAST(GREATEST(COALESCE(x.invoice_day, 1), 1), 28) - 1)
+                  AND %(day_reached)s
                   AND EXISTS (SELECT 1 FROM account_analytic_line l
                                WHERE l.it_contract_id = x.id AND l.it_billing_type = 'overage'
                                  AND l.it_invoice_id IS NULL AND l.date < %(month)s)""",
-            where=where, month=month, today=today,
+            where=where, month=month, day_reached=self._it_invoicing_day_reached(today),
         )
 
     @api.model

@@ -1,7 +1,7 @@
 from odoo import api, fields, models
 from odoo.exceptions import UserError
 
-from ..models.account_move import MOVE_KINDS, RUN_KINDS
+from ..models.account_move import INVOICE_KINDS
 
 
 class ItInvoiceDue(models.TransientModel):
@@ -11,7 +11,7 @@ class ItInvoiceDue(models.TransientModel):
     _description = "IT Services to Invoice"
     _order = "kind, partner_id, id"
 
-    kind = fields.Selection(MOVE_KINDS, string="Billing", required=True, readonly=True)
+    kind = fields.Selection(INVOICE_KINDS, string="Billing", required=True, readonly=True)
     contract_id = fields.Many2one("it.contract", string="Contract", readonly=True)
     task_id = fields.Many2one("project.task", string="Service Request", readonly=True)
     reference = fields.Char(string="What", readonly=True)
@@ -30,7 +30,7 @@ class ItInvoiceDue(models.TransientModel):
         today = fields.Date.context_today(self)
         companies = self.env.companies
         rows = []
-        for kind in RUN_KINDS:
+        for kind, _label in INVOICE_KINDS:
             model = Invoicing._it_model(kind).sudo()
             records = model.browse(Invoicing._it_due_ids(kind, today)).filtered(
                 lambda r: r.company_id in companies)
