@@ -282,3 +282,33 @@ class TestInvoicingUnderTheTermsOfTheTime(ItInvoicingCommon):
             lambda move: move.it_period_id.date_start == date(2026, 11, 1))
         self.assertEqual(november_invoices, november | corrected, "the month is billed by the corrected copy alone")
         self.assertEqual(november_invoices._it_issued(), corrected)
+
+    def test_reverse_and_create_of_two_months_at_once_gives_each_copy_its_own_month(self):
+        with freeze_time("2026-09-01"):
+            contract = self._flat(date_start="2026-09-01")
+            request = self._request(contract)
+            self._run_invoicing()
+            self._log(request, 12.0, date="2026-09-10")
+        with freeze_time("2026-10-02"):
+            self._run_invoicing()
+            self._log(request, 11.0, date="2026-10-10")
+        with freeze_time("2026-11-02"):
+            self._run_invoicing()
+            months = {move.it_period_id.date_start.month: self._as(self.accountant, move)
+                      for move in contract.invoice_ids}
+            originals = months[10] | months[11]
+            originals.action_post()
+            time = {month: self.env["account.analytic.line"].search([("it_invoice_id", "=", months[month].id)])
+                    for month in (10, 11)}
+            self.assertEqual([sum(time[m].mapped("it_billable_hours")) for m in (10, 11)], [12.0, 11.0])
+            wizard = self.env["account.move.reversal"].with_user(self.accountant).with_context(
+                active_model="account.move", active_ids=originals.ids, allowed_company_ids=self.company.ids,
+            ).create({"reason": "Wrong rate", "journal_id": originals[0].journal_id.id})
+            wizard.modify_moves()
+            for month in (10, 11):
+                copy = time[month].it_invoice_id
+                self.assertNotIn(copy, originals)
+                self.assertEqual(copy.it_period_id, months[month].it_period_id, f"month {month}")
+                self.assertEqual(copy.amount_untaxed, months[month].amount_untaxed)
+            self._run_invoicing()
+        self.assertEqual(len(contract.invoice_ids._it_issued()), 3, "September and the two copies, nothing again")

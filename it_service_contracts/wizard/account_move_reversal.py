@@ -30,7 +30,9 @@ class AccountMoveReversal(models.TransientModel):
             action = super().reverse_moves(is_modify=is_modify)
         finally:
             _CORRECTED.reset(token)
-        copies = self.new_move_ids.sudo().filtered(lambda move: not move.reversed_entry_id)
+        # Odoo copies the invoices in the order it asked for their defaults, and the copies' ids follow the order
+        # they were created in
+        copies = self.new_move_ids.sudo().sorted("id")
         if len(copies) == len(originals):
             for original, copy in zip(originals, copies, strict=True):
                 if original in billed:
