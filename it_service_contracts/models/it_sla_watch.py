@@ -219,7 +219,7 @@ class ItSlaWatch(models.AbstractModel):
             lang = get_lang(self.env, lead.lang).code
             summaries = summaries_by_lang.setdefault(lang, {})
             template_lang = template.with_context(lang=lang)
-            subject, body = None, Markup()
+            subject, body, summarize = None, Markup(), None
             for state in ("breached", "at_risk"):
                 batch = by_state.get(state)
                 if not batch:
@@ -229,13 +229,14 @@ class ItSlaWatch(models.AbstractModel):
                 )[:self._it_sla_lead_list_limit]
                 missing = tasks.filtered(lambda task, summaries=summaries: task.id not in summaries)
                 if missing:
-                    summarize = self._it_sla_summarizer(now, lang)
+                    summarize = summarize or self._it_sla_summarizer(now, lang)
                     summaries.update((task.id, summarize(task, state)) for task in missing)
                 values = {"tasks": tasks, "summaries": summaries, "state": state}
-                subject, state_body = (
+                state_subject, state_body = (
                     template_lang._render_field(name, tasks[:1].ids, add_context=values)[tasks[:1].id]
                     for name in ("subject", "body_html")
                 )
+                subject = subject or state_subject  # the most urgent state's, as the body begins with it
                 body += state_body
                 if len(batch) > len(tasks):  # said here, not in the template, which a firm may have changed
                     body += tasks[:1]._it_sla_more_requests(len(batch) - len(tasks), lang)

@@ -200,6 +200,20 @@ class TestSlaWatch(SlaCommon):
         self.assertIn("have breached their SLA", message.body)
         self.assertEqual(message.body.count("data-oe-id="), len(at_risk))
 
+    def test_lead_message_of_both_states_is_titled_by_the_breaches(self):
+        """A firm's template may name its first request in the subject: the message of a batch with both states,
+        which begins with the breaches, is titled by the most urgent breach, not by a request at risk."""
+        self.env.ref("it_service_contracts.mail_template_it_sla_alert").subject = "SLA: {{ object.name }}"
+        with freeze_time("2026-01-12 08:00:00"):
+            self._request(utc(2026, 1, 12, 8, 0), name="Slow")  # at risk from 11:00 UTC
+            self._request(utc(2026, 1, 12, 8, 0), name="Urgent", priority="3")  # due 9:00 UTC
+        before = self._lead_messages()
+        with freeze_time("2026-01-12 11:30:00"), self._cron_commits():
+            self.env["project.task"]._cron_sla_watch()
+        message = self._lead_messages() - before
+        self.assertEqual(message.subject, "SLA: Urgent")
+        self.assertIn("will breach their SLA soon", message.body)
+
     def test_lead_message_names_the_most_urgent_and_links_to_the_rest(self):
         """A mass outage: the lead's message names the requests due first, up to its limit, and links to the
         list of all of them; every request still gets its own activity."""
