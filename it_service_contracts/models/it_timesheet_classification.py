@@ -229,7 +229,8 @@ class ItTimesheetClassification(models.AbstractModel):
         site, service or client): what they drew is given back and drawn again; invoiced time and time drawn from
         a package that has ended stay as billed (``_it_locked``)."""
         lines = self.sudo().filtered(lambda line: not line.it_invoice_id and line.it_billing_type)
-        lines -= self.browse(line.id for line in lines._it_locked())
+        locked = lines._it_locked()
+        lines = lines.filtered(lambda line: line not in locked)
         if lines:
             lines._it_release()
             lines._it_classify()

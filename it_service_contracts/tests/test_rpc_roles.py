@@ -170,6 +170,15 @@ class TestRpcRoles(RpcRolesCommon):
         self.assertRpcRefused("Correct its hours with an adjustment", self.manager, "it.contract", "write",
                               [self.package.id], {"hours_total": 30.0})
         self.assertEqual(self.package.hours_total, 10.0)
+        # the contract's reference is the sequence's: not renamed, not copied under another's
+        reference = self.package.name
+        self.assertRpcRefused("Reference", self.manager, "it.contract", "write", [self.package.id], {"name": "X-1"})
+        self.assertRpcRefused("Reference", self.manager, "it.contract", "copy", [self.flat.id], {"name": reference})
+        self.assertRpcRefused("Reference", self.manager, "it.contract", "copy", [self.flat.id],
+                              context={"default_name": reference})
+        self.env.invalidate_all()
+        self.assertEqual(self.package.name, reference)
+        self.assertEqual(self.env["it.contract"].search_count([("name", "=", reference)]), 1)
 
     def test_accountant_opens_every_contract_form(self):
         period = self.flat.period_ids[:1]
