@@ -93,17 +93,16 @@ class AccountAnalyticLine(models.Model):
         if self._it_is_addon_write() or not RECLASSIFY_FIELDS.intersection(vals):
             return super().write(vals)
         moved = self._it_moved_overrides(vals)
-        self._it_release()
-        result = super().write(vals)
-        if moved:
-            moved._it_addon_write({"it_billing_override": False})
-        self._it_classify()
+        with self._it_drawing_again():
+            result = super().write(vals)
+            if moved:
+                moved._it_addon_write({"it_billing_override": False})
         return result
 
     def unlink(self):
         self._it_check_not_locked()
-        self._it_release(clear=False)
-        return super().unlink()
+        with self._it_drawing_again(clear=False):
+            return super().unlink()
 
     @api.ondelete(at_uninstall=False)
     def _unlink_except_it_locked(self):
@@ -233,9 +232,8 @@ class AccountAnalyticLine(models.Model):
         # any technician's time the manager may write (record rules); the addon writes the override
         lines.check_access("write")
         lines._it_check_not_locked()
-        lines._it_release()
-        lines.sudo()._it_addon_write({"it_billing_override": False if mode == "auto" else mode})
-        lines._it_classify()
+        with lines._it_drawing_again():
+            lines.sudo()._it_addon_write({"it_billing_override": False if mode == "auto" else mode})
         lines = lines.exists()
         for task in tasks:
             task_lines = lines.filtered(lambda line, task=task: line.task_id == task)

@@ -274,9 +274,8 @@ class ItContractAmendment(models.Model):
                 ("task_id.it_client_id", "=", contract.partner_id.id), ("date", ">=", amendment.effective_date),
                 ("it_invoice_id", "=", False), ("it_billing_type", "!=", False),
             ])
-            lines._it_release()
-            self.env["it.contract.period"].sudo()._it_update_included_hours(contract, amendment.effective_date)
-            lines._it_classify()
+            with lines._it_drawing_again():
+                self.env["it.contract.period"].sudo()._it_update_included_hours(contract, amendment.effective_date)
 
     @api.model
     def _cron_bring_in_force(self, batch_size=200):

@@ -48,7 +48,9 @@ BEGIN
     -- in this order (packages, then months, each by id) in every caller: two draws never wait crosswise
     FOREACH pool IN ARRAY packages LOOP PERFORM pg_advisory_xact_lock(%(package_space)s, pool); END LOOP;
     FOREACH pool IN ARRAY periods LOOP PERFORM pg_advisory_xact_lock(%(period_space)s, pool); END LOOP;
-    -- a new statement: at READ COMMITTED it sees what committed while it waited for the locks
+    -- a new statement: at READ COMMITTED it sees what committed while it waited for the locks. A reservation of a
+    -- transaction older than the snapshot's xmin never counts (its lines are visible, or it aborted): the index
+    -- skips those that the job has not folded yet
     RETURN QUERY
         SELECT 'package', l.it_contract_id, SUM(l.it_billable_hours)
           FROM account_analytic_line l
@@ -63,6 +65,7 @@ BEGIN
         SELECT r.kind::text, r.pool_id, SUM(r.hours)
           FROM it_hours_reservation r
          WHERE ((r.kind = 'package' AND r.pool_id = ANY(packages)) OR (r.kind = 'period' AND r.pool_id = ANY(periods)))
+           AND r.txid >= pg_snapshot_xmin(pg_current_snapshot())
            AND NOT pg_visible_in_snapshot(r.txid, pg_current_snapshot())
            AND CASE
                    WHEN r.txid = own THEN r.token = ANY(mine)
@@ -75,6 +78,7 @@ BEGIN
         SELECT 'package', r.pool_id, SUM(r.hours)
           FROM it_hours_reservation r
          WHERE r.kind = 'cut' AND r.pool_id = ANY(packages) AND r.txid <> own
+           AND r.txid >= pg_snapshot_xmin(pg_current_snapshot())
            AND NOT pg_visible_in_snapshot(r.txid, pg_current_snapshot())
            AND pg_xact_status(r.txid) IS DISTINCT FROM 'aborted'
          GROUP BY r.pool_id
@@ -164,7 +168,9 @@ class ItHoursPool(models.AbstractModel):
                 txid xid8 NOT NULL,
                 token bigint NOT NULL
             );
-            CREATE INDEX IF NOT EXISTS it_hours_reservation_pool_idx ON it_hours_reservation (kind, pool_id);
+            DROP INDEX IF EXISTS it_hours_reservation_pool_idx;
+            CREATE INDEX IF NOT EXISTS it_hours_reservation_pool_txid_idx
+                ON it_hours_reservation (kind, pool_id, txid);
             CREATE TABLE IF NOT EXISTS it_hours_reservation_mark (
                 token bigint NOT NULL,
                 txid xid8 NOT NULL

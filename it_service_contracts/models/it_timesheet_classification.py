@@ -10,9 +10,11 @@ technicians logging the last hours at the same moment never push a package below
 another's transaction.
 """
 from collections import defaultdict
+from contextlib import contextmanager
 
 from odoo import models
 from odoo.exceptions import ValidationError
+from odoo.fields import Domain
 from odoo.tools import SQL, float_compare, float_round, format_date, format_duration
 
 from .project_task_client import EXTRA_COST_TYPES
@@ -232,8 +234,45 @@ class ItTimesheetClassification(models.AbstractModel):
         locked = lines._it_locked()
         lines = lines.filtered(lambda line: line not in locked)
         if lines:
-            lines._it_release()
-            lines._it_classify()
+            with lines._it_drawing_again():
+                pass
+
+    @contextmanager
+    def _it_drawing_again(self, clear=True):
+        """Around a change of these lines or of what decides their billing (the one way every caller redraws):
+        what they drew is given back before it and drawn again after it (a line deleted meanwhile draws nothing);
+        then the time that cost extra because a month or a package they drew from was used up draws again, so
+        that hours given back go to the work that paid for lack of them (``_it_redraw_extra``)."""
+        freed = self._it_release(clear=clear)
+        yield
+        self.exists()._it_classify()
+        self._it_redraw_extra(freed)
+
+    def _it_redraw_extra(self, freed):
+        """Draw again the uninvoiced overage, ad-hoc and held time (other than these lines) of the clients of the
+        months and packages in ``freed`` that have hours left now, dated in that month or in the package's run.
+
+        :param freed: ``{"package": contract ids, "period": period ids}`` that were given hours back
+        """
+        pools = self.env["it.contract.period"].sudo().browse(freed.get("period", ())).exists()
+        packages = self.env["it.contract"].sudo().browse(freed.get("package", ())).exists()
+        for pool in (pools, packages):
+            pool.invalidate_recordset(["hours_used", "hours_remaining"])
+        places = [
+            (pool.partner_id, pool.date_start, pool.date_end)
+            for pool in (*pools, *packages) if _cmp(pool.hours_remaining, 0.0) > 0
+        ]
+        if not places:
+            return
+        extra = self.sudo().search(Domain.OR(
+            Domain([("task_id.it_client_id", "=", client.id), ("date", ">=", start)])
+            & (Domain("date", "<=", end) if end else Domain.TRUE)
+            for client, start, end in places
+        ) & Domain([
+            ("it_billing_type", "in", ("overage", "adhoc", "held")), ("it_invoice_id", "=", False),
+            ("id", "not in", self.ids),
+        ]), order="id")
+        extra._it_classify_again()
 
     def _it_store_classification(self, pieces_by_line):
         # written through the cache: a new line's classification goes out with its own first flush
@@ -268,10 +307,14 @@ class ItTimesheetClassification(models.AbstractModel):
                 })
 
     def _it_release(self, clear=True):
-        """Give back what these lines drew from packages and months, e.g. before they are edited or deleted."""
+        """Give back what these lines drew from packages and months, e.g. before they are edited or deleted;
+        callers go through :meth:`_it_drawing_again`.
+
+        :return: ``{"package": contract ids, "period": period ids}`` given hours back
+        """
         classified = self.sudo().filtered("it_billing_type")
         if not classified:
-            return
+            return {}
         package_hours = defaultdict(float)
         included_hours = defaultdict(float)
         for line in classified:
@@ -303,3 +346,4 @@ class ItTimesheetClassification(models.AbstractModel):
             ))
             classified.invalidate_recordset(CLASSIFICATION_FIELDS, flush=False)
             classified.modified(CLASSIFICATION_FIELDS)
+        return {"package": set(package_hours), "period": set(included_hours)}

@@ -187,9 +187,8 @@ class ProjectTask(models.Model):
         approved._it_classify_again()
         refused = held - approved
         if refused:
-            refused._it_release()
-            refused._it_addon_write({"it_billing_override": "non_billable"})
-            refused._it_classify()
+            with refused._it_drawing_again():
+                refused._it_addon_write({"it_billing_override": "non_billable"})
         for task in self.sudo().filtered(lambda t: t.it_approval_state == "refused"):
             technicians = task.user_ids | held.filtered(lambda line, task=task: line.task_id == task).user_id
             for user in technicians.filtered(lambda user: not user.share):

@@ -17,6 +17,7 @@ from . import test_service_request
 from . import test_timesheet_classification
 from . import test_timesheet_concurrency
 from . import test_timesheet_locks
+from . import test_timesheet_redraw
 from . import test_package_lifecycle
 from . import test_contract_period
 from . import test_invoicing
