@@ -111,3 +111,13 @@ class TestTimesheetRedraw(ItTimesheetCommon):
         self.assertBilled(self._lines(request, "Bob"), [("included", 1.0, flat)])
         self.assertBilled(self._lines(request, "February"), [("included", 2.0, flat), ("overage", 1.0, flat)])
         self.assertTrue(february.exists())
+
+    def test_time_held_for_approval_draws_the_hours_given_back(self):
+        flat = self._active_contract("monthly_flat", monthly_hours=4.0, approval_required=True)
+        request = self._request(flat)
+        anna_line = self._log_as(self.anna, self.technician, request, 3.0, name="Anna")
+        self._log_as(self.bob, self.bob_employee, request, 2.0, date="2026-01-16", name="Bob")
+        self.assertBilled(self._lines(request, "Bob"), [("included", 1.0, flat), ("held", 1.0, flat)])
+        anna_line.with_user(self.anna).unit_amount = 2.0
+        self.assertBilled(self._lines(request, "Bob"), [("included", 1.0, flat), ("included", 1.0, flat)])
+        self.assertEqual(self._lines(request, "Bob").it_period_id.hours_remaining, 0.0)
