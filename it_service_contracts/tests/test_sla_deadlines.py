@@ -297,6 +297,7 @@ class TestRunningContractsKeepTheirMeaning(SlaCommon):
             done = self._request(utc(2026, 1, 12, 9, 0))  # Monday 10:00 in Warsaw, 4 h to respond
             done.stage_id = self.stage_done
             open_request = self._request(utc(2026, 1, 12, 9, 0))
+        with freeze_time("2026-01-12 16:00:00"):
             late = self._request(utc(2026, 1, 12, 16, 0))  # 17:00 in Warsaw: out of hours, 3 clock hours
         self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 13, 0))
         self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 19, 0))

@@ -1,5 +1,5 @@
-from odoo.exceptions import AccessError
-from odoo.tests import freeze_time, new_test_user, tagged
+from odoo.exceptions import AccessError, ValidationError
+from odoo.tests import Form, freeze_time, new_test_user, tagged
 
 from .test_sla_common import SlaCommon, utc
 
@@ -48,6 +48,33 @@ class TestSlaHistory(SlaCommon):
             with self.subTest(user=user.name), self.assertRaisesRegex(AccessError, "part of its SLA record"):
                 task.with_user(user).it_reported_date = utc(2026, 3, 2, 12, 0)
         self.assertEqual(task.it_reported_date, utc(2026, 3, 2, 7, 0))
+
+    @freeze_time("2026-03-02 07:00:00")
+    def test_a_request_is_never_reported_in_the_future(self):
+        Task = self.env["project.task"].with_user(self.technician)
+        count = Task.search_count([])
+        form = Form(Task.with_context(default_project_id=self.project.id))
+        form.name = "Server down"
+        form.partner_id = self.client
+        form.it_reported_date = utc(2062, 3, 2, 7, 0)  # the year mistyped
+        with self.assertRaises(ValidationError) as caught:  # rolled back to a savepoint, as a request would be
+            form.save()
+        self.assertRegex(str(caught.exception), "cannot be reported on .*2062.*still to come")
+        self.assertEqual(Task.search_count([]), count, "nothing is saved")
+        # a reporting tool whose clock runs a few minutes ahead is still heard
+        task = Task.create({"name": "Alert", "partner_id": self.client.id, "project_id": self.project.id,
+                            "it_reported_date": utc(2026, 3, 2, 7, 3)})
+        self.assertEqual(task.it_reported_date, utc(2026, 3, 2, 7, 3))
+        for user in (self.technician, self.lead):
+            with self.subTest(user=user.name), self.assertRaisesRegex(ValidationError, "still to come"), \
+                    self.env.cr.savepoint():
+                task.with_user(user).it_reported_date = utc(2026, 3, 4, 7, 0)
+        self.assertEqual(task.it_reported_date, utc(2026, 3, 2, 7, 3))
+        # a plain task of an internal project keeps whatever date it is given
+        internal = self.env["project.project"].create({"name": "Internal"})
+        plain = Task.sudo().create({"name": "Plan the office move", "project_id": internal.id,
+                                    "it_reported_date": utc(2026, 6, 1, 7, 0)})
+        self.assertFalse(plain.it_is_service_request)
 
     def test_only_support_staff_answer_counts_as_first_response(self):
         accountant = new_test_user(self.env, "sla_accountant", groups="account.group_account_invoice",

@@ -115,10 +115,11 @@ class TestSlaWatch(SlaCommon):
         with freeze_time("2026-01-12 08:00:00"):
             due_soon = self._request(utc(2026, 1, 12, 8, 0))            # at risk from 11:00 UTC
             urgent = self._request(utc(2026, 1, 12, 8, 0), priority="3")  # due 9:00 UTC
-            later = self._request(utc(2026, 1, 12, 10, 0))              # at risk from 13:00 UTC
             waiting = self._request(utc(2026, 1, 12, 8, 0), priority="3", stage_id=self.stage_waiting.id)
             adhoc = self._request(utc(2026, 1, 12, 8, 0), partner_id=self.other_client.id,
                                   project_id=self.company._it_get_service_desk_project().id)
+        with freeze_time("2026-01-12 10:00:00"):
+            later = self._request(utc(2026, 1, 12, 10, 0))              # at risk from 13:00 UTC
         self.assertTrue(adhoc.it_is_adhoc)
         self.assertFalse(adhoc.sla_state)
         self.env.flush_all()
@@ -146,7 +147,7 @@ class TestSlaWatch(SlaCommon):
     def test_watch_batch_notifies_each_request_once(self):
         """A batch of many changes: one activity per request and state, one message to the lead listing the
         batch's requests by state; the activities are updated, not duplicated, on breach."""
-        with freeze_time("2026-01-12 08:00:00"):
+        with freeze_time("2026-01-12 08:25:00"):
             # response due 12:00 to 12:25 UTC (13:00 to 13:25 in Warsaw), at risk from 11:00 to 11:25 UTC
             at_risk = self.env["project.task"].concat(*[
                 self._request(utc(2026, 1, 12, 8, 0) + timedelta(minutes=5 * n), name=f"Slow {n}") for n in range(6)
@@ -217,7 +218,7 @@ class TestSlaWatch(SlaCommon):
     def test_lead_message_names_the_most_urgent_and_links_to_the_rest(self):
         """A mass outage: the lead's message names the requests due first, up to its limit, and links to the
         list of all of them; every request still gets its own activity."""
-        with freeze_time("2026-01-12 08:00:00"):  # due from 12:00 UTC by 5 minutes, the first made due last
+        with freeze_time("2026-01-12 08:20:00"):  # due from 12:00 UTC by 5 minutes, the first made due last
             tasks = self.env["project.task"].concat(*[
                 self._request(utc(2026, 1, 12, 8, 0) + timedelta(minutes=5 * n), name=f"Outage {n}")
                 for n in reversed(range(5))
@@ -333,10 +334,12 @@ class TestPublicHolidays(SlaCommon):
     def test_holidays_are_days_off_for_service_hours(self):
         self.env["resource.calendar.leaves"]._it_fill_public_holidays(self.company, 2026)
         # Wednesday 23 December 2026, 15:00: 1 h, then 24-27 December off, Monday 28 December 8:00 + 3 h
-        task = self._request(utc(2026, 12, 23, 14, 0))
+        with freeze_time("2026-12-23 14:00:00"):
+            task = self._request(utc(2026, 12, 23, 14, 0))
         self.assertEqual(task.sla_response_deadline, utc(2026, 12, 28, 10, 0))
         # reported on a public holiday: out of hours, the flat contract's clock-hour response applies
-        task = self._request(utc(2026, 12, 24, 9, 0))
+        with freeze_time("2026-12-24 09:00:00"):
+            task = self._request(utc(2026, 12, 24, 9, 0))
         self.assertTrue(task.out_of_hours)
         self.assertEqual(task.sla_response_deadline, utc(2026, 12, 24, 11, 0))
 
