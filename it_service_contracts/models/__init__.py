@@ -52,4 +52,5 @@ from . import it_contract_maintenance
 from . import it_maintenance_check
 from . import project_task_visit
 from . import project_task_summary
+from . import project_task_sla_record
 from . import it_demo_history

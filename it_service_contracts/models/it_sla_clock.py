@@ -315,15 +315,19 @@ class ItSlaClock(models.AbstractModel):
             if vals:
                 task._it_write_sla(vals)
 
-    def _it_sla_on_transition(self, before, stage_changed):
-        """Record the first response, resolution and reopening, and stop or restart the clock."""
+    def _it_sla_on_transition(self, before, moved):
+        """Record the first response, resolution and reopening, and stop or restart the clock.
+
+        :param before: ``{request id: closed before}``
+        :param moved: ids of the requests whose stage changed (saving the same stage again is no response)
+        """
         now = fields.Datetime.now()
         for task in self.filtered("it_is_service_request"):
             was_closed = before.get(task.id, False)
             closed, waiting = task._it_is_closed(), task._it_is_waiting()
             vals = {}
             hold = 0.0
-            if (stage_changed or closed) and not task.first_response_date:
+            if (task.id in moved or closed) and not task.first_response_date:
                 vals["first_response_date"] = now
             if closed and not was_closed:
                 vals["sla_resolution_date"] = now

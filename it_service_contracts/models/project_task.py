@@ -1,15 +1,10 @@
-from datetime import timedelta
-
 from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import format_datetime
+from odoo.exceptions import ValidationError
 
 from .it_money import MONEY_GROUPS
 from .it_sla_clock import SLA_BOOKKEEPING_FIELDS
 
 CLOSED_TASK_STATES = ("1_done", "1_canceled")
-# how far ahead of the server's clock a request may be reported (the clocks of the people and tools reporting)
-REPORTED_AHEAD_TOLERANCE = timedelta(minutes=5)
 
 
 class ProjectTask(models.Model):
@@ -188,20 +183,6 @@ class ProjectTask(models.Model):
 
     # ------------------------------------------------------------------ constraints
 
-    @api.constrains("it_reported_date", "it_maintenance_plan_id", "project_id")
-    def _check_it_reported_date_not_ahead(self):
-        """A request is reported when the client reports it: never later than now (a mistyped year would stop
-        its SLA clock until then). A maintenance visit is reported at the start of the day it is planned for."""
-        latest = fields.Datetime.now() + REPORTED_AHEAD_TOLERANCE
-        for task in self:
-            if task.it_is_service_request and not task.it_maintenance_plan_id and task.it_reported_date \
-                    and task.it_reported_date > latest:
-                raise ValidationError(self.env._(
-                    "Request %(task)s cannot be reported on %(date)s, which is still to come: the SLA clock starts "
-                    "when the client reports a request. Correct the date it was reported on.",
-                    task=task.name, date=format_datetime(self.env, task.it_reported_date),
-                ))
-
     @api.constrains("it_contract_id", "partner_id", "it_site_id", "it_service_product_id")
     def _check_it_contract_coverage(self):
         for task in self:
@@ -295,20 +276,7 @@ class ProjectTask(models.Model):
         self.ensure_one()
         return tuple(self[name] for name in sorted(self._IT_COVERAGE_FIELDS))
 
-    def _it_check_reported_date_change(self, vals):
-        """Once the firm has responded, the reported date is part of the SLA's history: it no longer moves."""
-        if "it_reported_date" not in vals or self._it_is_addon_write():
-            return
-        new = fields.Datetime.to_datetime(vals["it_reported_date"])
-        responded = self.sudo().filtered(lambda t: t.first_response_date and t.it_reported_date != new)
-        if responded:
-            raise AccessError(self.env._(
-                "Request %(task)s has already been responded to: the date it was reported on is part of its SLA "
-                "record and no longer changes.", task=responded[0].display_name,
-            ))
-
     def write(self, vals):
-        self._it_check_reported_date_change(vals)
         if {"priority", "it_reported_date"} & vals.keys() and not self._it_is_addon_write():
             # what the SLA is measured against is tracked in the chatter, whatever the context says
             self = self.with_context(tracking_disable=False, mail_notrack=False)
@@ -317,6 +285,7 @@ class ProjectTask(models.Model):
         # moves a task without the right to read them, and gains no right to write them from this
         tasks = self.sudo()
         before = {task.id: task._it_is_closed() for task in tasks} if transition else {}
+        stages = {task.id: task.stage_id for task in tasks} if "stage_id" in vals else {}
         clients = {task.id: task.it_client_id for task in tasks} if "partner_id" in vals else {}
         coverage = {}
         if self._IT_COVERAGE_FIELDS & vals.keys():
@@ -325,7 +294,8 @@ class ProjectTask(models.Model):
         # a link sent to the former client no longer opens a request that moved to another client
         tasks.filtered(lambda t: t.id in clients and t.it_client_id != clients[t.id]).access_token = False
         if transition:
-            tasks._it_sla_on_transition(before, stage_changed="stage_id" in vals)
+            tasks._it_sla_on_transition(before, {task.id for task in tasks if task.id in stages
+                                                 and task.stage_id != stages[task.id]})
         if transition or self._IT_SLA_FIELDS & vals.keys():
             tasks.filtered("it_is_service_request")._it_sla_refresh_state()
         # the time of a request is billed again only when what decides its billing changed, not when a form or an

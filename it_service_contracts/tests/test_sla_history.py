@@ -19,8 +19,8 @@ class TestSlaHistory(SlaCommon):
             self.env.flush_all()
             self.env.cr.precommit.run()  # the transaction that created and answered it is over
         self.assertEqual(task.sla_state, "breached")
-        with freeze_time("2026-03-02 13:00:00"):
-            task.with_user(self.technician).with_context(mail_notrack=True, tracking_disable=True).write(
+        with freeze_time("2026-03-02 13:00:00"):  # breached: the priority is the manager's to change
+            task.with_user(self.lead).with_context(mail_notrack=True, tracking_disable=True).write(
                 {"priority": "3"})
             self.env.flush_all()
             self.env.cr.precommit.run()  # the tracking is written when the transaction commits
@@ -75,6 +75,41 @@ class TestSlaHistory(SlaCommon):
         plain = Task.sudo().create({"name": "Plan the office move", "project_id": internal.id,
                                     "it_reported_date": utc(2026, 6, 1, 7, 0)})
         self.assertFalse(plain.it_is_service_request)
+
+    def test_a_breached_sla_keeps_what_it_was_measured_against(self):
+        """Taking a breached request off its contract, lowering its priority or archiving it would erase the breach
+        and the client's service credit: an IT manager's decision, never a technician's."""
+        with freeze_time("2026-03-02 07:00:00"):
+            on_time = self._request(utc(2026, 3, 2, 7, 0), name="Printer jam")
+            late = self._request(utc(2026, 3, 2, 7, 0), name="Server down", priority="3")
+        with freeze_time("2026-03-02 07:30:00"):  # before a breach, the technician sorts requests freely
+            on_time.with_user(self.technician).priority = "1"
+        self.assertEqual(on_time.priority, "1")
+        with freeze_time("2026-03-02 09:00:00"):  # an hour to respond: breached, unanswered
+            self.assertEqual(late._it_sla_target_state(utc(2026, 3, 2, 9, 0)), "breached")
+            for label, vals in (("contract", {"it_contract_id": False}), ("priority", {"priority": "0"}),
+                                ("archive", {"active": False})):
+                with self.subTest(change=label), self.assertRaisesRegex(
+                        AccessError, "SLA of request .* was breached.*only be changed by an IT manager"), \
+                        self.env.cr.savepoint():
+                    late.with_user(self.technician).write(vals)
+            self.assertEqual((late.it_contract_id, late.priority, late.active), (self.flat, "3", True))
+            # saving the values it has is no change
+            late.with_user(self.technician).write({"priority": "3", "it_contract_id": self.flat.id})
+            late.with_user(self.technician).stage_id = self.stage_progress
+            self.assertEqual(late.sla_state, "breached")
+            # the manager decides, in the tracked chatter
+            late.with_user(self.lead).priority = "0"
+        self.assertEqual(late.priority, "0")
+
+    def test_saving_the_same_stage_is_no_response(self):
+        with freeze_time("2026-03-02 07:00:00"):
+            task = self._request(utc(2026, 3, 2, 7, 0))
+        with freeze_time("2026-03-02 08:00:00"):
+            task.with_user(self.technician).write({"stage_id": task.stage_id.id})  # a mass edit, an import
+            self.assertFalse(task.first_response_date)
+            task.with_user(self.technician).stage_id = self.stage_progress
+        self.assertEqual(task.first_response_date, utc(2026, 3, 2, 8, 0))
 
     def test_only_support_staff_answer_counts_as_first_response(self):
         accountant = new_test_user(self.env, "sla_accountant", groups="account.group_account_invoice",
