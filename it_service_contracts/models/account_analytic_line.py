@@ -140,11 +140,7 @@ class AccountAnalyticLine(models.Model):
         and a line on a service request is one day's work at most. Checked before anything is stored."""
         for vals in vals_list:
             hours = vals.get("unit_amount")
-            if not isinstance(hours, (int, float)) or isinstance(hours, bool):
-                continue  # Odoo refuses what is not a number
-            if not math.isfinite(hours):
-                raise ValidationError(self.env._("The time logged must be a number of hours, not %s.", hours))
-            if hours <= MAX_LINE_HOURS:
+            if not self._it_check_finite_hours(hours) or hours <= MAX_LINE_HOURS:
                 continue
             tasks = self.env["project.task"].browse(vals["task_id"]) if vals.get("task_id") else self.task_id
             requests = tasks.sudo().filtered("it_is_service_request")
@@ -155,6 +151,18 @@ class AccountAnalyticLine(models.Model):
                     most=format_duration(MAX_LINE_HOURS), hours=format_duration(hours),
                     task=requests[0].display_name,
                 ))
+
+    @api.model
+    def _it_check_finite_hours(self, hours):
+        """Refuse infinity and NaN as a number of hours (the API can send them; Odoo's sums, rounding and
+        formatting of time fail on them): the check of every number of hours the addon is given, timesheet
+        lines and adjustments of a package's hours. Returns whether ``hours`` is a number to check further
+        (what is not a number at all, Odoo refuses)."""
+        if not isinstance(hours, (int, float)) or isinstance(hours, bool):
+            return False
+        if not math.isfinite(hours):
+            raise ValidationError(self.env._("Time must be a number of hours, not %s.", hours))
+        return True
 
     def _it_moved_overrides(self, vals):
         """These lines whose hand-set billing does not follow them to the request ``vals`` moves them to: a

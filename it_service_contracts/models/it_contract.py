@@ -5,10 +5,12 @@ stories are named models it inherits: the package's hours (``it.contract.package
 coverage and terms at a date are in ``it_contract_coverage.py``."""
 from contextvars import ContextVar
 
+import psycopg2
 from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
+from odoo.tools import mute_logger
 
 from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 from .it_contract_package import COUNTER_FIELDS
@@ -18,6 +20,12 @@ from .it_money import MONEY_GROUPS
 # the references this process's create() is giving the contracts it makes, from the sequence: the write guard lets
 # those through (a Python variable, not a context key, which any caller over RPC could set)
 _NEW_REFERENCES = ContextVar("it_contract_new_references", default=frozenset())
+
+
+
+class _TermsTried(Exception):
+    """The terms tried on a contract passed its checks: the savepoint is rolled back all the same."""
+
 
 # a contract moves through its states by its actions alone (it.contract.lifecycle), which do what each step needs
 LIFECYCLE_FIELDS = frozenset({"state", "date_confirmed"})
@@ -324,6 +332,27 @@ class ItContract(models.Model):
                     fields=", ".join(contract._fields[name]._description_string(self.env) for name in changed),
                 ))
 
+    def _it_check_terms(self, values):
+        """Refuse ``values`` (terms of this contract, as an amendment gives them) that the contract's own rules
+        would refuse: its Python constraints and its database constraints, which are written once, on the contract.
+
+        The contract takes the terms in a savepoint that is rolled back whatever happens; what the transaction
+        had written is flushed first, and the trial's values are dropped from the cache after.
+        """
+        self.ensure_one()
+        self.env.flush_all()
+        try:
+            with self.env.cr.savepoint(flush=False), mute_logger("odoo.sql_db"):
+                self.sudo().with_context(tracking_disable=True)._it_addon_write(values)
+                self.env.flush_all()  # the database's constraints
+                raise _TermsTried
+        except _TermsTried:
+            pass
+        except psycopg2.IntegrityError as error:
+            raise ValidationError(self._sql_error_to_message(error)) from None
+        finally:
+            self.env.clear()
+
     def _it_protected_message(self, names):
         lifecycle = {self._fields[name]._description_string(self.env) for name in LIFECYCLE_FIELDS}
         if lifecycle.intersection(names):
@@ -338,6 +367,12 @@ class ItContract(models.Model):
             return self.env._(
                 "The client's acceptance of a contract (%(fields)s) is recorded when the contract is sent and when "
                 "the client's contact accepts or refuses it in the portal; it cannot be set by hand.",
+                fields=", ".join(names),
+            )
+        if self._fields["name"]._description_string(self.env) in names:
+            return self.env._(
+                "The reference of a contract (%(fields)s) is given by the company's sequence when the contract is "
+                "made; it cannot be set or changed by hand.",
                 fields=", ".join(names),
             )
         return self.env._(

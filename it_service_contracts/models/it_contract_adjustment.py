@@ -4,6 +4,8 @@ from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import float_compare, format_date, format_duration
 
+# the most hours one adjustment corrects: more than five technicians work in the year a package lasts at most
+MAX_ADJUSTMENT_HOURS = 10000
 
 class ItContractAdjustment(models.Model):
     """A manager's correction of a package's hours: dated, signed, with a reason, never edited afterwards.
@@ -32,6 +34,10 @@ class ItContractAdjustment(models.Model):
     )
 
     _check_hours_not_zero = models.Constraint("CHECK(hours != 0)", "An adjustment adds or removes some hours.")
+    _check_hours_bound = models.Constraint(
+        f"CHECK(abs(hours) <= {MAX_ADJUSTMENT_HOURS})",
+        f"An adjustment adds or removes {MAX_ADJUSTMENT_HOURS:,} hours at most.",
+    )
 
     @api.depends("contract_id.name", "hours")
     def _compute_display_name(self):
@@ -75,6 +81,7 @@ class ItContractAdjustment(models.Model):
         today = fields.Date.context_today(self)
         changes = {}
         for vals in vals_list:
+            self.env["account.analytic.line"]._it_check_finite_hours(vals.get("hours"))
             vals["user_id"] = self.env.uid
             if not (vals.get("reason") or "").strip():
                 raise UserError(self.env._("Give the reason for adjusting the hours; it is kept on the contract."))

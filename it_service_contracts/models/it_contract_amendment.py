@@ -121,6 +121,28 @@ class ItContractAmendment(models.Model):
                     end=contract.date_end or self.env._("open-ended"),
                 ))
 
+    @api.constrains(*SCALAR_TERMS, *SET_TERMS, "contract_id", "state")
+    def _check_terms(self):
+        """The terms are checked by the contract's own rules (:meth:`it.contract._it_check_terms`) when the
+        amendment is made, changed or confirmed, not once it comes in force: a confirmed amendment with terms the
+        contract refuses would fail every night and hold back the amendments after it. Every term that differs
+        from the contract's is tried, also one the contract's form does not use (a package's monthly fee)."""
+        for amendment in self.filtered(lambda a: a.state in ("draft", "confirmed")):
+            contract = amendment.contract_id
+            if contract.state != "active":
+                continue  # refused by _check_effective_date
+            values = {name: amendment[name] for name in SCALAR_TERMS if amendment[name] != contract[name]}
+            values.update({name: [Command.set(amendment[name].ids)] for name in SET_TERMS
+                           if amendment[name] != contract[name]})
+            if not values:
+                continue
+            try:
+                contract._it_check_terms(values)
+            except ValidationError as error:
+                raise ValidationError(self.env._(
+                    "Amendment %(amendment)s: %(problem)s", amendment=amendment.name, problem=error.args[0],
+                )) from None
+
     @api.model_create_multi
     def create(self, vals_list):
         for vals in vals_list:

@@ -19,6 +19,10 @@ from .it_audit_finding import INTERVAL_TYPES
 
 # how many days past its nominal date a visit may move to reach a working day of the service calendar
 WORKING_DAY_SEARCH = 31
+# the longest a plan repeats after (five years, in each unit) and the most days of lead and grace: bounds that
+# keep every date the series computes within the calendar
+MAX_INTERVAL = {"week": 260, "month": 60}
+MAX_DAYS = 365
 
 
 class ItMaintenancePlan(models.Model):
@@ -94,10 +98,14 @@ class ItMaintenancePlan(models.Model):
     visit_count = fields.Integer(compute="_compute_visit_count", string="Visits Created")
 
     _check_interval = models.Constraint(
-        "CHECK(interval_number >= 1)", "A maintenance plan repeats every 1 week or month at least.",
+        f"CHECK(interval_number >= 1 AND interval_number <= CASE interval_type WHEN 'week' THEN {MAX_INTERVAL['week']} "
+        f"ELSE {MAX_INTERVAL['month']} END)",
+        f"A maintenance plan repeats every 1 to {MAX_INTERVAL['week']} weeks or every 1 to {MAX_INTERVAL['month']} "
+        "months.",
     )
     _check_days = models.Constraint(
-        "CHECK(lead_days >= 0 AND grace_days >= 0)", "The lead days and grace days cannot be negative.",
+        f"CHECK(lead_days BETWEEN 0 AND {MAX_DAYS} AND grace_days BETWEEN 0 AND {MAX_DAYS})",
+        f"The lead days and grace days of a maintenance plan are 0 to {MAX_DAYS} days.",
     )
     _check_hours = models.Constraint("CHECK(planned_hours >= 0)", "The planned hours cannot be negative.")
 
@@ -121,16 +129,20 @@ class ItMaintenancePlan(models.Model):
             index += 1
         return self._it_nominal(index)
 
+    # the two computes below leave a value out of bounds alone, so that the database's constraint refuses it with
+    # its message instead of a date out of range
+
     @api.depends("date_start", "interval_number", "interval_type", "last_visit_date")
     def _compute_next_date(self):
         for plan in self:
-            valid = plan.date_start and plan.interval_number >= 1 and plan.interval_type
+            valid = plan.date_start and 1 <= plan.interval_number <= MAX_INTERVAL.get(plan.interval_type, 0)
             plan.next_date = plan._it_nominal_after(plan.last_visit_date) if valid else plan.date_start
 
     @api.depends("next_date", "lead_days")
     def _compute_next_request_date(self):
         for plan in self:
-            plan.next_request_date = plan.next_date and plan.next_date - timedelta(days=max(plan.lead_days, 0))
+            lead_days = plan.lead_days if 0 <= plan.lead_days <= MAX_DAYS else 0
+            plan.next_request_date = plan.next_date and plan.next_date - timedelta(days=lead_days)
 
     @api.depends("contract_id")
     def _compute_site_id(self):

@@ -131,6 +131,57 @@ class TestContractAmendment(ItInvoicingCommon):
             earlier.action_confirm()
 
     @freeze_time("2026-10-20")
+    def test_terms_the_contract_refuses_are_refused_at_once(self):
+        """An amendment's terms are checked by the contract's own rules when it is made, changed or confirmed,
+        not only when it comes in force (a confirmed amendment would hold back the others until its day)."""
+        Amendment = self.env["it.contract.amendment"]
+        count = Amendment.search_count([])
+        foreign_site = self.env["res.partner"].create({"name": "Elsewhere", "parent_id": self.other_client.id})
+        for values, message in (
+            ({"hourly_rate": 99999.0}, "must be lower than the standard hour package rate"),
+            ({"hourly_rate": 0.0}, "hourly rate of contract .* must be positive"),
+            ({"monthly_hours": -5.0}, "Rates, hours and fees cannot be negative"),
+            ({"monthly_fee": -100.0}, "without a monthly fee"),  # as the contract itself says it
+            ({"out_of_hours_response_hours": -1.0}, "Rates, hours and fees cannot be negative"),
+            ({"monthly_fee": 0.0}, "without a monthly fee"),
+            ({"service_product_ids": [Command.clear()]}, "without a scope"),
+            ({"site_ids": [Command.link(foreign_site.id)]}, "must be addresses of its client"),
+        ):
+            with self.subTest(values=values), \
+                    self.assertRaisesRegex(ValidationError, f"^Amendment .*: .*{message}"), self.env.cr.savepoint():
+                self._amend(effective_date="2026-11-01", **values)
+        self.assertEqual(Amendment.search_count([]), count, "nothing saved")
+        # changed later: refused the same way, and what it had stays
+        amendment = self._amend(effective_date="2026-11-01", monthly_hours=12.0)
+        for values in ({"hourly_rate": 99999.0}, {"monthly_hours": -5.0}, {"monthly_fee": -100.0}):
+            with self.subTest(values=values), self.assertRaises(ValidationError), self.env.cr.savepoint():
+                amendment.with_user(self.manager).write(values)
+        self.assertEqual((amendment.hourly_rate, amendment.monthly_hours, amendment.monthly_fee), (130.0, 12.0, 2000.0))
+        self.assertEqual((self.flat.hourly_rate, self.flat.monthly_hours, self.flat.monthly_fee), (130.0, 10.0, 2000.0),
+                         "the contract keeps its terms")
+        amendment.with_user(self.manager).action_confirm()
+        self.assertEqual(amendment.state, "confirmed")
+        self.assertEqual(self.flat.monthly_hours, 10.0, "until its day")
+
+    @freeze_time("2026-10-20")
+    def test_confirming_checks_the_terms_against_the_contract_as_it_is_then(self):
+        """A package's hours bought in a draft amendment that its time has drawn beyond since are refused at the
+        confirmation, not on the day the amendment would come in force."""
+        # out of the flat contract's scope: the package alone covers the request
+        package = self._active_contract(hours_total=20.0, date_start="2026-10-01", validity_months=3,
+                                        service_product_ids=[Command.set(self.service_other.ids)])
+        request = self._request(package, site=self.site_b, service=self.service_other, name="Website")
+        amendment = self.env["it.contract.amendment"].with_user(self.manager).create({
+            "contract_id": package.id, "effective_date": "2026-11-01", "hours_total": 8.0,
+        })
+        self._log(request, 9.0, date="2026-10-20")
+        self.assertEqual(package.hours_used, 9.0)
+        with self.assertRaisesRegex(ValidationError, f"^Amendment {amendment.name}: Package .* has drawn 09:00"), \
+                self.env.cr.savepoint():
+            amendment.with_user(self.manager).action_confirm()
+        self.assertEqual((amendment.state, package.hours_total), ("draft", 20.0))
+
+    @freeze_time("2026-10-20")
     def test_renewal_carries_the_terms_in_force_at_the_end(self):
         self._amend(monthly_hours=15.0, monthly_fee=2500.0).action_confirm()
         self._amend(effective_date="2027-06-01", hourly_rate=125.0, sla_line_ids=[

@@ -21,6 +21,22 @@ class TestItContract(ItServiceCommon):
         self.assertRegex(first.name, r"^SC/2026/\d{4}$")
         self.assertNotEqual(first.name, second.name)
 
+    def test_reference_is_never_set_by_hand(self):
+        """The manager is told that the reference is the sequence's, not that it is an hours counter."""
+        manager = new_test_user(self.env, "it_contract_ref_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        contract = self._create_contract().with_user(manager)
+        reference = contract.name
+        message = r"^The reference of a contract \(Reference\) is given by the company's sequence"
+        with self.assertRefused(message):
+            contract.write({"name": "X-1"})
+        with self.assertRefused(message):
+            contract.copy({"name": "X-2"})
+        with self.assertRefused(message):
+            self.env["it.contract"].with_user(manager).create(self._contract_vals(name="X-3"))
+        self.assertEqual(contract.name, reference)
+        self.assertFalse(self.env["it.contract"].search_count([("name", "like", "X-")]))
+
     def test_rates_default_from_company_settings(self):
         package = self._create_contract("hour_package")
         flat = self._create_contract("monthly_flat")

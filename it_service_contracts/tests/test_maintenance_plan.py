@@ -176,9 +176,9 @@ class TestMaintenanceSchedule(MaintenanceCommon):
     def test_bad_input_is_refused(self):
         Plan = self.env["it.maintenance.plan"]
         before = Plan.search_count([])
-        with self.assertRefused("every 1 week or month at least", model="it.maintenance.plan"):
+        with self.assertRefused("repeats every 1 to 260 weeks or every 1 to 60 months", model="it.maintenance.plan"):
             self._plan(interval_number=0)
-        with self.assertRefused("lead days and grace days cannot be negative", model="it.maintenance.plan"):
+        with self.assertRefused("lead days and grace days of a maintenance plan are 0 to", model="it.maintenance.plan"):
             self._plan(lead_days=-1)
         with self.assertRefused("planned hours cannot be negative", model="it.maintenance.plan"):
             self._plan(planned_hours=-2.0)
@@ -428,6 +428,38 @@ class TestMaintenanceRoles(MaintenanceCommon):
         self.assertEqual(visit.it_check_ids.asset_id, self.server | self.workstation)
         self.assertEqual(self.server.state, "ok", "a refused check sets no state")
         self.assertFalse(self.env["project.task"].search([("it_asset_id", "=", self.server.id)]), "nor opens a request")
+
+    def test_huge_numbers_are_refused_with_a_message(self):
+        """Lead days, grace days and the interval are bounded by the database with a message the manager reads,
+        never a date out of range (creating a plan or changing one, over the API too)."""
+        Plan = self.env["it.maintenance.plan"].with_user(self.manager)
+        count = Plan.search_count([])
+        vals = {"name": "Backups", "contract_id": self.contract.id, "date_start": "2026-01-31"}
+        days = "lead days and grace days of a maintenance plan are 0 to 365 days"
+        interval = "repeats every 1 to 260 weeks or every 1 to 60 months"
+        bad = [
+            ({"lead_days": 2147483647}, days), ({"lead_days": 999999999}, days), ({"lead_days": 366}, days),
+            ({"grace_days": 2147483647}, days), ({"grace_days": 366}, days),
+            ({"interval_number": 2000000000}, interval), ({"interval_number": 61}, interval),
+            ({"interval_number": 261, "interval_type": "week"}, interval),
+        ]
+        for values, message in bad:
+            with self.subTest(values=values), self.assertRefused(message, model="it.maintenance.plan"), \
+                    self.env.cr.savepoint():
+                Plan.create({**vals, **values})
+        self.assertEqual(Plan.search_count([]), count, "nothing saved")
+        plan = Plan.create({**vals, "lead_days": 365, "grace_days": 365, "interval_number": 60})
+        weekly = Plan.create({**vals, "interval_type": "week", "interval_number": 260})
+        self.assertEqual((plan.next_request_date, weekly.next_date), (date(2025, 1, 31), date(2026, 1, 31)))
+        bad.append(({"interval_type": "month"}, interval))  # 260 months
+        for values, message in bad:
+            with self.subTest(values=values, write=True), self.assertRefused(message, model="it.maintenance.plan"), \
+                    self.env.cr.savepoint():
+                (weekly if "interval_type" in values else plan).write(values)
+                self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertEqual((plan.lead_days, plan.grace_days, plan.interval_number), (365, 365, 60))
+        self.assertEqual((weekly.interval_type, weekly.interval_number), ("week", 260))
 
     def test_a_plan_goes_on_a_draft_or_running_contract(self):
         """The manager prepares plans on a draft contract, sent or agreed included, and keeps them on a running

@@ -249,6 +249,25 @@ class TestProtectedRecords(ItTimesheetCommon):
             adjustment.sudo().unlink()
         self.assertEqual(self.package.hours_remaining, 0.0)
 
+    def test_adjustment_of_no_number_or_absurd_hours(self):
+        """Infinity and NaN (which the API can send) are refused as timesheet time is, and so are absurd hours,
+        with a message, before anything is drawn or stored."""
+        Adjustment = self._as(self.manager_user)["it.contract.adjustment"]
+        count = Adjustment.search_count([])
+        for hours in (float("nan"), float("inf"), float("-inf")):
+            with self.subTest(hours=hours), self.assertRefusedWith(ValidationError, "must be a number of hours"), \
+                    self.env.cr.savepoint():
+                Adjustment.create({"contract_id": self.package.id, "hours": hours, "reason": "API"})
+        for hours in (1e300, 10000.5):
+            with self.subTest(hours=hours), \
+                    self.assertRefused("adds or removes 10,000 hours at most", "it.contract.adjustment"), \
+                    self.env.cr.savepoint():
+                Adjustment.create({"contract_id": self.package.id, "hours": hours, "reason": "API"})
+        self.assertEqual(Adjustment.search_count([]), count)
+        self.assertEqual(self.package.hours_available, 10.0)
+        Adjustment.create({"contract_id": self.package.id, "hours": 10000.0, "reason": "A large site joins"})
+        self.assertEqual(self.package.hours_available, 10010.0)
+
     def test_package_hours_never_below_zero_in_the_database(self):
         self._log(self.request, 6.0)
         self.env.flush_all()

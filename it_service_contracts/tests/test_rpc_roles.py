@@ -172,9 +172,10 @@ class TestRpcRoles(RpcRolesCommon):
         self.assertEqual(self.package.hours_total, 10.0)
         # the contract's reference is the sequence's: not renamed, not copied under another's
         reference = self.package.name
-        self.assertRpcRefused("Reference", self.manager, "it.contract", "write", [self.package.id], {"name": "X-1"})
-        self.assertRpcRefused("Reference", self.manager, "it.contract", "copy", [self.flat.id], {"name": reference})
-        self.assertRpcRefused("Reference", self.manager, "it.contract", "copy", [self.flat.id],
+        given = r"reference of a contract \(Reference\) is given by the company's sequence"
+        self.assertRpcRefused(given, self.manager, "it.contract", "write", [self.package.id], {"name": "X-1"})
+        self.assertRpcRefused(given, self.manager, "it.contract", "copy", [self.flat.id], {"name": reference})
+        self.assertRpcRefused(given, self.manager, "it.contract", "copy", [self.flat.id],
                               context={"default_name": reference})
         self.env.invalidate_all()
         self.assertEqual(self.package.name, reference)
