@@ -1,7 +1,7 @@
 from datetime import date, timedelta
 
 from odoo import api, fields, models
-from odoo.exceptions import ValidationError
+from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
 from odoo.tools import SQL, format_date
 
@@ -9,6 +9,8 @@ from .account_move import ISSUED_INVOICE
 
 # what decides whether an asset counts in a month's per-asset billing
 INVENTORY_FIELDS = frozenset({"partner_id", "category_id", "date_in_service", "date_retired"})
+# what a completed audit recorded of an asset: that it was in its inventory, of its category, in service on its day
+AUDITED_FIELDS = frozenset({"audit_id", "category_id", "date_in_service", "date_retired"})
 
 ASSET_STATES = [
     ("ok", "OK"),
@@ -130,7 +132,19 @@ class ItAsset(models.Model):
                     asset=asset.display_name, client=asset.partner_id.display_name,
                 ))
 
+    @api.constrains("audit_id", "partner_id")
+    def _check_audit_client(self):
+        self.audit_id._check_assets_of_client()
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        assets = super().create(vals_list)
+        assets.audit_id._it_check_open()
+        return assets
+
     def write(self, vals):
+        self._it_check_client_kept(vals)
+        self._it_check_audit_record(vals)
         self._it_check_billed_inventory(vals)
         if (INVENTORY_FIELDS | {"state"}) & vals.keys():
             # the inventory billed per asset and the assets' state are tracked in the chatter, whatever the context
@@ -139,6 +153,49 @@ class ItAsset(models.Model):
         if "warranty_end" in vals:
             self._it_addon_write({"warranty_activity_date": False})  # a new end date deserves its own reminder
         return result
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_audited(self):
+        self.audit_id._it_check_open()
+
+    def _it_check_client_kept(self, vals):
+        """An asset is its client's equipment: it never moves to another client (commercial entity), whoever writes;
+        the audits, contracts, billing and history of that client rest on it."""
+        if "partner_id" not in vals:
+            return
+        client = self.env["res.partner"].browse(vals["partner_id"]).sudo().commercial_partner_id
+        for asset in self.sudo():
+            if asset.partner_id.commercial_partner_id != client:
+                raise UserError(self.env._(
+                    "%(asset)s stays an asset of %(client)s: an asset never moves to another client. Record the "
+                    "other client's equipment as a new asset of theirs.",
+                    asset=asset.display_name, client=asset.partner_id.display_name,
+                ))
+
+    def _it_check_audit_record(self, vals):
+        """What a completed audit recorded of its assets is kept (``it.audit._it_check_open()``): none joins or
+        leaves its inventory, none changes category, and none that was in service on the audit's day stops being so,
+        nor the reverse. The rest is the client's living inventory: state, site, later retirement, warranty, notes."""
+        names = AUDITED_FIELDS & vals.keys()
+        if not names:
+            return
+        for asset in self.sudo():
+            new = {name: asset._fields[name].convert_to_record(
+                asset._fields[name].convert_to_cache(vals[name], asset), asset) for name in names}
+            audit = new.get("audit_id", asset.audit_id)
+            if audit != asset.audit_id:
+                (audit | asset.audit_id)._it_check_open()
+            elif audit.state == "done" and (
+                new.get("category_id", asset.category_id) != asset.category_id
+                or asset._it_in_service_on(audit.date) != asset._it_in_service_on(audit.date, new)
+            ):
+                audit._it_check_open()
+
+    def _it_in_service_on(self, day, values=None):
+        """Whether this asset, with ``values`` for its dates, counts in the inventory on ``day``."""
+        self.ensure_one()
+        dates = {name: (values or {}).get(name, self[name]) for name in ("date_in_service", "date_retired")}
+        return bool(self.new(dates).filtered_domain(self._it_in_service_domain(day)))
 
     def _it_check_billed_inventory(self, vals):
         """The inventory of a month billed per asset is history (design rule 10): a change of an asset's client,

@@ -7,6 +7,9 @@ from .it_forms import COOPERATION_FORMS
 from .it_money import MONEY_GROUPS
 
 MANAGER_FIELDS = {"state", "adjustment_hours", "chosen_type", "choice_reason"}
+# what a completed audit recorded besides its inventory and findings (which their models keep): its recommendation
+# follows from them
+RECORD_FIELDS = frozenset({"partner_id", "company_id", "date", "adjustment_hours", "adjustment_reason"})
 
 
 class ItAudit(models.Model):
@@ -164,18 +167,30 @@ class ItAudit(models.Model):
 
     @api.model_create_multi
     def create(self, vals_list):
+        completed = []
         for vals in vals_list:
             self._it_check_manager_fields(vals, create=True)
+            # an audit recorded as completed is completed once its inventory and findings are in
+            completed.append(vals.pop("state", "draft") == "done")
             if vals.get("name", "/") == "/":
                 vals["name"] = self.env["ir.sequence"].with_company(vals.get("company_id")).next_by_code(
                     "it.audit", sequence_date=vals.get("date"),
                 ) or "/"
-        return super().create(vals_list)
+        audits = super().create(vals_list)
+        if done := [audit.id for audit, is_done in zip(audits, completed, strict=True) if is_done]:
+            audits.browse(done).write({"state": "done"})
+        return audits
 
     def write(self, vals):
         self._it_check_manager_fields(vals)
         if vals.get("state") == "draft":
             self._it_check_can_reopen()
+        elif not RECORD_FIELDS.isdisjoint(vals):
+            self.filtered(lambda audit: any(
+                audit[name] != audit._fields[name].convert_to_record(
+                    audit._fields[name].convert_to_cache(vals[name], audit), audit)
+                for name in RECORD_FIELDS.intersection(vals)
+            ))._it_check_open()
         result = super().write(vals)
         if vals.get("state") == "done":
             self._it_attach_to_draft_contracts()
@@ -189,6 +204,25 @@ class ItAudit(models.Model):
             touched.discard("state")
         if touched and not self.env.su and not self.env.user.has_group("it_service_contracts.group_it_manager"):
             raise AccessError(self.env._("Only an IT manager may complete an audit or change its recommendation."))
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_completed(self):
+        self._it_check_open()
+
+    def _it_check_open(self):
+        """What a completed audit recorded (client, date, inventory, findings, the manager's adjustment) is what its
+        recommendation and the contracts resting on it were priced on: it no longer changes, whoever writes. The
+        audit's own fields, its assets (``it.asset._it_check_audit_record()``) and its findings ask this; a manager
+        corrects an audit by reopening it (``_it_check_can_reopen()``), else a new audit is made."""
+        done = self.sudo().filtered(lambda audit: audit.state == "done")
+        if done:
+            raise UserError(self.env._(
+                "Audit %(audit)s is completed: what it recorded (client, date, inventory, findings) is what its "
+                "recommendation and contracts rest on, and no longer changes. To correct it, an IT manager reopens "
+                "it while no confirmed contract rests on it; otherwise record a new audit of the client. Equipment "
+                "acquired since goes into the client's inventory without an audit.",
+                audit=done[0].name,
+            ))
 
     def _it_check_can_reopen(self):
         held = self.contract_ids.filtered(

@@ -49,6 +49,21 @@ class ItAuditFinding(models.Model):
         "Recurring work repeats every 1 week or month at least.",
     )
 
+    @api.model_create_multi
+    def create(self, vals_list):
+        findings = super().create(vals_list)
+        findings.audit_id._it_check_open()
+        return findings
+
+    def write(self, vals):
+        if vals.keys() - self._it_guarded_fields():  # the work plan's task and maintenance plan are the addon's
+            (self.audit_id | self.env["it.audit"].browse(vals.get("audit_id") or []))._it_check_open()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_audit_completed(self):
+        self.audit_id._it_check_open()
+
     @api.constrains("stage_id", "audit_id")
     def _check_stage_audit(self):
         for finding in self:

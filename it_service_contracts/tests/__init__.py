@@ -4,6 +4,7 @@ from . import test_audit_inventory
 from . import test_audit_report
 from . import test_audit_rpc
 from . import test_audit_renewal
+from . import test_audit_record
 from . import test_cron_batch
 from . import test_access
 from . import test_protected_records

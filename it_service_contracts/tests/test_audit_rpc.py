@@ -126,6 +126,31 @@ class TestAuditRpc(HttpCase, ItAuditCommon):
         self.assertRpcRefused("has run", self.manager, "it.contract", "write", [draft_id],
                               {"previous_contract_id": False})
 
+    def test_completed_audit_stays_with_its_client_and_inventory_over_rpc(self):
+        """QA's report: a technician moved a completed audit, with its assets, to a client never audited (whose
+        contract then rested on it), and added assets to it, which changed its recommendation. Both refused."""
+        partner = self.env["res.partner"].create({"name": "Never audited", "is_company": True})
+        audit = self._audit_with(3, partner=self.other_client)
+        audit.action_done()
+        recommended = audit.recommended_type
+        ids = self.rpc(self.technician, "it.asset", "search", [("audit_id", "=", audit.id)])
+        self.assertEqual(len(ids), 3)
+        self.assertRpcRefused("an IT manager reopens it", self.technician, "it.audit", "write", [audit.id], {
+            "partner_id": partner.id, "asset_ids": [[1, asset_id, {"partner_id": partner.id}] for asset_id in ids]})
+        self.assertRpcRefused("never moves to another client", self.technician, "it.asset", "write", ids,
+                              {"partner_id": partner.id})
+        self.assertRpcRefused("an IT manager reopens it", self.technician, "it.audit", "write", [audit.id], {
+            "asset_ids": [[0, 0, {"category_id": self.server_category.id}] for _i in range(5)]})
+        self.assertRpcRefused("an IT manager reopens it", self.technician, "it.asset", "create", [{
+            "audit_id": audit.id, "category_id": self.server_category.id}])
+        self.env.invalidate_all()
+        self.assertEqual((audit.partner_id, audit.asset_ids.ids, audit.recommended_type),
+                         (self.other_client, ids, recommended))
+        contract_id = self._contract_without_audit(partner)
+        self.assertFalse(self.env["it.contract"].browse(contract_id).audit_id)
+        self.assertRpcRefused("audit of Never audited is completed", self.manager, "it.contract", "action_confirm",
+                              [contract_id])
+
     def test_technician_records_assets_and_findings_over_rpc(self):
         audit = self._audit_with(1, partner=self.other_client)
         asset_id = self.rpc(self.technician, "it.asset", "create", [{

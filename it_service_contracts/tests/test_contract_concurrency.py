@@ -37,6 +37,7 @@ class TestFlatContractConcurrency(CommittedCase):
             self._remove_each(cr, [
                 lambda: contracts._it_addon_write({"state": "cancelled"}),
                 lambda: contracts.unlink(),
+                lambda: env["it.audit"].browse(ids["audits"]).action_reopen(),
                 lambda: env["it.asset"].search([("partner_id", "in", ids["clients"])]).unlink(),
                 lambda: env["it.audit"].browse(ids["audits"]).unlink(),
                 lambda: env["product.product"].browse(ids["services"]).unlink(),
@@ -115,6 +116,7 @@ class TestRenewalConcurrency(CommittedCase):
             self._remove_each(cr, [
                 lambda: contracts._it_addon_write({"state": "cancelled"}),
                 lambda: contracts.sorted("id", reverse=True).unlink(),
+                lambda: env["it.audit"].browse(ids["audit"]).action_reopen(),
                 lambda: env["it.asset"].search([("partner_id", "=", ids["client"])]).unlink(),
                 lambda: env["it.audit"].browse(ids["audit"]).unlink(),
                 lambda: env["product.product"].browse(ids["service"]).unlink(),

@@ -31,6 +31,7 @@ class TestInvoicingConcurrency(CommittedCase):
             contract = env["it.contract"].browse(self.ids["contract"])
             contract._it_addon_write({"state": "cancelled"})
             contract.unlink()
+            env["it.audit"].browse(self.ids["audit"]).action_reopen()
             env["it.asset"].search([("partner_id", "=", self.ids["client"])]).unlink()
             env["it.audit"].browse(self.ids["audit"]).unlink()
             env["product.product"].browse(self.ids["service"]).unlink()

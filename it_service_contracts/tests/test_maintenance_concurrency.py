@@ -48,6 +48,7 @@ class TestMaintenanceConcurrency(CommittedCase):
                 lambda: contract.unlink(),
                 lambda: project.unlink(),
                 lambda: analytic.unlink(),
+                lambda: env["it.audit"].browse(self.ids["audit"]).action_reopen(),
                 lambda: env["it.audit"].browse(self.ids["audit"]).unlink(),
                 lambda: env["it.asset"].search([("partner_id", "=", self.ids["client"])]).unlink(),
                 lambda: env["product.product"].browse(self.ids["service"]).product_tmpl_id.unlink(),

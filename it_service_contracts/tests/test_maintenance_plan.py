@@ -331,22 +331,29 @@ class TestMaintenanceVisits(MaintenanceCommon):
         self.assertFalse(visit.it_visit_warned)
 
     def test_audit_proposes_plans_from_recurring_findings(self):
-        self.audit.write({"finding_ids": [
-            Command.create({"name": "Backups unchecked", "recurring": True, "recurrence_interval_number": 3,
-                            "recurrence_interval_type": "month", "estimated_hours": 1.5,
-                            "recommendation": "Restore a backup every quarter.",
-                            "asset_ids": [Command.set(self.workstation.ids)]}),
-            Command.create({"name": "Old printer", "recommendation": "Replace it."}),
-        ]})
-        self.audit.action_propose_maintenance_plans()
-        plan = self.audit.finding_ids.maintenance_plan_id
+        # a later audit of the client records its findings, is completed, and the next contract rests on it
+        audit = self.env["it.audit"].create({
+            "partner_id": self.client.id, "company_id": self.company.id,
+            "asset_ids": [Command.create({"category_id": self.server_category.id})],
+            "finding_ids": [
+                Command.create({"name": "Backups unchecked", "recurring": True, "recurrence_interval_number": 3,
+                                "recurrence_interval_type": "month", "estimated_hours": 1.5,
+                                "recommendation": "Restore a backup every quarter.",
+                                "asset_ids": [Command.set(self.workstation.ids)]}),
+                Command.create({"name": "Old printer", "recommendation": "Replace it."}),
+            ],
+        })
+        audit.action_done()
+        contract = self._create_contract("monthly_flat", date_start="2026-02-01", audit_id=audit.id)
+        audit.action_propose_maintenance_plans()
+        plan = audit.finding_ids.maintenance_plan_id
         self.assertEqual(len(plan), 1)
         self.assertEqual((plan.contract_id, plan.interval_number, plan.interval_type, plan.planned_hours),
-                         (self.contract, 3, "month", 1.5))
+                         (contract, 3, "month", 1.5))
         self.assertEqual(plan.asset_ids, self.workstation)
         self.assertIn("Restore a backup", plan.checklist)
         with self.assertRaisesRegex(UserError, "No recurring finding"):
-            self.audit.action_propose_maintenance_plans()
+            audit.action_propose_maintenance_plans()
 
 
 class TestMaintenanceRoles(MaintenanceCommon):

@@ -18,6 +18,7 @@ class TestMonthlyClientReport(ItInvoicingCommon):
         })
         cls.portal_user = new_test_user(cls.env, "it_monthly_portal", groups="base.group_portal",
                                         partner_id=cls.portal_contact.id)
+        cls.audit.action_reopen()  # its findings are recorded before it is completed
         stage = cls.env["it.audit.stage"].create({
             "audit_id": cls.audit.id, "name": "Secure the network", "planned_date": "2027-01-15",
         })
@@ -27,6 +28,7 @@ class TestMonthlyClientReport(ItInvoicingCommon):
         }, {
             "audit_id": cls.audit.id, "name": "Cabling labels", "severity": "0",
         }])
+        cls.audit.action_done()
         category = cls.env.ref("it_service_contracts.asset_category_workstation")
         cls.env["it.asset"].create([{
             "name": "Accounting laptop", "partner_id": cls.client.id, "company_id": cls.company.id,

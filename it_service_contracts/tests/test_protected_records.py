@@ -175,8 +175,9 @@ class TestProtectedRecords(ItTimesheetCommon):
             self.audit.with_env(technician).write({"recommended_type": "monthly_flat"})
         with self.assertRefusedWith(UserError, "cannot be set by hand"):
             self.request.project_id.with_env(manager).write({"it_is_service_project": False})
+        audit = self.env["it.audit"].with_env(technician).create({"partner_id": self.client.id})
         finding = self.env["it.audit.finding"].with_env(technician).create(
-            {"audit_id": self.audit.id, "name": "No UPS", "estimated_hours": 1})
+            {"audit_id": audit.id, "name": "No UPS", "estimated_hours": 1})
         for vals in ({"task_id": self.request.id}, {"maintenance_plan_id": False}):
             with self.assertRefusedWith(UserError, "cannot be set by hand"):
                 finding.write(vals)
@@ -196,9 +197,9 @@ class TestProtectedRecords(ItTimesheetCommon):
         self.assertEqual(line.company_id, self.company)
         self.assertEqual(line.env.context.get("default_company_id"), other_company.id, "returned as called")
         # the addon still sets its links
-        self.audit.with_env(technician).action_create_work_plan()
+        audit.action_create_work_plan()
         self.assertTrue(finding.task_id)
-        self.assertEqual(finding.task_id.project_id, self.audit.project_id)
+        self.assertEqual(finding.task_id.project_id, audit.project_id)
 
     def test_adjustment_corrects_the_package_balance(self):
         self._log(self.request, 10.0)

@@ -82,6 +82,7 @@ class TestTimesheetConcurrency(CommittedCase):
                 lambda: package.unlink(),
                 lambda: project.unlink(),
                 lambda: analytic.unlink(),
+                lambda: env["it.audit"].browse(ids["audit"]).action_reopen(),
                 lambda: env["it.audit"].browse(ids["audit"]).unlink(),
                 lambda: env["it.asset"].search([("partner_id", "=", ids["client"])]).unlink(),
                 lambda: env["hr.employee"].browse(ids["employees"]).unlink(),

@@ -21,7 +21,8 @@ class TestWriteGuard(RpcRolesCommon):
         period = self.flat.period_ids[:1]
         plan = self.env["it.maintenance.plan"].create({"name": "Server check", "contract_id": self.flat.id})
         source = self.env["it.alert.source"].create({"name": "Zabbix", "partner_id": self.flat.partner_id.id})
-        finding = self.env["it.audit.finding"].create({"audit_id": self.audit.id, "name": "No UPS"})
+        audit = self.env["it.audit"].create({"partner_id": self.client.id, "company_id": self.company.id})
+        finding = self.env["it.audit.finding"].create({"audit_id": audit.id, "name": "No UPS"})
         asset = self.env["it.asset"].create({"partner_id": self.client.id, "category_id": self.workstation_category.id})
         sla = self.env["it.contract.sla"].create(
             {"contract_id": self.flat.id, "priority": "3", "response_hours": 1.0, "resolution_hours": 4.0})
