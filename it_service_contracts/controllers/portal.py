@@ -329,9 +329,7 @@ class ItServicePortal(CustomerPortal):
         values = self._prepare_portal_layout_values()
         values.update({
             "page_name": "it_request_new",
-            "sites": env["res.partner"].sudo().search([
-                ("commercial_partner_id", "=", client.id), ("type", "!=", "contact"), ("id", "!=", client.id),
-            ]),
+            "sites": env["project.task"]._it_portal_sites(client),
             "assets": env["it.asset"].sudo().search([("partner_id", "=", client.id)]),
             "contracts": env["it.contract"].sudo().search(
                 Domain("partner_id", "=", client.id) & env["it.contract"]._it_running_condition()),

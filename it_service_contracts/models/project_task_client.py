@@ -287,7 +287,7 @@ class ProjectTask(models.Model):
                 priority=priority, choices=", ".join(priorities.values()),
             ))
         site = self._it_portal_record("res.partner", values.get("site_id"), self.env._("site"))
-        if site and site.commercial_partner_id != client:
+        if site and site not in self._it_portal_sites(client):
             raise ValidationError(self.env._("The site you chose is not one of %s's addresses.", client.name))
         asset = self._it_portal_record("it.asset", values.get("asset_id"), self.env._("asset"))
         if asset and asset.partner_id != client:
@@ -325,6 +325,14 @@ class ProjectTask(models.Model):
             } for filename, content in attachments])
         task._it_acknowledge()
         return task
+
+    @api.model
+    def _it_portal_sites(self, client):
+        """The sites a client's contact may report a request for: the client's addresses other than its own and
+        its contact persons' (the form offers these and accepts no other)."""
+        return self.env["res.partner"].sudo().search([
+            ("commercial_partner_id", "=", client.id), ("type", "!=", "contact"), ("id", "!=", client.id),
+        ])
 
     def _it_portal_record(self, model, value, label):
         """The record a portal form posted by id, or an empty recordset; a forged or unknown id is refused."""

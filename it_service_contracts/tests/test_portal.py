@@ -253,6 +253,9 @@ class TestPortal(PortalCommon):
         attachments = self.env["ir.attachment"].search_count([("res_model", "=", "project.task")])
         bad = [
             ({"site_id": str(self.site_b_client.id)}, "not one of Client Ltd&#39;s addresses"),
+            # the client itself and a contact person are no sites: the form offers neither
+            ({"site_id": str(self.client.id)}, "not one of Client Ltd&#39;s addresses"),
+            ({"site_id": str(self.contact_a.id)}, "not one of Client Ltd&#39;s addresses"),
             ({"asset_id": str(self.asset_b.id)}, "not in Client Ltd&#39;s inventory"),
             ({"priority": "7"}, "Unknown priority 7"),
             ({"description": "   "}, "the description cannot be empty"),
