@@ -372,7 +372,7 @@ class ItContract(models.Model):
         if self._fields["name"]._description_string(self.env) in names:
             return self.env._(
                 "The reference of a contract (%(fields)s) is given by the company's sequence when the contract is "
-                "made; it cannot be set or changed by hand.",
+                "made, and cannot be set by hand.",
                 fields=", ".join(names),
             )
         return self.env._(
