@@ -1,10 +1,15 @@
+from datetime import timedelta
+
 from odoo import api, fields, models
 from odoo.exceptions import ValidationError
+from odoo.tools import format_datetime
 
 from .it_money import MONEY_GROUPS
 from .it_sla_clock import SLA_BOOKKEEPING_FIELDS
 
 CLOSED_TASK_STATES = ("1_done", "1_canceled")
+# how far ahead of the server's clock a request may be reported (the clocks of the people and tools reporting)
+REPORTED_AHEAD_TOLERANCE = timedelta(minutes=5)
 
 
 class ProjectTask(models.Model):
@@ -182,6 +187,20 @@ class ProjectTask(models.Model):
                 task.it_adhoc_reason = self.env._("Served ad-hoc: no contract was chosen.")
 
     # ------------------------------------------------------------------ constraints
+
+    @api.constrains("it_reported_date", "it_maintenance_plan_id", "project_id")
+    def _check_it_reported_date_not_ahead(self):
+        """A request is reported when the client reports it: never later than now (a mistyped year would stop
+        its SLA clock until then). A maintenance visit is reported at the start of the day it is planned for."""
+        latest = fields.Datetime.now() + REPORTED_AHEAD_TOLERANCE
+        for task in self:
+            if task.it_is_service_request and not task.it_maintenance_plan_id and task.it_reported_date \
+                    and task.it_reported_date > latest:
+                raise ValidationError(self.env._(
+                    "Request %(task)s cannot be reported on %(date)s, which is still to come: the SLA clock starts "
+                    "when the client reports a request. Correct the date it was reported on.",
+                    task=task.name, date=format_datetime(self.env, task.it_reported_date),
+                ))
 
     @api.constrains("it_contract_id", "partner_id", "it_site_id", "it_service_product_id")
     def _check_it_contract_coverage(self):

@@ -1,35 +1,17 @@
-from datetime import timedelta
-
-from odoo import api, fields, models
-from odoo.exceptions import AccessError, ValidationError
-from odoo.tools import format_datetime
-
-# how far ahead of the server's clock a request may be reported (the clocks of the people and tools reporting)
-REPORTED_AHEAD_TOLERANCE = timedelta(minutes=5)
+from odoo import fields, models
+from odoo.exceptions import AccessError
 
 
-class ProjectTask(models.Model):
-    """What a request's SLA is measured against stays as it was (design rules 5 and 10): when it was reported,
-    and, once the SLA is breached, its contract, priority and whether it counts."""
+class ItSlaRecord(models.AbstractModel):
+    """What a request's SLA was measured against stays as it was (design rules 5 and 10): when it was reported,
+    once the firm has responded, and once the SLA is breached, its contract, priority and whether it counts.
+    Mixed into ``project.task`` ahead of it, so that these checks come before any of the request's logic."""
 
-    _inherit = "project.task"
+    _name = "it.sla.record"
+    _description = "SLA Record of a Service Request"
 
     # what a breached SLA was measured against, and whether it counts: an IT manager's to change
     _IT_BREACH_FIELDS = frozenset({"it_contract_id", "project_id", "priority", "active"})
-
-    @api.constrains("it_reported_date", "it_maintenance_plan_id", "project_id")
-    def _check_it_reported_date_not_ahead(self):
-        """A request is reported when the client reports it: never later than now (a mistyped year would stop
-        its SLA clock until then). A maintenance visit is reported at the start of the day it is planned for."""
-        latest = fields.Datetime.now() + REPORTED_AHEAD_TOLERANCE
-        for task in self:
-            if task.it_is_service_request and not task.it_maintenance_plan_id and task.it_reported_date \
-                    and task.it_reported_date > latest:
-                raise ValidationError(self.env._(
-                    "Request %(task)s cannot be reported on %(date)s, which is still to come: the SLA clock starts "
-                    "when the client reports a request. Correct the date it was reported on.",
-                    task=task.name, date=format_datetime(self.env, task.it_reported_date),
-                ))
 
     def _it_check_reported_date_change(self, vals):
         """Once the firm has responded, the reported date is part of the SLA's history: it no longer moves."""
@@ -67,3 +49,8 @@ class ProjectTask(models.Model):
         self._it_check_reported_date_change(vals)
         self._it_check_breached_terms_change(vals)
         return super().write(vals)
+
+
+class ProjectTask(models.Model):
+    _name = "project.task"
+    _inherit = ["it.sla.record", "project.task"]
