@@ -10,7 +10,7 @@ from dateutil.relativedelta import relativedelta
 
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
-from odoo.tools import mute_logger
+from odoo.tools import format_date, mute_logger
 
 from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 from .it_contract_package import COUNTER_FIELDS
@@ -27,6 +27,8 @@ class _TermsTried(Exception):
     """The terms tried on a contract passed its checks: the savepoint is rolled back all the same."""
 
 
+# the fields a contract's end follows from: a flat contract's end date, a package's validity from its start
+END_FIELDS = frozenset({"date_end", "validity_months", "date_start"})
 # a contract moves through its states by its actions alone (it.contract.lifecycle), which do what each step needs
 LIFECYCLE_FIELDS = frozenset({"state", "date_confirmed"})
 
@@ -292,7 +294,10 @@ class ItContract(models.Model):
 
     def write(self, vals):
         self._it_check_terms_of_a_contract_that_ran(vals)
+        ends = {contract: contract.date_end for contract in self.filtered(
+            lambda c: c.state in ("active", "expired", "closed"))} if END_FIELDS & vals.keys() else {}
         result = super().write(vals)
+        self._it_check_end_not_moved_back(ends)
         if {"service_calendar_id", "out_of_hours_response_hours"} & vals.keys():
             self._it_replan_open_requests()
         if vals.get("audit_exception_reason"):
@@ -352,6 +357,27 @@ class ItContract(models.Model):
             raise ValidationError(self._sql_error_to_message(error)) from None
         finally:
             self.env.clear()
+
+    def _it_check_end_not_moved_back(self, ends):
+        """The end of a contract that has run moves back only to a day still to come: the days before are history,
+        time was logged and months billed on them (``action_close`` ends a contract today). Checked on the end
+        as written, whether given or following from a package's validity.
+
+        :param ends: ``{contract: end before the write}``
+        """
+        today = fields.Date.context_today(self)
+        for contract, before in ends.items():
+            after = contract.date_end
+            if contract.state == "closed" and after != before:
+                raise ValidationError(self.env._(
+                    "Contract %(name)s is closed: the day it ended is history. Make a new contract (Renew prepares "
+                    "one) to serve the client again.", name=contract.name,
+                ))
+            if after and after < today and (not before or after < before):
+                raise ValidationError(self.env._(
+                    "Contract %(name)s has run: its end cannot move back to %(end)s, a day already past. Close it to "
+                    "end it today.", name=contract.name, end=format_date(self.env, after),
+                ))
 
     def _it_protected_message(self, names):
         lifecycle = {self._fields[name]._description_string(self.env) for name in LIFECYCLE_FIELDS}

@@ -22,6 +22,11 @@ class ItContractMaintenance(models.AbstractModel):
     visit_late_count = fields.Integer(compute="_compute_visit_counts", string="Visits Late")
     visit_missed_count = fields.Integer(compute="_compute_visit_counts", string="Visits Missed")
 
+    @api.constrains("contract_type")
+    def _check_plans_fit_the_type(self):
+        """A draft contract that becomes a package cannot keep a plan its fee was to cover."""
+        self.maintenance_plan_ids._check_covered_by_a_fee()
+
     def _compute_visit_counts(self):
         plans = dict(self.env["it.maintenance.plan"]._read_group(
             [("contract_id", "in", self.ids)], ["contract_id"], ["__count"],

@@ -172,6 +172,17 @@ class ItMaintenancePlan(models.Model):
                 plan=plan.name, contract=plan.contract_id.name,
             ))
 
+    @api.constrains("contract_id", "covered_by_fee")
+    def _check_covered_by_a_fee(self):
+        """Only a flat contract has a monthly fee to cover visits: on a package, the visits' time is the package's
+        hours (or ad-hoc beyond them), never free."""
+        for plan in self.filtered(lambda p: p.covered_by_fee and p.contract_id.contract_type != "monthly_flat"):
+            raise ValidationError(self.env._(
+                "Maintenance plan %(plan)s cannot be covered by the monthly fee: contract %(contract)s has no monthly "
+                "fee. Its visits draw the package's hours.",
+                plan=plan.name, contract=plan.contract_id.name,
+            ))
+
     @api.constrains("contract_id", "site_id")
     def _check_site_covered(self):
         """A visit is work under the contract: at one of its places, or remote when it covers remote work."""

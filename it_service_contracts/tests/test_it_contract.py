@@ -207,6 +207,29 @@ class TestItContract(ItServiceCommon):
         self.assertEqual(ended.state, "expired")
         self.assertEqual(running.state, "active")
 
+    @freeze_time("2026-06-15")
+    def test_the_end_of_a_contract_that_ran_never_moves_into_the_past(self):
+        manager = new_test_user(self.env, "end_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        package = self._active_contract(date_start="2026-01-01", validity_months=12).with_user(manager)
+        message = r"has run: its end cannot move back to .*a day already past. Close it"
+        with self.assertRefused(message):
+            package.write({"validity_months": 3})  # would have ended on 31 March
+        self.assertEqual(package.date_end, date(2026, 12, 31))
+        package.write({"validity_months": 7})  # still to come: fine
+        self.assertEqual(package.date_end, date(2026, 7, 31))
+        flat = self._active_contract("monthly_flat", date_start="2026-01-01").with_user(manager)
+        with self.assertRefused(message):
+            flat.write({"date_end": "2026-02-28"})
+        self.assertFalse(flat.date_end)
+        flat.write({"date_end": "2026-09-30"})
+        flat.action_close()  # ends today
+        self.assertEqual(flat.date_end, date(2026, 6, 15))
+        for end in ("2026-05-31", "2026-06-30", False):
+            with self.subTest(end=end), self.assertRefused("is closed: the day it ended is history"):
+                flat.write({"date_end": end})
+        self.assertEqual(flat.date_end, date(2026, 6, 15))
+
     def test_close_cancel_and_reset(self):
         contract = self._active_contract()
         with self.assertRefused("not started"):

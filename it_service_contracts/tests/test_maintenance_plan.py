@@ -1,7 +1,7 @@
 from datetime import date, datetime
 
 from odoo import Command
-from odoo.exceptions import AccessError, UserError
+from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import freeze_time, new_test_user
 
 from .common import ItServiceCommon
@@ -374,6 +374,25 @@ class TestMaintenanceRoles(MaintenanceCommon):
             cls.env, "maint_manager_b", groups="it_service_contracts.group_it_manager",
             company_id=cls.company_b.id, company_ids=[Command.set(cls.company_b.ids)],
         )
+
+    def test_only_a_monthly_fee_covers_visits(self):
+        package = self._active_contract("hour_package", hours_total=10.0, date_start="2026-01-01")
+        Plan = self.env["it.maintenance.plan"].with_user(self.manager)
+        message = "cannot be covered by the monthly fee: contract .* has no monthly fee"
+        with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
+            Plan.create({"name": "Backup check", "contract_id": package.id, "date_start": "2026-01-31",
+                         "covered_by_fee": True})
+        plan = Plan.create({"name": "Backup check", "contract_id": package.id, "date_start": "2026-01-31"})
+        with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
+            plan.write({"covered_by_fee": True})
+        self.assertFalse(plan.covered_by_fee)
+        # a draft flat contract whose fee was to cover a plan does not become a package with it
+        draft = self._create_contract("monthly_flat", date_start="2026-03-01", monthly_hours=10.0)
+        Plan.create({"name": "Printer check", "contract_id": draft.id, "date_start": "2026-03-31",
+                     "covered_by_fee": True})
+        with self.assertRaisesRegex(ValidationError, message), self.env.cr.savepoint():
+            draft.with_user(self.manager).write({"contract_type": "hour_package", "hours_total": 20.0})
+        self.assertEqual(draft.contract_type, "monthly_flat")
 
     def test_technician_reads_plans_and_fills_checks_only(self):
         plan = self._plan(asset_ids=[Command.set(self.server.ids)])
