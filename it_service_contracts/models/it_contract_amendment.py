@@ -3,6 +3,7 @@ from markupsafe import Markup
 from odoo import Command, api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import float_compare
 
 from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 
@@ -10,6 +11,8 @@ from .it_acceptance_mixin import ACCEPTANCE_FIELDS
 SCALAR_TERMS = ("hourly_rate", "monthly_fee", "monthly_hours", "hours_total", "out_of_hours_response_hours",
                 "remote_service")
 SET_TERMS = ("service_product_ids", "site_ids")
+# what a package's client bought, invoiced when it started: no amendment changes it
+PACKAGE_BOUGHT_TERMS = ("hours_total", "hourly_rate")
 TERMS_AND_DATE = frozenset({*SCALAR_TERMS, *SET_TERMS, "sla_line_ids", "effective_date", "contract_id"})
 
 
@@ -126,14 +129,15 @@ class ItContractAmendment(models.Model):
         """The terms are checked by the contract's own rules (:meth:`it.contract._it_check_terms`) when the
         amendment is made, changed or confirmed, not once it comes in force: a confirmed amendment with terms the
         contract refuses would fail every night and hold back the amendments after it. Every term that differs
-        from the contract's is tried, also one the contract's form does not use (a package's monthly fee)."""
+        from the contract's and that the contract would take (``_it_contract_values``) is tried."""
         for amendment in self.filtered(lambda a: a.state in ("draft", "confirmed")):
             contract = amendment.contract_id
             if contract.state != "active":
                 continue  # refused by _check_effective_date
-            values = {name: amendment[name] for name in SCALAR_TERMS if amendment[name] != contract[name]}
-            values.update({name: [Command.set(amendment[name].ids)] for name in SET_TERMS
-                           if amendment[name] != contract[name]})
+            values = {
+                name: value for name, value in amendment._it_contract_values().items()
+                if (amendment[name] if name in SET_TERMS else value) != contract[name]
+            }
             if not values:
                 continue
             try:
@@ -142,6 +146,22 @@ class ItContractAmendment(models.Model):
                 raise ValidationError(self.env._(
                     "Amendment %(amendment)s: %(problem)s", amendment=amendment.name, problem=error.args[0],
                 )) from None
+
+    @api.constrains(*PACKAGE_BOUGHT_TERMS, "contract_id")
+    def _check_package_bought_terms(self):
+        """A package's hours and rate were bought and invoiced when it started: an amendment that changed them
+        would change what the client has without an invoice saying so."""
+        for amendment in self.filtered(lambda a: a.state == "draft" and a.contract_id.contract_type == "hour_package"):
+            contract = amendment.contract_id
+            if any(amendment.currency_id.compare_amounts(amendment[name], contract[name]) if name == "hourly_rate"
+                   else float_compare(amendment[name], contract[name], precision_digits=6)
+                   for name in PACKAGE_BOUGHT_TERMS):
+                raise ValidationError(self.env._(
+                    "Amendment %(amendment)s: the hours and the rate of package %(contract)s were bought and invoiced "
+                    "when it started, and no amendment changes them. Sell more hours as a new package, or have an IT "
+                    "manager correct the hours with an adjustment (with its reason).",
+                    amendment=amendment.name, contract=contract.name,
+                ))
 
     @api.model_create_multi
     def create(self, vals_list):
@@ -259,7 +279,8 @@ class ItContractAmendment(models.Model):
         self.ensure_one()
         values = {name: self[name] for name in SCALAR_TERMS}
         if self.contract_id.contract_type == "hour_package":
-            del values["monthly_hours"], values["monthly_fee"]
+            for name in ("monthly_hours", "monthly_fee", *PACKAGE_BOUGHT_TERMS):
+                del values[name]
         else:
             del values["hours_total"]
         values.update({name: [Command.set(self[name].ids)] for name in SET_TERMS})

@@ -164,22 +164,29 @@ class TestContractAmendment(ItInvoicingCommon):
         self.assertEqual(self.flat.monthly_hours, 10.0, "until its day")
 
     @freeze_time("2026-10-20")
-    def test_confirming_checks_the_terms_against_the_contract_as_it_is_then(self):
-        """A package's hours bought in a draft amendment that its time has drawn beyond since are refused at the
-        confirmation, not on the day the amendment would come in force."""
-        # out of the flat contract's scope: the package alone covers the request
+    def test_a_package_hours_and_rate_are_not_amended(self):
+        """Hours added by an amendment were never invoiced (QA): what a package's client bought is bought once."""
         package = self._active_contract(hours_total=20.0, date_start="2026-10-01", validity_months=3,
                                         service_product_ids=[Command.set(self.service_other.ids)])
-        request = self._request(package, site=self.site_b, service=self.service_other, name="Website")
-        amendment = self.env["it.contract.amendment"].with_user(self.manager).create({
-            "contract_id": package.id, "effective_date": "2026-11-01", "hours_total": 8.0,
+        Amendment = self.env["it.contract.amendment"].with_user(self.manager)
+        count = Amendment.search_count([])
+        for values in ({"hours_total": 100.0}, {"hours_total": 8.0}, {"hourly_rate": 150.0}):
+            with self.subTest(values=values), self.assertRaisesRegex(
+                    ValidationError, "were bought and invoiced when it started, and no amendment changes them"), \
+                    self.env.cr.savepoint():
+                Amendment.create({"contract_id": package.id, "effective_date": "2026-11-01", **values})
+        self.assertEqual(Amendment.search_count([]), count)
+        # its scope and places are amended as any contract's
+        amendment = Amendment.create({
+            "contract_id": package.id, "effective_date": "2026-10-20",
+            "service_product_ids": [Command.set((self.service_other | self.service_support).ids)],
         })
-        self._log(request, 9.0, date="2026-10-20")
-        self.assertEqual(package.hours_used, 9.0)
-        with self.assertRaisesRegex(ValidationError, f"^Amendment {amendment.name}: Package .* has drawn 09:00"), \
-                self.env.cr.savepoint():
-            amendment.with_user(self.manager).action_confirm()
-        self.assertEqual((amendment.state, package.hours_total), ("draft", 20.0))
+        with self.assertRaisesRegex(ValidationError, "were bought and invoiced"), self.env.cr.savepoint():
+            amendment.write({"hours_total": 40.0})
+        amendment.action_confirm()
+        self.assertEqual(amendment.state, "in_force")
+        self.assertEqual((package.hours_total, package.hourly_rate, package.service_product_ids),
+                         (20.0, amendment.hourly_rate, self.service_other | self.service_support))
 
     @freeze_time("2026-10-20")
     def test_renewal_carries_the_terms_in_force_at_the_end(self):
