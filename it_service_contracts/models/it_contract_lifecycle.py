@@ -8,6 +8,7 @@ import psycopg2
 from odoo import api, fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.fields import Domain
+from odoo.tools import format_date
 
 _logger = logging.getLogger(__name__)
 
@@ -45,7 +46,8 @@ class ItContractLifecycle(models.AbstractModel):
 
     @api.constrains("state", "partner_id", "service_product_ids", "site_ids", "remote_service", "audit_id",
                     "audit_exception_reason",
-                    "hours_total", "monthly_fee", "service_calendar_id", "acceptance_required", "acceptance_state")
+                    "hours_total", "hours_rolled_over", "monthly_fee", "service_calendar_id", "acceptance_required",
+                    "acceptance_state")
     def _check_ready_when_active(self):
         """A running contract must say whom, what and where it covers, and rest on a completed audit."""
         for contract in self.filtered(lambda c: c.state == "active"):
@@ -78,7 +80,8 @@ class ItContractLifecycle(models.AbstractModel):
             problems.append(self.env._("a scope (at least one service)"))
         if not self.site_ids and not self.remote_service:
             problems.append(self.env._("a place of service (a site or remote support)"))
-        if self.contract_type == "hour_package" and self.hours_total <= 0:
+        # the hours sold: those carried in from the previous package are not bought
+        if self.contract_type == "hour_package" and self.hours_sold <= 0:
             problems.append(self.env._("a number of hours bought"))
         if self.contract_type == "monthly_flat":
             if self.monthly_fee <= 0:
@@ -127,11 +130,18 @@ class ItContractLifecycle(models.AbstractModel):
     def action_activate(self):
         """Start these contracts; an expired one is reactivated: it keeps the date it was confirmed and its
         invoice, and what it forfeited at expiry is available again (the hours it carried into a renewal are not:
-        they left it for good)."""
+        they left it). An expired contract whose end has passed is not: the nightly job would expire it again."""
         self.check_access("write")
+        today = fields.Date.context_today(self)
         for contract in self:
             if contract.state not in ("draft", "expired"):
                 raise UserError(self.env._("Contract %s cannot be activated from its current state.", contract.name))
+            if contract.state == "expired" and contract.date_end and contract.date_end < today:
+                raise UserError(self.env._(
+                    "Contract %(name)s ended on %(date)s: reactivated, it would expire again the next night. Renew "
+                    "it instead (the Renew button), or extend its validity or end date first.",
+                    name=contract.name, date=format_date(self.env, contract.date_end),
+                ))
             contract._it_check_accepted()
         starting = self.filtered(lambda c: c.state == "draft")
         reactivated = self - starting
@@ -163,12 +173,17 @@ class ItContractLifecycle(models.AbstractModel):
         if any(contract.state != "draft" for contract in self):
             raise UserError(self.env._("Only contracts that have not started can be cancelled; close the others."))
         self._it_addon_write({"state": "cancelled"})
+        self._it_give_back_carried_in()
         return True
 
     def action_reset_to_draft(self):
         if any(contract.state != "cancelled" for contract in self):
             raise UserError(self.env._("Only cancelled contracts can be set back to draft."))
+        # one renewal per contract is held by the database on the renewals' states: another renewal cancelled earlier
+        # in this transaction must be cancelled there before this one is a renewal again
+        self.flush_model(["state", "previous_contract_id"])
         self._it_addon_write({"state": "draft", "date_confirmed": False})
+        self._it_take_carry_over()
         return True
 
     # ------------------------------------------------------------------ cron

@@ -84,6 +84,11 @@ class ItContractPackage(models.AbstractModel):
         "CHECK(hours_available IS NULL OR hours_available >= 0)",
         "A package cannot have fewer than zero hours available.",
     )
+    # the hours sold are the hours less those carried in: a package never sells fewer than none
+    _check_hours_carried_in = models.Constraint(
+        "CHECK(COALESCE(hours_total, 0) >= COALESCE(hours_rolled_over, 0))",
+        "The hours of a package include the hours carried into it: they cannot be fewer.",
+    )
 
     # ------------------------------------------------------------------ counters
 
@@ -98,7 +103,8 @@ class ItContractPackage(models.AbstractModel):
     @api.depends("hours_total", "hours_adjusted", "hours_carried_over")
     def _compute_hours_available(self):
         for contract in self:
-            # hours carried into a renewal left this package for good, even if it is reactivated
+            # hours carried into a renewal left this package, even if it is reactivated (a renewal withdrawn
+            # before it ran gives them back)
             contract.hours_available = contract.hours_total + contract.hours_adjusted - contract.hours_carried_over
 
     @api.depends("timesheet_ids.it_billable_hours", "timesheet_ids.it_billing_type")
@@ -308,7 +314,11 @@ class ItContractPackage(models.AbstractModel):
             left = max(package.hours_available - package.hours_used, 0.0)
             carry = 0.0
             if package.rollover_allowed:
-                carry = min(left, package.rollover_cap_hours) if package.rollover_cap_hours > 0 else left
+                # the cap bounds all the package carries out in its life: a package that expires again after a
+                # reactivation carries only what the cap has left
+                room = package.rollover_cap_hours - package.hours_carried_over \
+                    if package.rollover_cap_hours > 0 else left
+                carry = min(left, max(room, 0.0))
             package._it_addon_write({"hours_forfeited": left - carry, "hours_rollover_available": carry})
             renewal = package.renewal_id.filtered(lambda c: c.state in ("draft", "active"))
             if renewal:
@@ -322,10 +332,11 @@ class ItContractPackage(models.AbstractModel):
                 "Package %s expired: offer a renewal", package.name), note=note)
 
     def _it_carry_over(self, renewal):
-        """Move the unused hours this expired package may carry over into its renewal (once)."""
+        """Move the unused hours this package may carry over into its renewal, once it has ended (expired or
+        closed)."""
         self.ensure_one()
         carry = self.hours_rollover_available
-        if carry <= 0 or renewal.contract_type != "hour_package":
+        if carry <= 0 or self.state not in ("expired", "closed") or renewal.contract_type != "hour_package":
             return
         renewal._it_addon_write({
             "hours_total": renewal.hours_total + carry,
@@ -335,6 +346,34 @@ class ItContractPackage(models.AbstractModel):
         renewal.message_post(body=self.env._(
             "%(hours)s unused hours carried over from %(previous)s.", hours=round(carry, 2), previous=self.name,
         ))
+        self.message_post(body=self.env._(
+            "%(hours)s unused hours carried over into %(renewal)s.", hours=round(carry, 2), renewal=renewal.name,
+        ))
+
+    def _it_give_back_carried_in(self):
+        """The hours carried into these renewals go back to the packages they came from: a renewal cancelled or
+        deleted before it ran never used them. Their package carries them again into its next renewal (or this
+        one set back to draft); a package running again has them back."""
+        for renewal in self.filtered(lambda c: c.hours_rolled_over > 0 and c.previous_contract_id):
+            hours, previous = renewal.hours_rolled_over, renewal.previous_contract_id
+            renewal._it_addon_write({"hours_total": renewal.hours_total - hours, "hours_rolled_over": 0.0})
+            back = {"hours_carried_over": max(previous.hours_carried_over - hours, 0.0)}
+            if previous.state != "active":
+                back["hours_rollover_available"] = previous.hours_rollover_available + hours
+            previous._it_addon_write(back)
+            renewal.message_post(body=self.env._(
+                "%(hours)s carried over from %(previous)s went back to it: this renewal was withdrawn before it "
+                "ran.", hours=format_duration(hours), previous=previous.name,
+            ))
+            previous.message_post(body=self.env._(
+                "%(hours)s carried into %(renewal)s came back: the renewal was withdrawn before it ran.",
+                hours=format_duration(hours), renewal=renewal.name,
+            ))
+
+    def _it_take_carry_over(self):
+        """These renewals, set back to draft, receive the hours their package may carry over."""
+        for renewal in self.filtered("previous_contract_id"):
+            renewal.previous_contract_id._it_carry_over(renewal)
 
     def _it_after_renew(self, renewal):
         """The renewal buys the same hours as this package did; unused hours come on top when allowed."""
@@ -342,5 +381,9 @@ class ItContractPackage(models.AbstractModel):
         if self.contract_type != "hour_package":
             return
         renewal.hours_total = self.hours_sold
-        if self.state in ("expired", "closed"):
-            self._it_carry_over(renewal)
+        self._it_carry_over(renewal)
+
+    def unlink(self):
+        self.check_access("unlink")  # before anything moves
+        self.filtered(lambda c: c.state == "draft")._it_give_back_carried_in()
+        return super().unlink()

@@ -111,6 +111,7 @@ class TestContractLedger(ItTimesheetCommon):
         self._assertClosesOnContract(renewal)
         # reactivated, the package has its forfeited hours back: no expiry any more
         with freeze_time("2026-07-02"):
+            self.package.validity_months = 12  # its end is ahead again
             self.package.action_activate()
         self.assertEqual(self._rows(self.package)[-1][1:], (
             "rollover_out", self.env["project.task"], renewal.name, -4.0, self.package.hours_remaining))

@@ -130,12 +130,13 @@ class TestPackageLifecycle(ItTimesheetCommon):
             self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
             renewal = self.env["it.contract"].browse(self.package.action_renew()["res_id"])
             self.assertEqual((renewal.hours_rolled_over, self.package.hours_carried_over), (6.0, 6.0))
+            self.package.with_user(self.manager).validity_months = 12  # its end is ahead again
             self.package.with_user(self.manager).action_activate()
         self.assertEqual(self.package.state, "active")
         self.assertEqual(self.package.date_confirmed, confirmed, "a reactivated package keeps its confirmation")
         self.assertEqual(self.package.hours_remaining, 0.0, "the 6 hours carried into the renewal left it")
         self.assertEqual(len(self.package.invoice_ids), len(self.package.invoice_ids.exists()))
-        with freeze_time("2026-07-03"):
+        with freeze_time("2027-01-01"):
             self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
         self.assertEqual(self.package.state, "expired")
         self.assertEqual(renewal.hours_rolled_over, 6.0, "carried once")
@@ -171,3 +172,97 @@ class TestPackageLifecycle(ItTimesheetCommon):
         with self.assertRefusedWith(ValidationError, "has drawn 06:00"):
             self.package._it_addon_write({"hours_total": 5.0})
         self.assertEqual(self.package.hours_total, 10.0)
+
+    # ------------------------------------------------------------------ what a package carries out, as the IT manager
+
+    def _expire_and_renew(self, manager, cap=4.0, used=3.0):
+        """The package (10 h, ``used`` drawn) expires on 2026-06-30 with rollover up to ``cap``; the manager renews
+        it on 2026-07-02 (call under that date). Returns the renewal, read as the manager."""
+        self.package.write({"rollover_allowed": True, "rollover_cap_hours": cap})
+        self._log(self.request, used)
+        self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+        self.assertEqual(self.package.state, "expired")
+        return self.env["it.contract"].with_user(manager).browse(
+            self.package.with_user(manager).action_renew()["res_id"])
+
+    def _figures(self, package):
+        """available, forfeited, to carry over, carried out"""
+        package.invalidate_recordset()
+        return (package.hours_available, package.hours_forfeited, package.hours_rollover_available,
+                package.hours_carried_over)
+
+    def test_the_rollover_cap_bounds_what_a_package_carries_out_in_its_life(self):
+        """QA: reactivated after its end and expired again the next night, a package carried its cap a second
+        time."""
+        manager = self._user("cap_it_manager", "manager")
+        package = self.package.with_user(manager)
+        with freeze_time("2026-07-02"):
+            renewal = self._expire_and_renew(manager)
+            self.assertEqual((renewal.hours_total, renewal.hours_rolled_over), (14.0, 4.0))
+            self.assertEqual(self._figures(self.package), (6.0, 3.0, 0.0, 4.0))
+            # its end has passed: reactivated, it would only expire again tonight
+            with self.assertRefusedWith(UserError, r"ended on .*: reactivated, it would expire again .* Renew it "
+                                                   r"instead"):
+                package.action_activate()
+            self.assertEqual(self.package.state, "expired")
+            # extended, it runs again with the hours it forfeited (not those it carried out)
+            package.validity_months = 12
+            package.action_activate()
+            self.assertEqual((self.package.state, self.package.hours_remaining), ("active", 3.0))
+        with freeze_time("2027-01-02"):
+            self._trigger_cron("it_service_contracts.ir_cron_it_contract_states")
+        self.assertEqual(self.package.state, "expired")
+        self.assertEqual(self._figures(self.package), (6.0, 3.0, 0.0, 4.0), "the cap of 4 h was carried already")
+        self.assertEqual((renewal.hours_total, renewal.hours_rolled_over), (14.0, 4.0))
+
+    def test_hours_carried_into_a_withdrawn_renewal_go_back_to_the_package(self):
+        """QA: a renewal cancelled before it ran kept the hours carried into it, and the next renewal got none."""
+        manager = self._user("rollback_it_manager", "manager")
+        package = self.package.with_user(manager)
+        with freeze_time("2026-07-02"):
+            first = self._expire_and_renew(manager)
+            self.assertEqual(self._figures(self.package), (6.0, 3.0, 0.0, 4.0))
+            first.action_cancel()
+            self.assertEqual((first.hours_total, first.hours_rolled_over, first.hours_sold), (10.0, 0.0, 10.0))
+            self.assertEqual(self._figures(self.package), (10.0, 3.0, 4.0, 0.0), "they may be carried again")
+            self.assertTrue(first.message_ids.filtered(
+                lambda m: f"04:00 carried over from {self.package.name} went back to it" in str(m.body)))
+            self.assertTrue(self.package.message_ids.filtered(
+                lambda m: f"04:00 carried into {first.name} came back" in str(m.body)))
+            # a new renewal receives them
+            second = self.env["it.contract"].browse(package.action_renew()["res_id"])
+            self.assertEqual((second.hours_total, second.hours_rolled_over, second.hours_sold), (14.0, 4.0, 10.0))
+            self.assertEqual(self._figures(self.package), (6.0, 3.0, 0.0, 4.0))
+            # or the cancelled one, set back to draft instead
+            second.with_user(manager).action_cancel()
+            first.action_reset_to_draft()
+            self.assertEqual((first.hours_total, first.hours_rolled_over), (14.0, 4.0))
+            self.assertEqual((second.hours_total, second.hours_rolled_over), (10.0, 0.0))
+            self.assertEqual(self._figures(self.package), (6.0, 3.0, 0.0, 4.0))
+            # a draft renewal deleted gives them back too
+            first.unlink()
+            self.assertEqual(self._figures(self.package), (10.0, 3.0, 4.0, 0.0))
+            third = self.env["it.contract"].browse(package.action_renew()["res_id"])
+            self.assertEqual((third.hours_total, third.hours_rolled_over), (14.0, 4.0))
+            third.with_user(manager).action_confirm()
+        self.assertEqual((third.state, third.hours_sold), ("active", 10.0))
+        self.assertEqual(self._figures(self.package), (6.0, 3.0, 0.0, 4.0))
+
+    def test_a_package_does_not_start_without_hours_bought(self):
+        """QA: a renewal holding 10 h carried in was confirmed with 4 h in all: -6 h sold, a negative price."""
+        manager = self._user("sold_it_manager", "manager")
+        with freeze_time("2026-07-02"):
+            renewal = self._expire_and_renew(manager)
+            self.assertEqual(renewal.hours_rolled_over, 4.0)
+            with self.assertRefused("include the hours carried into it: they cannot be fewer"), \
+                    self.env.cr.savepoint():
+                renewal.write({"hours_total": 2.0})
+            renewal.write({"hours_total": 4.0})  # only the hours carried in: none bought
+            self.assertEqual(renewal.hours_sold, 0.0)
+            with self.assertRefusedWith(ValidationError, "cannot start without a number of hours bought"):
+                renewal.action_confirm()
+            self.assertEqual((renewal.state, renewal.date_confirmed), ("draft", False))
+            renewal.write({"hours_total": 9.0})
+            renewal.action_confirm()
+        self.assertEqual((renewal.state, renewal.hours_sold), ("active", 5.0))
+        self.assertEqual(renewal.package_price, 5.0 * renewal.hourly_rate)

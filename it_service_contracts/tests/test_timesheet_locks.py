@@ -45,6 +45,7 @@ class TestTimesheetLocks(ItTimesheetCommon):
             line.with_user(self.manager)._it_reclassify("non_billable", "Goodwill")
         self.assertEqual((package.hours_used, package.hours_remaining), (3.0, 7.0))
         # reactivated, the package's time can be corrected again; closed, it is locked again
+        package.validity_months = 6  # its end is ahead again
         package.action_activate()
         line.with_user(self.tech_user).unit_amount = 2.0
         self.assertBilled(line, [("package", 2.0, package)])
