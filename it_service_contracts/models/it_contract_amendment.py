@@ -35,8 +35,10 @@ class ItContractAmendment(models.Model):
     _it_acceptance_report = "it_service_contracts.action_report_it_contract_amendment"
 
     name = fields.Char(string="Reference", required=True, readonly=True, copy=False, default="/")
+    # no check_company: the amendment's company is its contract's (a new amendment has none yet, and Odoo's
+    # company domain would then offer no contract at all)
     contract_id = fields.Many2one(
-        "it.contract", string="Contract", required=True, index=True, ondelete="cascade", check_company=True,
+        "it.contract", string="Contract", required=True, index=True, ondelete="cascade",
         domain="[('state', '=', 'active')]",
     )
     partner_id = fields.Many2one(related="contract_id.partner_id", store=True, string="Client")
