@@ -3,6 +3,9 @@ from odoo.exceptions import ValidationError
 
 # how often recurring work repeats: a recurring finding's, and so its maintenance plan's
 INTERVAL_TYPES = [("week", "Weeks"), ("month", "Months")]
+# the longest recurring work repeats after (five years, in each unit): bounds that keep every date a maintenance
+# plan's series computes within the calendar
+MAX_INTERVAL = {"week": 260, "month": 60}
 
 
 class ItAuditFinding(models.Model):
@@ -45,8 +48,10 @@ class ItAuditFinding(models.Model):
 
     _check_hours = models.Constraint("CHECK(estimated_hours >= 0)", "The estimated hours cannot be negative.")
     _check_recurrence = models.Constraint(
-        "CHECK(NOT recurring OR (recurrence_interval_number >= 1 AND recurrence_interval_type IS NOT NULL))",
-        "Recurring work repeats every 1 week or month at least.",
+        "CHECK(NOT recurring OR (recurrence_interval_number >= 1 AND recurrence_interval_type IS NOT NULL "
+        f"AND recurrence_interval_number <= CASE recurrence_interval_type WHEN 'week' THEN {MAX_INTERVAL['week']} "
+        f"ELSE {MAX_INTERVAL['month']} END))",
+        f"Recurring work repeats every 1 to {MAX_INTERVAL['week']} weeks or every 1 to {MAX_INTERVAL['month']} months.",
     )
 
     @api.model_create_multi

@@ -15,13 +15,12 @@ from odoo import Command, api, fields, models
 from odoo.exceptions import ValidationError
 from odoo.tools import SQL, format_date
 
-from .it_audit_finding import INTERVAL_TYPES
+from .it_audit_finding import INTERVAL_TYPES, MAX_INTERVAL
 
 # how many days past its nominal date a visit may move to reach a working day of the service calendar
 WORKING_DAY_SEARCH = 31
-# the longest a plan repeats after (five years, in each unit) and the most days of lead and grace: bounds that
-# keep every date the series computes within the calendar
-MAX_INTERVAL = {"week": 260, "month": 60}
+# the most days of lead and grace: a bound that keeps every date the series computes within the calendar (the
+# interval's is the findings' it comes from, MAX_INTERVAL)
 MAX_DAYS = 365
 
 

@@ -168,3 +168,19 @@ class TestAuditRecordKept(ItAuditCommon):
             "finding_ids": [Command.create({"name": "No backups"})],
         })
         self.assertEqual((audit.state, len(audit.asset_ids), len(audit.finding_ids)), ("done", 1, 1))
+
+    def test_recurring_work_repeats_within_five_years(self):
+        """A finding's recurrence becomes a maintenance plan's: bounded alike, with a message, never a date out of
+        range when the plan is proposed."""
+        draft = self._audit_with(1, partner=self.other_client)
+        Finding = self.env["it.audit.finding"].with_user(self.technician)
+        for number, unit in ((61, "month"), (261, "week"), (2000000000, "month")):
+            with self.subTest(number=number, unit=unit), self.assertRefused(
+                    "repeats every 1 to 260 weeks or every 1 to 60 months", model="it.audit.finding"), \
+                    self.env.cr.savepoint():
+                Finding.create({"audit_id": draft.id, "name": "Backups unchecked", "recurring": True,
+                                "recurrence_interval_number": number, "recurrence_interval_type": unit})
+                self.env.flush_all()
+        finding = Finding.create({"audit_id": draft.id, "name": "Backups unchecked", "recurring": True,
+                                  "recurrence_interval_number": 60, "recurrence_interval_type": "month"})
+        self.assertEqual(finding.recurrence_interval_number, 60)
