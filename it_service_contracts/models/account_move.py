@@ -61,7 +61,29 @@ class AccountMove(models.Model):
     def write(self, vals):
         if "it_contract_id" in vals and not self._it_is_addon_write() and any(self.mapped("it_invoice_kind")):
             raise UserError(self._it_protected_message([self._fields["it_contract_id"].string]))
+        if vals.get("state") in ("draft", "cancel"):
+            self._it_check_release_stays(vals["state"])
         return super().write(vals)
+
+    def _it_check_release_stays(self, state):
+        """What a cancellation or a credit note released is invoiced again (by the next run): the documents that
+        released it do not come back, or the same time, month, package or job would be billed twice. A cancelled IT
+        invoice is not set back to draft; a posted credit note that released its invoice stays posted."""
+        for move in self.sudo():
+            if move.it_invoice_kind and move.state == "cancel" and state == "draft":
+                raise UserError(self.env._(
+                    "Invoice %(invoice)s was cancelled: what it billed was released, and the next run (or Invoice "
+                    "Now) bills it again on a new invoice. A cancelled IT invoice is not set back to draft.",
+                    invoice=move.display_name,
+                ))
+            credited = move.reversed_entry_id
+            if move.move_type == "out_refund" and move.state == "posted" and credited.it_released \
+                    and credited.it_invoice_kind and not credited._it_credited_in_full(without=move):
+                raise UserError(self.env._(
+                    "Credit note %(refund)s released what invoice %(invoice)s billed, to be invoiced again: it stays "
+                    "posted. If the credit was a mistake, the client's next invoice bills it again.",
+                    refund=move.display_name, invoice=credited.display_name,
+                ))
 
     def _it_issued(self):
         """The issued invoices among these, by the condition of ISSUED_INVOICE."""
@@ -98,12 +120,16 @@ class AccountMove(models.Model):
     def _it_release_if_credited(self):
         """Release the invoices whose posted credit notes add up to their total."""
         for invoice in self:
-            refunds = invoice.reversal_move_ids.filtered(lambda move: move.state == "posted")
-            if float_compare(
-                sum(refunds.mapped("amount_total")), invoice.amount_total,
-                precision_rounding=invoice.currency_id.rounding,
-            ) >= 0:
+            if invoice._it_credited_in_full():
                 invoice._it_release()
+
+    def _it_credited_in_full(self, without=None):
+        """Whether this invoice's posted credit notes (other than ``without``) add up to its total."""
+        self.ensure_one()
+        refunds = self.reversal_move_ids.filtered(lambda move: move.state == "posted") - (without or self.browse())
+        return float_compare(
+            sum(refunds.mapped("amount_total")), self.amount_total, precision_rounding=self.currency_id.rounding,
+        ) >= 0
 
     def _it_release(self):
         """What these invoices billed is free to be invoiced again: the time, the month, the package, the job."""
@@ -145,7 +171,9 @@ class AccountMove(models.Model):
         ))
 
     def _it_attach_usage_statement(self):
-        """The usage statement of the month is attached to each posted monthly contract invoice."""
+        """The usage statement of the month is attached to each posted monthly contract invoice (an invoice posted
+        again gets it anew, with the monthly client report, in place of the ones it had)."""
+        self._it_report_attachments().unlink()
         report = self.env.ref("it_service_contracts.action_report_it_usage_statement").sudo()
         for move in self:
             content, _type = report._render_qweb_pdf(report.report_name, move.ids)

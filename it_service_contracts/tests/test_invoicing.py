@@ -249,6 +249,41 @@ class TestInvoicingRelease(ItInvoicingCommon):
                 "move_type": "out_invoice", "partner_id": self.client.id, "it_task_id": _request.id,
             })
 
+    def test_what_was_released_is_not_billed_twice(self):
+        """QA: a posted credit note set back to draft, or a cancelled invoice set back to draft and posted again,
+        kept the release while the next run billed the same time again."""
+        request, lines, invoice = self._adhoc_invoice()
+        invoice = self._as(self.accountant, invoice)
+        invoice.action_post()
+        wizard = Form(self.env["account.move.reversal"].with_user(self.accountant).with_context(
+            active_model="account.move", active_ids=invoice.ids, allowed_company_ids=self.company.ids))
+        wizard.reason = "Wrong client"
+        wizard.journal_id = invoice.journal_id
+        wizard.save().refund_moves()
+        refund = invoice.reversal_move_ids.with_user(self.accountant)
+        refund.action_post()
+        self.assertTrue(invoice.it_released)
+        for label, action in (("draft", refund.button_draft), ("cancel", refund.button_cancel),
+                              ("write", lambda: refund.write({"state": "draft"}))):
+            with self.subTest(action=label), self.assertRaisesRegex(
+                    UserError, "released what invoice .* billed, to be invoiced again: it stays posted"), \
+                    self.env.cr.savepoint():
+                action()
+        self.assertEqual((refund.state, invoice.it_released), ("posted", True))
+        with freeze_time("2026-11-03"):
+            again = self._invoice_due()
+        self.assertEqual((again.it_task_id, lines.it_invoice_id), (request, again))
+        # the new invoice is cancelled: it releases the time, and is not set back to draft to bill it again
+        self._as(self.accountant, again).button_cancel()
+        self.assertFalse(lines.it_invoice_id)
+        with self.assertRaisesRegex(UserError, "was cancelled: what it billed was released"), \
+                self.env.cr.savepoint():
+            self._as(self.accountant, again).button_draft()
+        self.assertEqual(again.state, "cancel")
+        with freeze_time("2026-11-04"):
+            third = self._invoice_due()
+        self.assertEqual((third.it_task_id, lines.it_invoice_id), (request, third))
+
     def test_partial_credit_note_keeps_lock(self):
         _request, lines, invoice = self._adhoc_invoice()
         invoice.action_post()
@@ -296,6 +331,14 @@ class TestInvoicingRuns(ItInvoicingCommon):
         self.assertEqual((invoice.state, invoice.journal_id), ("posted", journal))
         attachment = self.env["ir.attachment"].search([("res_model", "=", "account.move"), ("res_id", "=", invoice.id)])
         self.assertTrue(attachment.filtered(lambda a: a.name.startswith("Usage statement")))
+        # posted again after a correction in draft: its statement is made anew, not added to the old one (QA)
+        before = invoice._it_report_attachments()
+        names = sorted(before.mapped("name"))
+        self._as(self.accountant, invoice).button_draft()
+        self._as(self.accountant, invoice).action_post()
+        statements = invoice._it_report_attachments()
+        self.assertEqual(sorted(statements.mapped("name")), names)
+        self.assertFalse(before.exists())
         with freeze_time("2026-11-03"):
             self._run_invoicing()
         november = contract.invoice_ids - invoice

@@ -1,5 +1,6 @@
 from freezegun import freeze_time
 
+from odoo.exceptions import AccessError
 from odoo.tests import tagged
 
 from .invoicing_common import ItInvoicingCommon
@@ -58,3 +59,25 @@ class TestUsageStatement(ItInvoicingCommon):
         self.assertEqual([(row["billable"], row["billed"]) for row in data["rows"]], [(3.5, "the prepaid package")])
         self.assertIn("Printer down", html)
         self.assertIn("06:30", html, "hours left in the package")
+
+    def test_only_who_reads_the_invoice_prints_its_statement(self):
+        """QA: a technician printed any invoice's statement (and another company's moves) through /report/."""
+        with freeze_time("2026-10-20"):
+            contract = self._flat()
+            self._log(self._request(contract, name="Server check"), 2.0, date="2026-10-06")
+            october = self._invoice_due()
+        Report = self.env["ir.actions.report"]
+        for user in (self.tech_user, self.manager):
+            with self.subTest(user=user.login), self.assertRaises(AccessError):
+                Report.with_user(user)._render_qweb_html("it_service_contracts.report_it_usage_statement", october.ids)
+        other = self.env["res.company"].create({"name": "Other MSP"})
+        journal = self.env["account.journal"].create({
+            "name": "Miscellaneous", "code": "OMSC", "type": "general", "company_id": other.id})
+        foreign = self.env["account.move"].create({"move_type": "entry", "journal_id": journal.id,
+                                                   "company_id": other.id})
+        with self.assertRaises(AccessError):
+            Report.with_user(self.accountant)._render_qweb_html(
+                "it_service_contracts.report_it_usage_statement", foreign.ids)
+        html = Report.with_user(self.accountant)._render_qweb_html(
+            "it_service_contracts.report_it_usage_statement", october.ids)[0].decode()
+        self.assertIn("Server check", html)
