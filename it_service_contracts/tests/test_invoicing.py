@@ -214,15 +214,19 @@ class TestInvoicingRelease(ItInvoicingCommon):
             request.state = "1_done"
         return request, lines, request.it_invoice_ids
 
-    def test_credit_note_frees_hours(self):
-        request, lines, invoice = self._adhoc_invoice()
-        invoice = self._as(self.accountant, invoice)
-        invoice.action_post()
+    def _credit_in_full(self, invoice):
+        """The accountant's credit note of the whole invoice (Odoo's reversal wizard), left in draft."""
         wizard = Form(self.env["account.move.reversal"].with_user(self.accountant).with_context(
             active_model="account.move", active_ids=invoice.ids, allowed_company_ids=self.company.ids))
         wizard.reason = "Wrong client"
         wizard.journal_id = invoice.journal_id
         wizard.save().refund_moves()
+
+    def test_credit_note_frees_hours(self):
+        request, lines, invoice = self._adhoc_invoice()
+        invoice = self._as(self.accountant, invoice)
+        invoice.action_post()
+        self._credit_in_full(invoice)
         refund = invoice.reversal_move_ids
         self.assertTrue(lines.it_invoice_id, "a draft credit note frees nothing yet")
         refund.action_post()
@@ -255,11 +259,7 @@ class TestInvoicingRelease(ItInvoicingCommon):
         request, lines, invoice = self._adhoc_invoice()
         invoice = self._as(self.accountant, invoice)
         invoice.action_post()
-        wizard = Form(self.env["account.move.reversal"].with_user(self.accountant).with_context(
-            active_model="account.move", active_ids=invoice.ids, allowed_company_ids=self.company.ids))
-        wizard.reason = "Wrong client"
-        wizard.journal_id = invoice.journal_id
-        wizard.save().refund_moves()
+        self._credit_in_full(invoice)
         refund = invoice.reversal_move_ids.with_user(self.accountant)
         refund.action_post()
         self.assertTrue(invoice.it_released)
