@@ -82,7 +82,7 @@ class AccountMove(models.Model):
                 raise UserError(self.env._(
                     "Credit note %(refund)s released what invoice %(invoice)s billed, to be invoiced again: it stays "
                     "posted. If the credit was a mistake, the client's next invoice bills it again.",
-                    refund=move.display_name, invoice=credited.display_name,
+                    refund=move.name, invoice=credited.name,
                 ))
 
     def _it_issued(self):
