@@ -180,8 +180,7 @@ class ItAsset(models.Model):
         if not names:
             return
         for asset in self.sudo():
-            new = {name: asset._fields[name].convert_to_record(
-                asset._fields[name].convert_to_cache(vals[name], asset), asset) for name in names}
+            new = asset._it_written_values(vals, names)
             audit = new.get("audit_id", asset.audit_id)
             if audit != asset.audit_id:
                 (audit | asset.audit_id)._it_check_open()
@@ -210,8 +209,7 @@ class ItAsset(models.Model):
                 [("pricing", "=", "per_asset"), ("contract_id.partner_id", "in", clients.ids)], limit=1):
             return
         for asset in self.sudo():
-            new = {name: asset._fields[name].convert_to_record(
-                asset._fields[name].convert_to_cache(vals[name], asset), asset) for name in names}
+            new = asset._it_written_values(vals, names)
             if all(asset[name] == value for name, value in new.items()):
                 continue
             # the first day whose count changes: a moved date's earlier side, else the asset's whole life

@@ -186,11 +186,7 @@ class ItAudit(models.Model):
         if vals.get("state") == "draft":
             self._it_check_can_reopen()
         elif not RECORD_FIELDS.isdisjoint(vals):
-            self.filtered(lambda audit: any(
-                audit[name] != audit._fields[name].convert_to_record(
-                    audit._fields[name].convert_to_cache(vals[name], audit), audit)
-                for name in RECORD_FIELDS.intersection(vals)
-            ))._it_check_open()
+            self.filtered(lambda audit: audit._it_changed_fields(vals, RECORD_FIELDS))._it_check_open()
         result = super().write(vals)
         if vals.get("state") == "done":
             self._it_attach_to_draft_contracts()

@@ -22,7 +22,6 @@ from .it_money import MONEY_GROUPS
 _NEW_REFERENCES = ContextVar("it_contract_new_references", default=frozenset())
 
 
-
 class _TermsTried(Exception):
     """The terms tried on a contract passed its checks: the savepoint is rolled back all the same."""
 
@@ -324,11 +323,7 @@ class ItContract(models.Model):
         if not names:
             return
         for contract in self.filtered(lambda c: c.state in ("active", "expired", "closed")):
-            changed = [
-                name for name in names
-                if contract[name] != contract._fields[name].convert_to_record(
-                    contract._fields[name].convert_to_cache(vals[name], contract), contract)
-            ]
+            changed = contract._it_changed_fields(vals, names)
             if changed:
                 raise UserError(self.env._(
                     "Contract %(name)s has run: its %(fields)s can no longer change. Close it and make a new "

@@ -80,6 +80,21 @@ class ItProtectedFieldsMixin(models.AbstractModel):
     def _it_addon_create(self, vals_list):
         return self._it_addon_env().create(vals_list).with_env(self.env)
 
+    def _it_written_values(self, vals, names):
+        """``{name: value}``: what ``vals`` would give this record's fields ``names`` (those in ``vals``), as the
+        record would read it, to compare with what it has: a form or an import that sends a record its own values
+        changes nothing, and the guards of the addon's records let that through."""
+        self.ensure_one()
+        fields_ = self._fields
+        return {
+            name: fields_[name].convert_to_record(fields_[name].convert_to_cache(vals[name], self), self)
+            for name in names if name in vals
+        }
+
+    def _it_changed_fields(self, vals, names):
+        """The fields among ``names`` that ``vals`` really changes on this record (:meth:`_it_written_values`)."""
+        return [name for name, value in self._it_written_values(vals, names).items() if self[name] != value]
+
     def _it_protected_message(self, names):
         """The refusal users read; a model can explain its own rule."""
         return self.env._(

@@ -70,9 +70,8 @@ class ItAdhocPrice(models.AbstractModel):
             return
         if self:  # a change of what was agreed, whatever the new value
             changed = any(
-                name in vals and any(task[name] != task._fields[name].convert_to_record(
-                    task._fields[name].convert_to_cache(vals[name], task), task) for task in self.sudo())
-                for vals in vals_list for name in ("it_price_agreement", "it_fixed_price")
+                task._it_changed_fields(vals, ("it_price_agreement", "it_fixed_price"))
+                for vals in vals_list for task in self.sudo()
             )
         else:
             changed = any(vals.get("it_fixed_price") or vals.get("it_price_agreement") == "fixed" for vals in vals_list)

@@ -35,8 +35,7 @@ class ItSlaRecord(models.AbstractModel):
             return
         now = fields.Datetime.now()
         for task in self.sudo():
-            changed = [name for name in names if task._fields[name].convert_to_write(task[name], task) != (
-                vals[name] or False)]
+            changed = task._it_changed_fields(vals, names)
             if changed and task._it_sla_target_state(now) == "breached":
                 raise AccessError(self.env._(
                     "The SLA of request %(task)s was breached: its %(fields)s can only be changed by an IT manager, "
