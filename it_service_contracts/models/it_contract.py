@@ -30,6 +30,11 @@ class _TermsTried(Exception):
 END_FIELDS = frozenset({"date_end", "validity_months", "date_start"})
 # a contract moves through its states by its actions alone (it.contract.lifecycle), which do what each step needs
 LIFECYCLE_FIELDS = frozenset({"state", "date_confirmed"})
+# what a contract that has run is: its requests, time, months and invoices rest on it
+IDENTITY_FIELDS = ("contract_type", "partner_id", "company_id", "date_start", "previous_contract_id")
+# the price of a contract that has started changes from a date, by an amendment the client accepts: its months
+# before keep theirs (a package's hours bought are it.contract.package's own rule)
+PRICE_FIELDS = ("hourly_rate", "monthly_fee", "monthly_hours", "package_price_agreed")
 
 
 class ItContract(models.Model):
@@ -318,19 +323,35 @@ class ItContract(models.Model):
 
     def _it_check_terms_of_a_contract_that_ran(self, vals):
         """What a contract that has run is (its type, client, company, start and what it renewed) is history: its
-        requests, time, months and invoices rest on it. A new contract is made instead."""
-        names = {"contract_type", "partner_id", "company_id", "date_start", "previous_contract_id"} & vals.keys()
+        requests, time, months and invoices rest on it; a new contract is made instead. Its price (rate, fee,
+        included hours, a package's agreed price) changes only from a date, by an amendment in force (the addon's
+        own write), never under the months already worked."""
+        names = {*IDENTITY_FIELDS, *PRICE_FIELDS} & vals.keys()
         if not names:
             return
         for contract in self.filtered(lambda c: c.state in ("active", "expired", "closed")):
             changed = contract._it_changed_fields(vals, names)
-            if changed:
+            identity = [name for name in changed if name in IDENTITY_FIELDS]
+            price = [] if self._it_is_addon_write() else [name for name in changed if name in PRICE_FIELDS]
+            if not (identity or price):
+                continue
+            labels = ", ".join(contract._fields[name]._description_string(self.env) for name in identity or price)
+            if identity:
                 raise UserError(self.env._(
                     "Contract %(name)s has run: its %(fields)s can no longer change. Close it and make a new "
-                    "contract (Renew prepares one) instead.",
-                    name=contract.name,
-                    fields=", ".join(contract._fields[name]._description_string(self.env) for name in changed),
+                    "contract (Renew prepares one) instead.", name=contract.name, fields=labels,
                 ))
+            if contract.state == "active" and contract.contract_type == "monthly_flat":
+                raise UserError(self.env._(
+                    "Contract %(name)s is running: its %(fields)s change from a date, with an amendment the client "
+                    "accepts (Amendments, on the contract), so that the months already worked keep their terms.",
+                    name=contract.name, fields=labels,
+                ))
+            raise UserError(self.env._(
+                "Contract %(name)s has started: its %(fields)s can no longer change, the time and invoices already "
+                "made rest on them. Make a new contract (Renew prepares one) for other terms.",
+                name=contract.name, fields=labels,
+            ))
 
     def _it_check_terms(self, values):
         """Refuse ``values`` (terms of this contract, as an amendment gives them) that the contract's own rules

@@ -1,6 +1,6 @@
 from xmlrpc.client import Fault
 
-from odoo import Command
+from odoo import Command, fields
 from odoo.exceptions import AccessError, UserError, ValidationError
 from odoo.tests import HttpCase, freeze_time, new_test_user, tagged
 from odoo.tools import format_date, mute_logger
@@ -84,6 +84,30 @@ class TestContractAmendment(ItInvoicingCommon):
         late = self._log(outside, 1.0, date="2026-10-16")
         self.assertEqual(early.it_billing_type, "adhoc", "out of scope before the amendment")
         self.assertEqual(late.it_billing_type, "included", "in scope from the amendment")
+
+    @freeze_time("2026-10-20")
+    def test_a_running_contracts_price_changes_only_by_amendment(self):
+        """The form shows the price of a running contract read-only; no other write path changes it either: the
+        months already worked would be billed at the new fee (rule 10)."""
+        flat = self.flat.with_user(self.manager).with_context(allowed_company_ids=self.company.ids)
+        for values in ({"monthly_fee": 2500.0}, {"monthly_hours": 15.0}, {"hourly_rate": 120.0},
+                       {"monthly_fee": 2500.0, "note": "<p>more</p>"}):
+            with self.subTest(values=values), self.assertRefused(
+                    r"is running: its .* change from a date, with an amendment the client accepts"):
+                flat.write(values)
+        self.assertRecordValues(self.flat, [{"monthly_fee": 2000.0, "monthly_hours": 10.0, "hourly_rate": 130.0}])
+        flat.write({"monthly_fee": 2000.0, "monthly_hours": 10.0, "invoice_day": 5})  # the same price: a form save
+        self._amend(monthly_fee=2500.0, monthly_hours=15.0).action_confirm()
+        self.assertRecordValues(self.flat, [{"monthly_fee": 2500.0, "monthly_hours": 15.0}])
+        self.assertEqual(self.flat._it_terms_on(fields.Date.to_date("2026-10-14"))["monthly_fee"], 2000.0)
+        package = self._active_contract(date_start="2026-10-01", validity_months=6, package_price_agreed=3000.0)
+        for values in ({"package_price_agreed": 1.0}, {"hourly_rate": 1.0}):
+            with self.subTest(values=values), self.assertRefused(r"has started: its .* can no longer change"):
+                package.with_user(self.manager).write(values)
+        self.assertRecordValues(package, [{"package_price_agreed": 3000.0}])
+        self.flat.with_user(self.manager).action_close()
+        with self.assertRefused(r"has started: its Monthly Fee can no longer change"):
+            self.flat.with_user(self.manager).write({"monthly_fee": 1.0})
 
     @freeze_time("2026-10-20")
     def test_a_future_amendment_waits_for_its_date(self):
@@ -261,6 +285,9 @@ class TestContractAmendmentRpc(HttpCase, ItInvoicingCommon):
         with self.assertRaises(Fault):
             self._rpc(self.tech_user, "it_invoicing_tech", "it.contract.amendment", "read", [amendment_id],
                       ["monthly_hours"])
+        with self.assertRaisesRegex(Fault, "is running: its Monthly Fee change from a date"):
+            self._rpc(manager, "amend_rpc_manager", "it.contract", "write", [flat.id], {"monthly_fee": 1.0})
+        self.assertEqual(flat.monthly_fee, 2000.0)
 
 
 @tagged("post_install", "-at_install")
