@@ -1,6 +1,6 @@
 from odoo import Command, api, fields, models
 from odoo.exceptions import AccessError, UserError, ValidationError
-from odoo.tools import plaintext2html
+from odoo.tools import SQL, plaintext2html
 
 from .it_asset import ASSET_STATES
 from .it_forms import COOPERATION_FORMS
@@ -10,6 +10,12 @@ MANAGER_FIELDS = {"state", "adjustment_hours", "chosen_type", "choice_reason"}
 # what a completed audit recorded besides its inventory and findings (which their models keep): its recommendation
 # follows from them
 RECORD_FIELDS = frozenset({"partner_id", "company_id", "date", "adjustment_hours", "adjustment_reason"})
+# the recommendation, priced when the audit is completed: later norms and rates do not change it
+RECOMMENDATION_FIELDS = (
+    "norm_hours", "estimated_monthly_hours", "adhoc_monthly_cost", "package_monthly_cost", "package_hours",
+    "package_months", "flat_monthly_fee", "flat_hours", "per_asset_monthly_cost", "per_asset_cheaper",
+    "recommended_type", "recommendation_reasons",
+)
 
 
 class ItAudit(models.Model):
@@ -98,10 +104,17 @@ class ItAudit(models.Model):
         "asset_ids.category_id.monthly_asset_price", "asset_ids.date_in_service", "asset_ids.date_retired",
         "adjustment_hours", "date", "company_id.it_adhoc_hourly_rate", "company_id.it_package_hourly_rate",
         "company_id.it_flat_hourly_rate", "company_id.it_package_minimum_hours", "company_id.it_flat_minimum_fee",
+        "state",
     )
     def _compute_recommendation(self):
+        """The costs of the forms of cooperation for the inventory, by the norms and rates of today; a completed
+        audit keeps those it was completed with (its report and the contracts offered on it rest on them)."""
         comparison = self.env["it.form.comparison"]
+        kept = self._it_completed_recommendations()
         for audit in self:
+            if audit.id in kept:
+                audit.update(kept[audit.id])
+                continue
             assets = audit.asset_ids.filtered_domain(self.env["it.asset"]._it_in_service_domain(audit.date))
             assets = assets.with_company(audit.company_id)  # its categories' prices are the audit's company's
             categories = assets.category_id
@@ -126,6 +139,18 @@ class ItAudit(models.Model):
                 "recommended_type": result["recommended"],
                 "recommendation_reasons": "\n".join(result["reasons"]),
             })
+
+    def _it_completed_recommendations(self):
+        """``{audit id: recommendation}`` as stored, of those of these audits that are completed and were so when
+        last written to the database (an audit being completed now is priced now; a reopened one again)."""
+        done = [audit.id for audit in self if audit.state == "done" and isinstance(audit.id, int)]
+        if not done:
+            return {}
+        rows = self.env.execute_query_dict(SQL(
+            "SELECT id, %s FROM it_audit WHERE id IN %s AND state = 'done'",
+            SQL(", ").join(SQL.identifier(name) for name in RECOMMENDATION_FIELDS), tuple(done),
+        ))
+        return {row.pop("id"): row for row in rows}
 
     @api.depends("recommended_type", "chosen_type")
     def _compute_contract_type(self):

@@ -49,6 +49,24 @@ class TestAuditRecommendation(ItAuditCommon):
         self.assertAlmostEqual(audit.norm_hours, 19.0)
         self.assertAlmostEqual(audit.estimated_monthly_hours, 25.0)
 
+    def test_a_completed_audit_keeps_the_recommendation_it_was_priced_with(self):
+        """Its report and the contracts offered on it rest on its figures: norms and rates changed later apply to
+        the audits still in progress, and to this one again only if a manager reopens it."""
+        audit = self._audit_with(25, servers=1)
+        audit.with_user(self.manager).action_done()
+        self.env.flush_all()
+        self.workstation_category.with_user(self.manager).monthly_hours = 0.6
+        self.company.write({"it_package_hourly_rate": 150.0, "it_flat_minimum_fee": 1500.0})
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertAlmostEqual(audit.norm_hours, 14.0)
+        self.assertComparison(audit, 14.0, 2800.0, 2240.0, 28, 2, 2500.0, 14, "hour_package")
+        self.assertIn("2,240.00", audit.recommendation_reasons)
+        in_progress = self._audit_with(25, servers=1)
+        self.assertComparison(in_progress, 19.0, 3800.0, 2850.0, 38, 2, 1820.0 + 5 * 130.0, 19, "monthly_flat")
+        audit.with_user(self.manager).action_reopen()
+        self.assertComparison(audit, 19.0, 3800.0, 2850.0, 38, 2, 2470.0, 19, "monthly_flat")
+
     def test_retired_assets_do_not_count(self):
         audit = self._audit_with(3)
         audit.asset_ids[0].date_retired = "2026-01-05"
