@@ -8,6 +8,8 @@ from odoo.tools.image import base64_to_image
 from odoo.tools.safe_eval import safe_eval
 from odoo.tools.safe_eval import time as safe_eval_time
 
+from .it_portal_text import PORTAL_LINE_CHARS, check_portal_text
+
 ACCEPTANCE_STATES = [
     ("to_send", "To Send"),
     ("sent", "Sent to the Client"),
@@ -149,6 +151,7 @@ class ItAcceptanceMixin(models.AbstractModel):
         name = (name or "").strip()
         if not name:
             raise UserError(self.env._("Type your full name to sign the document."))
+        check_portal_text(self.env, name, self.env._("Your name"), PORTAL_LINE_CHARS)
         if not signature:
             raise UserError(self.env._("Draw your signature to accept the document."))
         try:
@@ -184,6 +187,7 @@ class ItAcceptanceMixin(models.AbstractModel):
         comment = (comment or "").strip()
         if not comment:
             raise UserError(self.env._("Tell us why you refuse the document, so that we can send a better one."))
+        check_portal_text(self.env, comment, self.env._("Your reason"))
         self._it_addon_write({
             "acceptance_state": "refused",
             "refused_partner_id": partner.id,

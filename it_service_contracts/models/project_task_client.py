@@ -6,6 +6,7 @@ from odoo.fields import Domain
 from odoo.tools import format_duration
 
 from .it_money import MONEY_GROUPS
+from .it_portal_text import PORTAL_LINE_CHARS, check_portal_text
 from .it_sla_clock import SLA_BOOKKEEPING_FIELDS
 
 # the client's decision on paid work: recorded by the addon from the client's answer, never set by hand
@@ -164,6 +165,7 @@ class ProjectTask(models.Model):
         if partner.commercial_partner_id != task.it_client_id:
             raise AccessError(self.env._("Only a contact of the client decides on extra work for request %s.",
                                          task.name))
+        check_portal_text(self.env, comment, self.env._("Your comment"))
         task._it_addon_write({
             "it_approval_state": decision, "it_approval_partner_id": partner.id,
             "it_approval_date": fields.Datetime.now(), "it_approval_comment": comment or False,
@@ -278,7 +280,10 @@ class ProjectTask(models.Model):
         description = (values.get("description") or "").strip()
         if not description:
             raise ValidationError(self.env._("Describe the problem: the description cannot be empty."))
-        name = (values.get("name") or "").strip() or description.splitlines()[0][:80]
+        check_portal_text(self.env, description, self.env._("The description"))
+        name = (values.get("name") or "").strip()
+        check_portal_text(self.env, name, self.env._("The title"), PORTAL_LINE_CHARS)
+        name = name or description.splitlines()[0][:80]
         priorities = dict(self._fields["priority"]._description_selection(self.env))
         priority = values.get("priority") or "0"
         if priority not in priorities:

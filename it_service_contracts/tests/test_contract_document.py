@@ -290,6 +290,9 @@ class TestContractDocument(HttpCase, ItServiceCommon):
         response = self.url_open(f"{url}/refuse", data={"csrf_token": self._csrf(url), "comment": "  "})
         self.assertIn("Tell us why you refuse", response.text)
         self.assertEqual(self._acceptance(self.package)[0], "sent", "no comment, no refusal")
+        response = self.url_open(f"{url}/refuse", data={"csrf_token": self._csrf(url), "comment": "x" * 20001})
+        self.assertIn("Your reason is 20001 characters long, and at most 20000", response.text)
+        self.assertEqual(self._acceptance(self.package)[0], "sent", "a reason of megabytes, no refusal")
         response = self.url_open(f"{url}/refuse", data={
             "csrf_token": self._csrf(url), "comment": "The rate is too high",
         }, allow_redirects=False)
@@ -353,6 +356,7 @@ class TestContractDocument(HttpCase, ItServiceCommon):
             ("Alice A", None, "Draw your signature"),
             ("Alice A", "bm90IGFuIGltYWdl", "not a valid image"),
             ("Alice A", "%%%", "not a valid image"),
+            ("A" * 201, SIGNATURE, "Your name is 201 characters long, and at most 200"),
         ):
             self.assertIn(error, self._accept(self.package, name=name, signature=signature)["error"])
             self.assertEqual(self._acceptance(self.package), before)

@@ -259,6 +259,9 @@ class TestPortal(PortalCommon):
             ({"asset_id": str(self.asset_b.id)}, "not in Client Ltd&#39;s inventory"),
             ({"priority": "7"}, "Unknown priority 7"),
             ({"description": "   "}, "the description cannot be empty"),
+            # a pasted log: the form's maxlength stops a browser, not a script
+            ({"description": "x" * 20001}, "The description is 20001 characters long, and at most 20000"),
+            ({"name": "t" * 201}, "The title is 201 characters long, and at most 200"),
             ({"contract_id": str(self.contract_b.id)}, "not a running contract of Client Ltd"),
             ({"contract_id": "999999"}, "does not exist"),
             ({"contract_id": "1 OR 1=1"}, "does not exist"),
@@ -274,6 +277,19 @@ class TestPortal(PortalCommon):
         self.assertEqual(self.env["ir.attachment"].search_count([("res_model", "=", "project.task")]), attachments)
 
     # ------------------------------------------------------------------ approval
+
+    def test_an_answer_of_megabytes_is_refused_and_changes_nothing(self):
+        task = self._request_for(self.contract_a, "Install design software", site=self.site_a)
+        task.it_service_product_id = self.service_other  # outside the contract's scope: costs extra
+        self.assertEqual(task.it_approval_state, "pending")
+        self.env.flush_all()
+        self.authenticate("portal_a", "portal_a")
+        response = self.url_open(f"/my/it/requests/{task.id}/approval", data={
+            "csrf_token": self._csrf("/my/it/requests/new"), "decision": "refuse", "comment": "no " * 10000})
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("Your comment is 29999 characters long, and at most 20000", response.text)
+        self.assertEqual(task.it_approval_state, "pending")
+        self.assertFalse(task.it_approval_comment)
 
     def test_client_approves_in_the_portal(self):
         task = self._request_for(self.contract_a, "Install design software", site=self.site_a)
