@@ -244,15 +244,21 @@ class ItTimesheetClassification(models.AbstractModel):
         then the time that cost extra because a month or a package they drew from was used up draws again, so
         that hours given back go to the work that paid for lack of them (``_it_redraw_extra``)."""
         freed = self._it_release(clear=clear)
+        tasks = self.sudo().task_id
         yield
         self.exists()._it_classify()
-        self._it_redraw_extra(freed)
+        clients = self._it_redraw_extra(freed)
+        # a question to the client about paid work that the hours given back now cover is withdrawn
+        tasks |= self.env["project.task"].sudo().search(
+            [("it_approval_state", "=", "pending"), ("it_client_id", "in", clients.ids)]) if clients else tasks
+        tasks.exists()._it_withdraw_needless_approvals()
 
     def _it_redraw_extra(self, freed):
         """Draw again the uninvoiced overage, ad-hoc and held time (other than these lines) of the clients of the
         months and packages in ``freed`` that have hours left now, dated in that month or in the package's run.
 
         :param freed: ``{"package": contract ids, "period": period ids}`` that were given hours back
+        :return: the clients of those that have hours left now (``res.partner``)
         """
         pools = self.env["it.contract.period"].sudo().browse(freed.get("period", ())).exists()
         packages = self.env["it.contract"].sudo().browse(freed.get("package", ())).exists()
@@ -263,7 +269,7 @@ class ItTimesheetClassification(models.AbstractModel):
             for pool in (*pools, *packages) if _cmp(pool.hours_remaining, 0.0) > 0
         ]
         if not places:
-            return
+            return self.env["res.partner"]
         extra = self.sudo().search(Domain.OR(
             Domain([("task_id.it_client_id", "=", client.id), ("date", ">=", start)])
             & (Domain("date", "<=", end) if end else Domain.TRUE)
@@ -273,6 +279,7 @@ class ItTimesheetClassification(models.AbstractModel):
             ("id", "not in", self.ids),
         ]), order="id")
         extra._it_classify_again()
+        return self.env["res.partner"].union(*(client for client, _start, _end in places))
 
     def _it_store_classification(self, pieces_by_line):
         # written through the cache: a new line's classification goes out with its own first flush

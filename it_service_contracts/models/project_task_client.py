@@ -110,6 +110,30 @@ class ProjectTask(models.Model):
             if extra:
                 task._it_ask_approval(*extra)
 
+    def _it_withdraw_needless_approvals(self):
+        """The requests among these still waiting for the client's approval of paid work that no longer costs
+        extra (hours given back to the package or the month, a change of scope or place): the question is
+        withdrawn, with a note, so that the client is not asked to pay for work their contract covers."""
+        pending = self.sudo().filtered(lambda t: t.it_approval_state == "pending")
+        if not pending:
+            return
+        held = set(self.env["account.analytic.line"].sudo().search(
+            [("task_id", "in", pending.ids), ("it_billing_type", "=", "held")]).task_id.ids)
+        pending.invalidate_recordset(["it_package_hours_left", "it_month_hours_left"])
+        self.env["it.contract"].invalidate_model(["current_period_id", "current_hours_included",
+                                                  "current_hours_remaining"])
+        covered = pending.filtered(lambda t: t.id not in held and not t._it_extra_cost())
+        if not covered:
+            return
+        covered._it_addon_write({
+            "it_approval_state": False, "it_approval_reason": False, "it_approval_rate": False,
+            "it_approval_requested_date": False,
+        })
+        for task in covered:
+            task._message_log(body=self.env._(
+                "The client's approval of paid work is no longer needed: the work is covered by the contract "
+                "again. The question was withdrawn from the portal."))
+
     def _it_approval_recipient(self):
         """The client's contact person asked to approve paid work: the request's contact if a person, else the
         client's contact person (a request reported for a site greets a person, not the site); none for no request
@@ -241,6 +265,7 @@ class ProjectTask(models.Model):
         result = super().write(vals)
         if (self._IT_COVERAGE_FIELDS | {"allocated_hours"}) & vals.keys():
             self._it_ask_approval_if_extra()
+            self._it_withdraw_needless_approvals()
         return result
 
     def _it_check_time_allowed(self, billing_types):

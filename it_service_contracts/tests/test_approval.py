@@ -102,6 +102,25 @@ class TestApproval(ItTimesheetCommon):
                          "The work planned on this request (05:00) exceeds the hours left (02:00).")
         self.assertEqual(request.it_approval_rate, 120.0)
 
+    def test_a_question_the_request_no_longer_raises_is_withdrawn(self):
+        """The plan lowered back, or the service put back in scope: the client is not asked to pay for covered work."""
+        request = self._request(self.flat, site=self.site_a)
+        request.with_user(self.tech_user).allocated_hours = 5.0
+        self.assertEqual(request.it_approval_state, "pending")
+        request.with_user(self.tech_user).allocated_hours = 1.5
+        self.assertRecordValues(request, [{"it_approval_state": False, "it_approval_reason": False}])
+        self.assertIn("no longer needed", request.message_ids[0].body)
+        outside = self._request(site=self.site_a, service=self.service_other, name="New website")
+        self.assertEqual(outside.it_approval_state, "pending")
+        outside.with_user(self.manager).it_service_product_id = self.service_support
+        self.assertFalse(outside.it_is_adhoc)
+        self.assertFalse(outside.it_approval_state)
+        # a decision the client took stays
+        outside.with_user(self.manager).it_service_product_id = self.service_other
+        outside._it_decide_approval("approved", self.contact)
+        outside.with_user(self.manager).it_service_product_id = self.service_support
+        self.assertEqual(outside.it_approval_state, "approved")
+
     def test_request_of_a_site_greets_the_contact_person(self):
         request = self._request(self.flat, site=self.site_a, partner=self.site_a)
         self._log(request, 2.5)

@@ -121,3 +121,22 @@ class TestTimesheetRedraw(ItTimesheetCommon):
         anna_line.with_user(self.anna).unit_amount = 2.0
         self.assertBilled(self._lines(request, "Bob"), [("included", 1.0, flat), ("included", 1.0, flat)])
         self.assertEqual(self._lines(request, "Bob").it_period_id.hours_remaining, 0.0)
+
+    def test_a_question_to_the_client_that_the_hours_given_back_answer_is_withdrawn(self):
+        flat = self._active_contract("monthly_flat", monthly_hours=4.0, approval_required=True)
+        request = self._request(flat)
+        anna_line = self._log_as(self.anna, self.technician, request, 3.0, name="Anna")
+        self._log_as(self.bob, self.bob_employee, request, 2.0, date="2026-01-16", name="Bob")
+        self.assertEqual(request.it_approval_state, "pending")
+        # the month is still used up: the question stays
+        anna_line.with_user(self.anna).unit_amount = 2.0
+        self.assertEqual(request.it_approval_state, "pending")
+        self.assertEqual(request.it_approval_reason, "This month's included hours are used up.")
+        # an hour is left now: the client is no longer asked to pay for work the fee covers
+        anna_line.with_user(self.anna).unit_amount = 1.0
+        self.assertBilled(self._lines(request, "Bob"), [("included", 1.0, flat), ("included", 1.0, flat)])
+        self.assertRecordValues(request, [{"it_approval_state": False, "it_approval_reason": False}])
+        self.assertIn("no longer needed", request.message_ids[0].body)
+        # the next time beyond the month asks again
+        self._log_as(self.bob, self.bob_employee, request, 2.0, date="2026-01-17", name="Bob again")
+        self.assertEqual(request.it_approval_state, "pending")
