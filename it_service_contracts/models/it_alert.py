@@ -144,8 +144,7 @@ class ItAlert(models.Model):
         values = self._it_parse_payload(payload)
         alert = self.search([("source_id", "=", source.id), ("external_id", "=", values["external_id"])], limit=1)
         if alert:
-            alert._it_notice_again(values)
-            return alert, False
+            return alert, alert._it_notice_again(values)
         vals = dict(values, source_id=source.id)
         if values["status"] == "problem":
             asset = self._it_match_asset(source, values.get("serial"), values.get("host"))
@@ -177,7 +176,9 @@ class ItAlert(models.Model):
                 f"alert {vals['external_id']} of source {vals['source_id']} received twice at once") from error
 
     def _it_notice_again(self, values):
-        """A later notice of this alert: counted, and noted on its request (a recovery may close it)."""
+        """A later notice of this alert: counted, and noted on its request (a recovery may close it). A problem back
+        after its request was closed with work on it opens a new request: the closed one is history (its time
+        billed, its SLA met or breached). Returns whether a request was opened."""
         self.ensure_one()
         now = fields.Datetime.now()
         recovered = values["status"] == "resolved"
@@ -188,9 +189,15 @@ class ItAlert(models.Model):
         elif back:
             vals["resolved_date"] = False
         self.write(vals)
-        if not self.task_id:
-            return
+        task = self.task_id
+        if not task:
+            return False
         if recovered:
-            self.task_id._it_alert_recovered(self)
+            task._it_alert_recovered(self)
+        elif back and task._it_is_history():
+            self.task_id = self.env["project.task"]._it_open_alert_request(self, reported=now)
+            task._it_alert_reopened_elsewhere(self)
+            return True
         else:
-            self.task_id._it_alert_repeated(self, values, back)
+            task._it_alert_repeated(self, values, back)
+        return False

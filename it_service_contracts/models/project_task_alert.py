@@ -31,15 +31,16 @@ class ItAlertRequest(models.AbstractModel):
 
     @api.depends("it_alert_ids.source_id")
     def _compute_it_alert_source_id(self):
+        # a request stays reported by monitoring when its alert, back after it was closed, opens a new one
         for task in self:
-            task.it_alert_source_id = task.it_alert_ids[:1].source_id
+            task.it_alert_source_id = task.it_alert_ids[:1].source_id or task.it_alert_source_id
 
     @api.model
-    def _it_open_alert_request(self, alert):
+    def _it_open_alert_request(self, alert, reported=None):
         """Open the request ``alert`` reports, for its client and asset, with the priority of its severity. It is
         routed as any request of the client (its running contract and that contract's response times, or ad-hoc:
-        ``_it_route_new_requests``), starts its SLA clock, and belongs to the service desk: nobody is assigned
-        and no portal user owns it."""
+        ``_it_route_new_requests``), starts its SLA clock (at ``reported``, by default the alert's first notice),
+        and belongs to the service desk: nobody is assigned and no portal user owns it."""
         asset = alert.asset_id
         vals = {
             "name": alert.summary,
@@ -47,7 +48,7 @@ class ItAlertRequest(models.AbstractModel):
             "partner_id": alert.partner_id.id,
             "company_id": alert.company_id.id,
             "it_asset_id": asset.id,
-            "it_reported_date": alert.received_date,
+            "it_reported_date": reported or alert.received_date,
             "it_needs_triage": not asset,
             "user_ids": [Command.clear()],
         }
@@ -90,6 +91,23 @@ class ItAlertRequest(models.AbstractModel):
             task.write({"state": "01_in_progress", **({"stage_id": stage.id} if stage else {})})
             body += " " + self.env._("The problem is back after its recovery: the request is reopened.")
         task._message_log(body=body)
+
+    def _it_is_history(self):
+        """A closed request that someone worked on: its time is billed or to be, its SLA met or breached. A problem
+        back after it is a new request; a request closed by the alert's recovery alone is reopened instead (a
+        flapping check does not open a request at each notice)."""
+        self.ensure_one()
+        task = self.sudo()
+        return task._it_is_closed() and bool(task.timesheet_ids)
+
+    def _it_alert_reopened_elsewhere(self, alert):
+        """Noted on the closed request whose problem came back on a new one."""
+        self.ensure_one()
+        self.sudo()._message_log(body=self.env._(
+            "Monitoring source %(monitor)s reports alert %(alert)s again after this request was closed: request "
+            "%(request)s was opened for it.", monitor=alert.source_id.name, alert=alert.external_id,
+            request=alert.task_id.display_name,
+        ))
 
     def _it_alert_recovered(self, alert):
         """The monitoring source reports the problem resolved: noted, and the request is closed when nobody has

@@ -164,6 +164,34 @@ class TestAlerts(AlertCommon):
         self.assertFalse(task.sla_resolution_date)
         self.assertTrue(any("resolved" in body and "stays open" in body for body in self.notes(task)))
 
+    def test_problem_back_after_its_request_was_worked_and_closed_opens_a_new_one(self):
+        task = self.env["project.task"].browse(self.post(self.problem(severity="high")).json()["request_id"])
+        employee = self.env["hr.employee"].create({"name": "Tech", "company_id": self.company.id})
+        self.env["account.analytic.line"].create({
+            "name": "Freed disk space", "task_id": task.id, "project_id": task.project_id.id,
+            "employee_id": employee.id, "unit_amount": 0.5,
+        })
+        task.with_user(self.technician).state = "1_done"
+        resolved, sla = task.sla_resolution_date, task.sla_state
+        self.assertTrue(resolved)
+        self.post({"id": "ev-1", "status": "resolved"})
+        self.env.cr.execute("UPDATE it_alert SET received_date = received_date - interval '3 hours' WHERE id = %s",
+                            [self.alerts().id])
+        response = self.post(self.problem(severity="high"))
+        self.assertEqual(response.status_code, 201, response.text)
+        new = self.env["project.task"].browse(response.json()["request_id"])
+        self.assertNotEqual(new, task)
+        self.assertEqual(self.alert_requests(), task | new)
+        self.assertRecordValues(task, [{"state": "1_done", "sla_resolution_date": resolved, "sla_state": sla}])
+        self.assertTrue(any("was opened for it" in body and new.name in body for body in self.notes(task)))
+        self.assertGreater(new.it_reported_date, self.alerts().received_date, "its clock starts with the new notice")
+        self.assertEqual(new.sla_state, "on_track")
+        self.assertEqual(self.alerts().task_id, new)
+        self.assertEqual(task.it_alert_source_id, self.source, "the closed request stays reported by monitoring")
+        # later notices go to the new request
+        self.post(self.problem(severity="high"))
+        self.assertEqual(self.alert_requests(), task | new)
+
     def test_recovery_of_unknown_alert_opens_nothing(self):
         response = self.post({"id": "never-seen", "status": "resolved"})
         self.assertEqual(response.status_code, 200, response.text)
