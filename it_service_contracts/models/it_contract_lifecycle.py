@@ -62,9 +62,15 @@ class ItContractLifecycle(models.AbstractModel):
                 "Contract %(name)s cannot start without %(missing)s.",
                 name=self.name, missing=", ".join(problems),
             ))
+        if self.audit_id and self.audit_id.partner_id != self.partner_id:
+            raise ValidationError(self.env._(
+                "Contract %(name)s rests on audit %(audit)s, of another client: choose an audit of %(client)s, or none "
+                "with the reason for the exception.",
+                name=self.name, audit=self.audit_id.name, client=self.partner_id.display_name,
+            ))
         if self.audit_exception_reason:
             return
-        if self.audit_id.state != "done" or self.audit_id.partner_id != self.partner_id:
+        if self.audit_id.state != "done":
             raise ValidationError(self.env._(
                 "Contract %(name)s cannot start before the hardware and software audit of %(client)s is completed.",
                 name=self.name, client=self.partner_id.display_name,
@@ -139,8 +145,14 @@ class ItContractLifecycle(models.AbstractModel):
             if contract.state == "expired" and contract.date_end and contract.date_end < today:
                 raise UserError(self.env._(
                     "Contract %(name)s ended on %(date)s: reactivated, it would expire again the next night. Renew "
-                    "it instead (the Renew button), or extend its validity or end date first.",
+                    "it instead (the Renew button), or, for a package, extend its validity first.",
                     name=contract.name, date=format_date(self.env, contract.date_end),
+                ))
+            if contract.state == "draft" and contract.date_start and contract.date_start > today:
+                raise UserError(self.env._(
+                    "Contract %(name)s starts on %(date)s: confirm it, and it starts that day by itself (its months, "
+                    "hours and invoices begin then).",
+                    name=contract.name, date=format_date(self.env, contract.date_start),
                 ))
             contract._it_check_accepted()
         starting = self.filtered(lambda c: c.state == "draft")

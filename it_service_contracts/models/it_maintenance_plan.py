@@ -160,14 +160,17 @@ class ItMaintenancePlan(models.Model):
 
     # ------------------------------------------------------------------ constraints
 
-    @api.constrains("contract_id")
+    @api.constrains("contract_id", "covered_by_fee")
     def _check_contract_not_over(self):
+        """A plan goes on, and its visits' coverage by the fee changes on, a contract still to run or running: the
+        time of the visits of a contract that has ended is billed as it was (edited late, it is drawn again)."""
         today = fields.Date.context_today(self)
         plannable = self.contract_id.filtered_domain(self.env["it.contract"]._it_plannable_condition(today))
         for plan in self.filtered(lambda p: p.contract_id not in plannable):
             raise ValidationError(self.env._(
-                "Maintenance plan %(plan)s cannot go on contract %(contract)s: the contract has ended, was closed or "
-                "was cancelled. A plan goes on a draft contract (prepared before it starts) or a running one.",
+                "Maintenance plan %(plan)s cannot go on contract %(contract)s, nor change whether the fee covers its "
+                "visits there: the contract has ended, was closed or was cancelled. A plan goes on a draft contract "
+                "(prepared before it starts) or a running one.",
                 plan=plan.name, contract=plan.contract_id.name,
             ))
 

@@ -74,7 +74,7 @@ class TestContractLedger(ItTimesheetCommon):
 
     def test_billable_time_and_split_lines(self):
         """The usage is the billable time the package covered, also when a line ran past its last hour."""
-        self.package.billing_increment = 0.25
+        self.package._it_addon_write({"billing_increment": 0.25})  # as if agreed before it started
         self._log(self.request_a, 0.1, date="2026-01-05")  # billed 0.25
         self._log(self.request_a, 21.0, date="2026-01-06")  # 19.75 on the package, the rest ad-hoc
         self.assertEqual(self.package.hours_remaining, 0.0)

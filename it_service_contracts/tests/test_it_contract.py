@@ -216,19 +216,88 @@ class TestItContract(ItServiceCommon):
         with self.assertRefused(message):
             package.write({"validity_months": 3})  # would have ended on 31 March
         self.assertEqual(package.date_end, date(2026, 12, 31))
-        package.write({"validity_months": 7})  # still to come: fine
-        self.assertEqual(package.date_end, date(2026, 7, 31))
+        # the client paid for its hours until the end of December: a started package is extended, never cut
+        with self.assertRefused(r"Package .* has started: its client paid for its hours until .*can be extended, "
+                                r"not cut"):
+            package.write({"validity_months": 7})
+        package.write({"validity_months": 12})  # the same end: a form save
+        self.assertEqual(package.date_end, date(2026, 12, 31))
         flat = self._active_contract("monthly_flat", date_start="2026-01-01").with_user(manager)
         with self.assertRefused(message):
             flat.write({"date_end": "2026-02-28"})
         self.assertFalse(flat.date_end)
-        flat.write({"date_end": "2026-09-30"})
+        flat.write({"date_end": "2026-09-30"})  # a flat contract ends later, with notice
         flat.action_close()  # ends today
         self.assertEqual(flat.date_end, date(2026, 6, 15))
         for end in ("2026-05-31", "2026-06-30", False):
             with self.subTest(end=end), self.assertRefused("is closed: the day it ended is history"):
                 flat.write({"date_end": end})
         self.assertEqual(flat.date_end, date(2026, 6, 15))
+
+    @freeze_time("2026-06-15")
+    def test_an_expired_flat_contract_is_renewed_not_extended(self):
+        """QA: its end moved on after it expired, the invoicing billed the months after it (and its coverage took the
+        client's time then), while it stayed expired: a renewal serves the client again."""
+        manager = new_test_user(self.env, "expired_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        flat = self._active_contract("monthly_flat", date_start="2026-01-01", date_end="2026-04-30")
+        self._run_cron("it_service_contracts.ir_cron_it_contract_states")
+        self.assertEqual(flat.state, "expired")
+        for end in ("2026-12-31", False, "2026-03-31"):
+            with self.subTest(end=end), self.assertRefused(r"expired on .*its end no longer moves\. Renew it"):
+                flat.with_user(manager).write({"date_end": end})
+        self.assertEqual(flat.date_end, date(2026, 4, 30))
+        with self.assertRefused(r"ended on .*Renew it instead"):
+            flat.with_user(manager).action_activate()
+
+    @freeze_time("2026-06-15")
+    def test_a_draft_starts_on_its_start_date_not_before(self):
+        manager = new_test_user(self.env, "start_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        later = self._create_contract("monthly_flat", date_start="2026-09-01").with_user(manager)
+        with self.assertRefused(r"starts on .*: confirm it, and it starts that day by itself"):
+            later.action_activate()
+        self.assertEqual((later.state, later.period_ids), ("draft", self.env["it.contract.period"]))
+        later.action_confirm()
+        self.assertEqual((later.state, bool(later.date_confirmed)), ("draft", True))
+
+    @freeze_time("2026-06-15")
+    def test_what_a_started_contract_rests_on_and_bills_by_does_not_change(self):
+        """QA: a manager detached a running contract from its audit (then reopened and rewrote the audit), set its
+        billing increment and on-site minimum, and, once it ended, its scope, places and billing terms: time
+        corrected late was then billed again on other terms."""
+        manager = new_test_user(self.env, "terms_manager", groups="it_service_contracts.group_it_manager",
+                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
+        flat = self._active_contract("monthly_flat", date_start="2026-01-01", billing_increment=0.25)
+        as_manager = flat.with_user(manager)
+        for vals in ({"audit_id": False, "audit_exception_reason": "None needed"},
+                     {"audit_exception_reason": "Another reason"}):
+            with self.subTest(vals=vals), self.assertRefused(r"has run: its .*Audit.* can no longer change"):
+                as_manager.write(vals)
+        self.assertEqual(flat.audit_id, self.audit)
+        for vals in ({"billing_increment": 1.0}, {"onsite_minimum_hours": 4.0}):
+            with self.subTest(vals=vals), self.assertRefused(r"has started: its .* can no longer change"):
+                as_manager.write(vals)
+        # a running contract's scope and places still change by hand (the form offers them)
+        as_manager.write({"site_ids": [(3, self.site_b.id)], "invoice_day": 5})
+        as_manager.action_close()
+        for vals in ({"service_product_ids": [(3, self.service_servers.id)]}, {"site_ids": [(5, 0, 0)]},
+                     {"remote_service": not flat.remote_service}, {"invoice_day": 10},
+                     {"service_credit_percent": 50.0},
+                     {"approval_required": True}):
+            with self.subTest(vals=vals), self.assertRefused(r"has ended: its .* can no longer change"):
+                as_manager.write(vals)
+        self.assertEqual(flat.service_product_ids, self.service_support | self.service_servers)
+        as_manager.write({"note": "<p>Kept for the record.</p>", "invoice_day": 5})  # same values, and notes, pass
+        # an audit of another client is no exception
+        other_audit = self.env["it.audit"].create({
+            "partner_id": self.other_client.id, "company_id": self.company.id,
+            "asset_ids": [(0, 0, {"category_id": self.workstation_category.id})],
+        })
+        other_audit.action_done()
+        draft = self._create_contract(audit_id=other_audit.id, audit_exception_reason="Urgent start")
+        with self.assertRefused(r"rests on audit .*, of another client"):
+            draft.with_user(manager).action_confirm()
 
     def test_close_cancel_and_reset(self):
         contract = self._active_contract()
@@ -278,7 +347,8 @@ class TestItContract(ItServiceCommon):
         with self.assertRefused("already has an active flat"):
             second.action_activate()
         next_year = self._create_contract("monthly_flat", date_start="2027-01-01")
-        next_year.action_activate()
+        with freeze_time("2027-01-01"):
+            next_year.action_activate()
         self.assertEqual(next_year.state, "active")
         # a contract without an end runs from its start on: one that starts before the running ones overlaps them
         earlier = self._create_contract("monthly_flat", date_start="2025-06-01")

@@ -514,3 +514,9 @@ class TestMaintenanceRoles(MaintenanceCommon):
         self.assertEqual(plan.contract_id, self.contract)
         self.assertFalse(self.env["it.maintenance.plan"].search([
             ("contract_id", "in", (ended | expired | closed | cancelled).ids)]))
+        # QA: a plan of a closed contract no longer covered by the fee made its visits' time overage when edited late
+        kept = Plan.create({"name": "Racks", "contract_id": self.contract.id, "covered_by_fee": True})
+        self.contract.action_close()
+        with self.assertRefused("nor change whether the fee covers its visits there"):
+            kept.write({"covered_by_fee": False})
+        self.assertTrue(kept.covered_by_fee)

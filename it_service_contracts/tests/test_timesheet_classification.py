@@ -22,7 +22,6 @@ class TestTimesheetClassification(ItTimesheetCommon):
 
     def test_timesheet_analysis_shows_the_billing(self):
         line = self._log(self.request, 1.2)
-        self.package.billing_increment = 0.5
         self.env.flush_all()
         report = self.env["timesheets.analysis.report"].search([("it_billing_type", "=", "package"),
                                                                  ("it_contract_id", "=", self.package.id)])
@@ -136,7 +135,8 @@ class TestTimesheetClassification(ItTimesheetCommon):
         self.assertEqual(expired.hours_used, 0.0)
 
     def test_rounding_increment_and_onsite_minimum(self):
-        self.package.write({"billing_increment": 0.25, "onsite_minimum_hours": 1.0})
+        # as agreed before it started (a started contract's billing terms do not change)
+        self.package._it_addon_write({"billing_increment": 0.25, "onsite_minimum_hours": 1.0})
         remote = self._log(self.request, 10 / 60)  # 10 minutes
         self.assertEqual(remote.unit_amount, 10 / 60, "the time worked is kept as logged")
         self.assertEqual(remote.it_billable_hours, 0.25)
