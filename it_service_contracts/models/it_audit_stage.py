@@ -1,4 +1,5 @@
 from odoo import api, fields, models
+from odoo.tools import SQL
 
 from .it_money import MONEY_GROUPS
 
@@ -30,7 +31,38 @@ class ItAuditStage(models.Model):
         for stage in self:
             stage.estimated_hours = sum(stage.finding_ids.mapped("estimated_hours"))
 
-    @api.depends("estimated_hours", "audit_id.company_id.it_adhoc_hourly_rate")
+    @api.depends("estimated_hours", "audit_id.company_id.it_adhoc_hourly_rate", "audit_id.state")
     def _compute_estimated_cost(self):
+        """At today's ad-hoc rate; a completed audit's stages keep the cost they were completed with (its report
+        rests on it, as its recommendation does)."""
+        kept = self._it_completed_costs()
         for stage in self:
-            stage.estimated_cost = stage.estimated_hours * stage.audit_id.company_id.it_adhoc_hourly_rate
+            stage.estimated_cost = kept[stage.id] if stage.id in kept else (
+                stage.estimated_hours * stage.audit_id.company_id.it_adhoc_hourly_rate)
+
+    def _it_completed_costs(self):
+        """``{stage id: cost}`` as stored, of those of these stages whose audit is completed and was so when last
+        written to the database (``it.audit._it_completed_recommendations()``)."""
+        done = [stage.id for stage in self if stage.audit_id.state == "done" and isinstance(stage.id, int)]
+        if not done:
+            return {}
+        return dict(self.env.execute_query(SQL(
+            """SELECT s.id, s.estimated_cost FROM it_audit_stage s JOIN it_audit a ON a.id = s.audit_id
+                WHERE s.id IN %s AND a.state = 'done'""", tuple(done),
+        )))
+
+    # ------------------------------------------------------------------ a completed audit's plan is kept
+
+    @api.model_create_multi
+    def create(self, vals_list):
+        stages = super().create(vals_list)
+        stages.audit_id._it_check_open()
+        return stages
+
+    def write(self, vals):
+        (self.audit_id | self.env["it.audit"].browse(vals.get("audit_id") or []))._it_check_open()
+        return super().write(vals)
+
+    @api.ondelete(at_uninstall=False)
+    def _unlink_except_completed_audit(self):
+        self.audit_id._it_check_open()

@@ -131,6 +131,31 @@ class TestAuditRecordKept(ItAuditCommon):
         })
         self.assertEqual(self.audit.contract_type, "monthly_flat")
 
+    def test_the_modernisation_plan_of_a_completed_audit_is_kept(self):
+        """QA: the manager renamed, moved and deleted a completed audit's stages (deleting one took a recorded
+        finding off it), and their costs followed a later ad-hoc rate; the report the client had said otherwise."""
+        self.audit.with_user(self.manager).action_reopen()
+        stage = self.env["it.audit.stage"].with_user(self.manager).create({
+            "audit_id": self.audit.id, "name": "Power", "planned_date": "2026-09-01"})
+        self.found.with_user(self.manager).write({"stage_id": stage.id, "estimated_hours": 2.0})
+        self.audit.with_user(self.manager).action_done()
+        self.env.flush_all()
+        cost = stage.estimated_cost
+        self.assertAlmostEqual(cost, 2.0 * self.company.it_adhoc_hourly_rate)
+        # the IT manager's (a technician reads the plan only)
+        self.assertKept(self.manager, "it.audit.stage", "write", stage, {"planned_date": "2030-01-01"})
+        self.assertKept(self.manager, "it.audit.stage", "unlink", stage)
+        self.assertKept(self.manager, "it.audit.stage", "create", self.env["it.audit.stage"],
+                        {"audit_id": self.audit.id, "name": "Later"})
+        self.assertKept(self.manager, "it.audit", "write", self.audit, {"stage_ids": [Command.delete(stage.id)]})
+        with self.assertRaises(AccessError), self.env.cr.savepoint():
+            stage.with_user(self.technician).write({"name": "Mine"})
+        self.assertEqual(self.found.stage_id, stage)
+        self.company.it_adhoc_hourly_rate += 50.0
+        self.env.flush_all()
+        self.env.invalidate_all()
+        self.assertAlmostEqual(stage.estimated_cost, cost)
+
     def test_the_clients_inventory_lives_on(self):
         """After the audit, a technician looks after the client's equipment: states, sites, retirements,
         warranties, notes and new equipment; the audit's recommendation does not move with them."""
