@@ -8,6 +8,7 @@ from . import it_form_comparison
 from . import it_asset_category
 from . import it_asset
 from . import it_audit
+from . import it_audit_part
 from . import it_audit_stage
 from . import it_audit_finding
 from . import it_contract_package

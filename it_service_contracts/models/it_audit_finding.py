@@ -12,7 +12,7 @@ class ItAuditFinding(models.Model):
     """Something the audit found, what to do about it and how long it takes; it becomes a task of the work plan."""
 
     _name = "it.audit.finding"
-    _inherit = ["it.protected.fields.mixin"]
+    _inherit = ["it.audit.part"]
     _it_protected_fields = frozenset({"task_id", "maintenance_plan_id"})
     _description = "IT Audit Finding"
     _order = "audit_id, severity desc, sequence, id"
@@ -53,21 +53,6 @@ class ItAuditFinding(models.Model):
         f"ELSE {MAX_INTERVAL['month']} END))",
         f"Recurring work repeats every 1 to {MAX_INTERVAL['week']} weeks or every 1 to {MAX_INTERVAL['month']} months.",
     )
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        findings = super().create(vals_list)
-        findings.audit_id._it_check_open()
-        return findings
-
-    def write(self, vals):
-        if vals.keys() - self._it_guarded_fields():  # the work plan's task and maintenance plan are the addon's
-            (self.audit_id | self.env["it.audit"].browse(vals.get("audit_id") or []))._it_check_open()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_audit_completed(self):
-        self.audit_id._it_check_open()
 
     @api.constrains("stage_id", "audit_id")
     def _check_stage_audit(self):

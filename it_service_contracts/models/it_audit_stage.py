@@ -8,7 +8,7 @@ class ItAuditStage(models.Model):
     """A stage of modernisation: the findings to be dealt with together, by a planned date."""
 
     _name = "it.audit.stage"
-    _inherit = ["it.protected.fields.mixin"]
+    _inherit = ["it.audit.part"]
     _description = "IT Modernisation Stage"
     _order = "audit_id, sequence, planned_date, id"
     _check_company_auto = True
@@ -50,19 +50,3 @@ class ItAuditStage(models.Model):
             """SELECT s.id, s.estimated_cost FROM it_audit_stage s JOIN it_audit a ON a.id = s.audit_id
                 WHERE s.id IN %s AND a.state = 'done'""", tuple(done),
         )))
-
-    # ------------------------------------------------------------------ a completed audit's plan is kept
-
-    @api.model_create_multi
-    def create(self, vals_list):
-        stages = super().create(vals_list)
-        stages.audit_id._it_check_open()
-        return stages
-
-    def write(self, vals):
-        (self.audit_id | self.env["it.audit"].browse(vals.get("audit_id") or []))._it_check_open()
-        return super().write(vals)
-
-    @api.ondelete(at_uninstall=False)
-    def _unlink_except_completed_audit(self):
-        self.audit_id._it_check_open()
