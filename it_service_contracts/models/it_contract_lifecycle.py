@@ -148,12 +148,6 @@ class ItContractLifecycle(models.AbstractModel):
                     "it instead (the Renew button), or, for a package, extend its validity first.",
                     name=contract.name, date=format_date(self.env, contract.date_end),
                 ))
-            if contract.state == "draft" and contract.date_start and contract.date_start > today:
-                raise UserError(self.env._(
-                    "Contract %(name)s starts on %(date)s: confirm it, and it starts that day by itself (its months, "
-                    "hours and invoices begin then).",
-                    name=contract.name, date=format_date(self.env, contract.date_start),
-                ))
             contract._it_check_accepted()
         starting = self.filtered(lambda c: c.state == "draft")
         reactivated = self - starting

@@ -61,7 +61,23 @@ class ItAdhocPrice(models.AbstractModel):
 
     def write(self, vals):
         self._it_check_price_agreement_change([vals])
+        self._it_check_price_of_an_invoiced_job(vals)
         return super().write(vals)
+
+    def _it_check_price_of_an_invoiced_job(self, vals):
+        """The price of a job on an invoice (draft or posted, not cancelled or credited) is what that invoice
+        bills: it changes only once the invoice no longer stands, whoever writes."""
+        names = {"it_price_agreement", "it_fixed_price"} & vals.keys()
+        if not names or self._it_is_addon_write():
+            return
+        for task in self.sudo():
+            invoice = task.it_invoice_ids.filtered(lambda move: move.it_invoice_kind == "adhoc")._it_issued()[:1]
+            if invoice and task._it_changed_fields(vals, names):
+                raise ValidationError(self.env._(
+                    "Request %(task)s is billed on invoice %(invoice)s at the price agreed then: its price no longer "
+                    "changes. Cancel or credit that invoice first to bill the job at another price.",
+                    task=task.name, invoice=invoice.name or invoice.display_name,
+                ))
 
     def _it_check_price_agreement_change(self, vals_list):
         """What an ad-hoc job costs the client is agreed by an IT services manager, not by the technician: a new

@@ -124,6 +124,14 @@ class TestInvoicingAmounts(ItInvoicingCommon):
             self._log(request, 5.0, date="2026-11-02")
             request.state = "1_done"
         self.assertEqual(request.it_invoice_ids.amount_untaxed, 750.0)
+        # QA: the manager quoted 1.00 on the invoiced job; task and invoice disagreed
+        for vals in ({"it_fixed_price": 1.0}, {"it_price_agreement": "time_materials"}):
+            with self.subTest(vals=vals), self.assertRaisesRegex(
+                    ValidationError, r"is billed on invoice .* at the price agreed then"), self.env.cr.savepoint():
+                request.with_user(self.manager).write(vals)
+        request.with_user(self.manager).write({"it_fixed_price": 750.0})  # the same price: a form save
+        request.it_invoice_ids.with_user(self.accountant).button_cancel()
+        request.with_user(self.manager).write({"it_fixed_price": 700.0})  # its invoice no longer stands
 
     def test_payment_terms_of_client(self):
         terms = self.env.ref("account.account_payment_term_30days")

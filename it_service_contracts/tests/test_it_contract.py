@@ -251,17 +251,6 @@ class TestItContract(ItServiceCommon):
             flat.with_user(manager).action_activate()
 
     @freeze_time("2026-06-15")
-    def test_a_draft_starts_on_its_start_date_not_before(self):
-        manager = new_test_user(self.env, "start_manager", groups="it_service_contracts.group_it_manager",
-                                company_id=self.company.id, company_ids=[(6, 0, self.company.ids)])
-        later = self._create_contract("monthly_flat", date_start="2026-09-01").with_user(manager)
-        with self.assertRefused(r"starts on .*: confirm it, and it starts that day by itself"):
-            later.action_activate()
-        self.assertEqual((later.state, later.period_ids), ("draft", self.env["it.contract.period"]))
-        later.action_confirm()
-        self.assertEqual((later.state, bool(later.date_confirmed)), ("draft", True))
-
-    @freeze_time("2026-06-15")
     def test_what_a_started_contract_rests_on_and_bills_by_does_not_change(self):
         """QA: a manager detached a running contract from its audit (then reopened and rewrote the audit), set its
         billing increment and on-site minimum, and, once it ended, its scope, places and billing terms: time
