@@ -1,6 +1,7 @@
+import psycopg2
 from markupsafe import Markup
 
-from odoo import fields, models
+from odoo import api, fields, models
 from odoo.exceptions import UserError
 from odoo.tools import SQL, float_compare
 
@@ -84,6 +85,15 @@ class AccountMove(models.Model):
                     "posted. If the credit was a mistake, the client's next invoice bills it again.",
                     refund=move.name, invoice=credited.name,
                 ))
+
+    @api.model
+    def _it_is_second_issued_invoice(self, error):
+        """Whether a database ``error`` is one of the unique indexes of ISSUED_INVOICE refusing a second issued
+        invoice of a month, package or job."""
+        indexes = (type(self)._it_period_invoice_uniq, type(self)._it_package_invoice_uniq,
+                   type(self)._it_task_invoice_uniq)
+        return isinstance(error, psycopg2.errors.UniqueViolation) \
+            and error.diag.constraint_name in {index.full_name(self) for index in indexes}
 
     def _it_issued(self):
         """The issued invoices among these, by the condition of ISSUED_INVOICE."""

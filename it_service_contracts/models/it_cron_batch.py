@@ -2,9 +2,14 @@ import logging
 import time
 
 from odoo import api, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
+from odoo.service.model import PG_CONCURRENCY_EXCEPTIONS_TO_RETRY
 
 _logger = logging.getLogger(__name__)
+
+# another transaction does or did the same work at the same moment: not the record's fault, and no activity. Odoo's
+# ``retrying`` runs a user's request again on a new snapshot; a scheduled run leaves the record for its next run.
+CONCURRENCY_ERRORS = (ConcurrencyError, *PG_CONCURRENCY_EXCEPTIONS_TO_RETRY)
 
 
 class ItCronBatch(models.AbstractModel):
@@ -13,9 +18,10 @@ class ItCronBatch(models.AbstractModel):
     A job gives what is due and what to do with it; this runs it in batches: what another worker holds
     is skipped, each batch is tried in one savepoint and, if it fails, record by record so that a bad
     record is rolled back alone, logged, reported to whoever answers for it and left for the next run,
-    while the rest is done. Progress is committed after every batch, so a crashed run simply runs again; when
-    the scheduler's time for the run is spent, the job stops and tells it that work is left, and is run again
-    at once (by whichever server's cron worker is free).
+    while the rest is done. A record another transaction processed at the same moment (a concurrency error) is
+    no bad record: it is left for the next run, unreported. Progress is committed after every batch, so a
+    crashed run simply runs again; when the scheduler's time for the run is spent, the job stops and tells it
+    that work is left, and is run again at once (by whichever server's cron worker is free).
     """
 
     _name = "it.cron.batch"
@@ -44,8 +50,9 @@ class ItCronBatch(models.AbstractModel):
             records = due.try_lock_for_update(allow_referencing=True)
             skipped.update((due - records).ids)  # held by another worker: theirs
             if records:
-                failed.update(self._it_process_batch(records, process, responsible, label))
-                skipped.update(failed)
+                busy = set()
+                failed.update(self._it_process_batch(records, process, responsible, label, busy=busy))
+                skipped.update(failed, busy)
             left = remaining(frozenset(skipped)) if remaining else None
             cron._commit_progress(len(records), remaining=left)
             if left == 0:
@@ -59,12 +66,24 @@ class ItCronBatch(models.AbstractModel):
         return end is not None and time.monotonic() >= end
 
     @api.model
-    def _it_process_batch(self, records, process, responsible, label):
+    def _it_process_batch(self, records, process, responsible, label, busy=None):
+        """``process`` these records in one savepoint, else record by record; return the ids of those that failed,
+        each reported (``_it_report_failure``).
+
+        A concurrency error (``CONCURRENCY_ERRORS``: the record was done or is held by another transaction) is not
+        a failure: without ``busy`` it is raised, so that Odoo's ``retrying`` runs the whole request again on a
+        new snapshot (where the record is no longer due); a scheduled run (``_it_run``, not retried) gives a set
+        ``busy``, which gets the record's id while the rest of the batch goes on.
+        """
         try:
             with self.env.cr.savepoint():
                 process(records)
                 self.env.flush_all()
             return set()
+        except CONCURRENCY_ERRORS:
+            self.env.invalidate_all()
+            if busy is None:
+                raise
         except Exception:  # any failure is retried record by record below
             self.env.invalidate_all()
         failed = set()
@@ -73,6 +92,13 @@ class ItCronBatch(models.AbstractModel):
                 with self.env.cr.savepoint():
                     process(record)
                     self.env.flush_all()
+            except CONCURRENCY_ERRORS as error:
+                self.env.invalidate_all()
+                if busy is None:
+                    raise
+                _logger.info("%s: %s is left for the next run, another transaction processed it at the same "
+                             "moment: %s", label or "batch", record, error)
+                busy.add(record.id)
             except Exception as error:  # one bad record must not stop the batch
                 self.env.invalidate_all()
                 if isinstance(error, UserError):  # bad input, reported to whoever answers for it

@@ -1,7 +1,11 @@
 from collections import defaultdict
+from contextlib import contextmanager
+from functools import partial
+
+import psycopg2
 
 from odoo import Command, api, fields, models
-from odoo.exceptions import UserError
+from odoo.exceptions import ConcurrencyError, UserError
 from odoo.tools import SQL
 
 from .account_move import ISSUED_INVOICE
@@ -178,14 +182,34 @@ class ItInvoicing(models.AbstractModel):
         by_kind = defaultdict(list)
         for record in records:
             by_kind[self._it_kind(record)].append(record.id)
-        for kind, ids in by_kind.items():
-            if kind == "flat":
-                moves |= self._it_invoice_months(self._it_model(kind).sudo().browse(ids), today)
-                continue
-            due = self._it_model(kind).sudo().browse(self._it_due_ids(kind, today, ids=ids))
-            if due:
-                moves |= self._it_create_invoices(getattr(self, f"_it_plan_{kind}")(due, today))
+        with self._it_invoiced_elsewhere():
+            for kind, ids in by_kind.items():
+                if kind == "flat":
+                    moves |= self._it_invoice_months(self._it_model(kind).sudo().browse(ids), today)
+                    continue
+                due = self._it_model(kind).sudo().browse(self._it_due_ids(kind, today, ids=ids))
+                if due:
+                    moves |= self._it_create_invoices(getattr(self, f"_it_plan_{kind}")(due, today))
+            self.env.flush_all()
         return moves
+
+    @contextmanager
+    def _it_invoiced_elsewhere(self):
+        """A second issued invoice refused by the unique indexes of ``account.move`` while invoicing: what is due was
+        read in this transaction's snapshot, which shows no issued invoice of it, so another transaction invoiced
+        it and committed after that snapshot was taken. That is raised as a ``ConcurrencyError``, not as a bad
+        record: Odoo's ``retrying`` runs the request again on a new snapshot, where it is no longer due (a
+        scheduled run leaves it for its next run, ``it.cron.batch``)."""
+        try:
+            yield
+        except psycopg2.IntegrityError as error:
+            if not self.env["account.move"]._it_is_second_issued_invoice(error):
+                raise
+            # read by the user only if Odoo's retries are all spent
+            raise ConcurrencyError(self.env._(
+                "Another user invoiced this at the same moment (%(index)s). Open the list again: it is no longer due.",
+                index=error.diag.constraint_name,
+            )) from error
 
     @api.model
     def _it_invoice_months(self, contracts, today):
@@ -206,23 +230,48 @@ class ItInvoicing(models.AbstractModel):
 
     @api.model
     def _it_invoice_now(self, records):
-        """Invoice these now; one that cannot be invoiced gets an activity for the accountant, the rest go on.
-        Return the invoices created."""
+        """Invoice these now (Invoice Now, a request's completion, a package's start); one that cannot be invoiced
+        gets an activity for whoever can fix it (``_it_responsible``), the rest go on. Return the invoices created.
+
+        Two users (or a double click) invoicing the same record at once: the records are locked first, and one
+        that another transaction holds, or that it invoiced since this transaction's snapshot (a unique index
+        refuses the second invoice), raises a ``ConcurrencyError``: Odoo's ``retrying`` runs the request again once
+        the other transaction has ended, and it finds nothing due. Never an activity for that.
+        """
         moves = self.env["account.move"]
         if not records:
             return moves
+        held = records - records.try_lock_for_update(allow_referencing=True)
+        if held:
+            # read by the user only if Odoo's retries are all spent (the other transaction runs on and on)
+            raise ConcurrencyError(self.env._(
+                "%(records)s is being invoiced or changed by another user at this moment: try again in a moment.",
+                records=", ".join(held.sudo().mapped("display_name")),
+            ))
 
         def process(batch):
             nonlocal moves
             moves |= self._it_invoice(batch)
 
-        self.env["it.cron.batch"]._it_process_batch(records, process, self._it_responsible, self.env._("Invoicing"))
+        self.env["it.cron.batch"]._it_process_batch(
+            records, process, partial(self._it_responsible, user=self.env.user), self.env._("Invoicing"))
         return moves.exists()
 
     @api.model
-    def _it_responsible(self, record):
-        company = record.company_id
-        return company.it_invoice_user_id or (record.user_id if record._name == "it.contract" else record.user_ids[:1])
+    def _it_responsible(self, record, user=None):
+        """Who gets the activity of a record that cannot be invoiced: someone who can fix what stops it (a client's
+        address, a product's income account), never a technician because the request is theirs. The company's
+        invoicing user; else ``user``, who asked for the invoice now, if they are a billing user; else the
+        contract's account manager (of a request: its contract's, else its project's manager)."""
+        record = record.sudo()
+        if record.company_id.it_invoice_user_id:
+            return record.company_id.it_invoice_user_id
+        if user and not user._is_superuser() and user._is_internal() \
+                and user.has_group("account.group_account_invoice"):
+            return user
+        if record._name == "it.contract":
+            return record.user_id
+        return record.it_contract_id.user_id or record.project_id.user_id
 
     @api.model
     def _cron_invoice(self, batch_size=500):

@@ -116,7 +116,8 @@ class ResCompany(models.Model):
     )
     it_invoice_user_id = fields.Many2one(
         "res.users", string="IT Invoicing Accountant", domain="[('share', '=', False)]",
-        help="Given an activity on a contract or request that cannot be invoiced; empty: its account manager.",
+        help="Given an activity on a contract or request that cannot be invoiced; empty: the billing user who invoiced "
+        "it at once (Invoice Now), else its account manager.",
     )
 
     # ------------------------------------------------------------------ service requests and SLA

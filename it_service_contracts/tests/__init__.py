@@ -28,6 +28,7 @@ from . import test_mail_templates
 from . import test_approval
 from . import test_portal
 from . import test_invoicing_concurrency
+from . import test_invoice_now_concurrency
 from . import test_invoicing_end
 from . import test_invoicing_rpc
 from . import test_contract_ledger

@@ -60,23 +60,48 @@ class ItInvoiceDue(models.TransientModel):
         return action
 
     def action_invoice_now(self):
-        """Invoice the selected rows at once; what fails gets an activity, the rest is invoiced."""
+        """Invoice the selected rows at once; what fails gets an activity, the rest is invoiced. A row another user
+        (or another click) invoiced in the meantime is said to be invoiced already: that transaction held it, this
+        one was run again by Odoo once it had committed (``it.invoicing._it_invoice_now``), and found it no longer
+        due."""
+        # rows another click of this user invoiced (and removed) before this request was run again
+        rows = self.exists()
         Invoicing = self.env["it.invoicing"]
-        moves = Invoicing._it_invoice_now(self.task_id) | Invoicing._it_invoice_now(self.contract_id)
-        failed = self.filtered(lambda row: row.task_id not in moves.it_task_id and row.contract_id not in (
+        moves = Invoicing._it_invoice_now(rows.task_id) | Invoicing._it_invoice_now(rows.contract_id)
+        left = rows.filtered(lambda row: row.task_id not in moves.it_task_id and row.contract_id not in (
             moves.it_contract_id))
+        # what is no longer due was invoiced by someone else; what is still due failed and has its activity
+        today = fields.Date.context_today(self)
+        still_due = set()
+        for kind, kind_rows in left.grouped("kind").items():
+            records = kind_rows.task_id if kind == "adhoc" else kind_rows.contract_id
+            still_due.update((kind, record_id) for record_id in Invoicing._it_due_ids(kind, today, ids=records.ids))
+        failed = left.filtered(lambda row: (row.kind, (row.task_id or row.contract_id).id) in still_due)
+        elsewhere = left - failed
         message = self.env._("%(count)s invoices created.", count=len(moves))
         if failed:
             message += " " + self.env._(
                 "Not invoiced (see the activity on each): %(names)s",
                 names=", ".join((row.task_id or row.contract_id).display_name for row in failed),
             )
-        self.unlink()
+        if elsewhere:
+            message += " " + self.env._(
+                "Already invoiced by someone else in the meantime: %(names)s",
+                names=", ".join((row.task_id or row.contract_id).display_name for row in elsewhere),
+            )
+        if len(rows) < len(self):
+            message += " " + self.env._(
+                "%(count)s of the selected rows were handled by another of your requests in the meantime (a second "
+                "click, or the list opened again).",
+                count=len(self) - len(rows),
+            )
+        rows.unlink()
         action = self.env["ir.actions.act_window"]._for_xml_id("account.action_move_out_invoice_type")
         action.update(domain=[("id", "in", moves.ids)], context={"create": False})
         return {
             "type": "ir.actions.client",
             "tag": "display_notification",
-            "params": {"type": "warning" if failed else "success", "message": message, "sticky": bool(failed),
+            "params": {"type": "warning" if failed else "info" if elsewhere else "success", "message": message,
+                       "sticky": bool(failed),
                        "next": action},
         }
