@@ -187,6 +187,8 @@ class ItAlert(models.Model):
         if recovered and self.status != "resolved":
             vals["resolved_date"] = now
         elif back:
+            # the problem as it is back: a request it opens now has its severity and summary
+            vals.update({key: values[key] for key in ("severity", "summary", "detail") if values.get(key)})
             vals["resolved_date"] = False
         self.write(vals)
         task = self.task_id

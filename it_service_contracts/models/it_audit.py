@@ -141,13 +141,14 @@ class ItAudit(models.Model):
             })
 
     def _it_completed_recommendations(self):
-        """``{audit id: recommendation}`` as stored, of those of these audits that are completed and were so when
-        last written to the database (an audit being completed now is priced now; a reopened one again)."""
+        """``{audit id: recommendation}`` as stored, of those of these audits that are completed and were priced so:
+        ``write`` stores the recommendation, then the state, whenever the state changes (an audit being completed
+        is priced then; a reopened one again)."""
         done = [audit.id for audit in self if audit.state == "done" and isinstance(audit.id, int)]
         if not done:
             return {}
         rows = self.env.execute_query_dict(SQL(
-            "SELECT id, %s FROM it_audit WHERE id IN %s AND state = 'done'",
+            "SELECT id, %s FROM it_audit WHERE id IN %s AND state = 'done' AND recommended_type IS NOT NULL",
             SQL(", ").join(SQL.identifier(name) for name in RECOMMENDATION_FIELDS), tuple(done),
         ))
         return {row.pop("id"): row for row in rows}
@@ -212,7 +213,13 @@ class ItAudit(models.Model):
             self._it_check_can_reopen()
         elif not RECORD_FIELDS.isdisjoint(vals):
             self.filtered(lambda audit: audit._it_changed_fields(vals, RECORD_FIELDS))._it_check_open()
+        if "state" in vals:
+            # priced as they stand when the state changes (_it_completed_recommendations reads them stored)
+            self.flush_recordset(list(RECOMMENDATION_FIELDS))
+            self.stage_ids.flush_recordset(["estimated_cost"])
         result = super().write(vals)
+        if "state" in vals:
+            self.flush_recordset(["state"])
         if vals.get("state") == "done":
             self._it_attach_to_draft_contracts()
         return result

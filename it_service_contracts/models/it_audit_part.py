@@ -17,6 +17,7 @@ class ItAuditPart(models.AbstractModel):
         return parts
 
     def write(self, vals):
+        self.check_access("write")  # a user who may not write is told that first, as Odoo does
         if vals.keys() - self._it_guarded_fields():
             (self.audit_id | self.env["it.audit"].browse(vals.get("audit_id") or []))._it_check_open()
         return super().write(vals)

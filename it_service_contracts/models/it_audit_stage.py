@@ -48,5 +48,5 @@ class ItAuditStage(models.Model):
             return {}
         return dict(self.env.execute_query(SQL(
             """SELECT s.id, s.estimated_cost FROM it_audit_stage s JOIN it_audit a ON a.id = s.audit_id
-                WHERE s.id IN %s AND a.state = 'done'""", tuple(done),
+                WHERE s.id IN %s AND a.state = 'done' AND s.estimated_cost IS NOT NULL""", tuple(done),
         )))

@@ -106,7 +106,7 @@ class ItAlertRequest(models.AbstractModel):
         self.sudo()._message_log(body=self.env._(
             "Monitoring source %(monitor)s reports alert %(alert)s again after this request was closed: request "
             "%(request)s was opened for it.", monitor=alert.source_id.name, alert=alert.external_id,
-            request=alert.task_id.display_name,
+            request=f"{alert.task_id.display_name} (#{alert.task_id.id})",
         ))
 
     def _it_alert_recovered(self, alert):

@@ -305,9 +305,9 @@ class ProjectTask(models.Model):
         description = (values.get("description") or "").strip()
         if not description:
             raise ValidationError(self.env._("Describe the problem: the description cannot be empty."))
-        check_portal_text(self.env, description, self.env._("The description"))
+        check_portal_text(self.env, description, self.env._("The description of what happened"))
         name = (values.get("name") or "").strip()
-        check_portal_text(self.env, name, self.env._("The title"), PORTAL_LINE_CHARS)
+        check_portal_text(self.env, name, self.env._("The subject"), PORTAL_LINE_CHARS)
         name = name or description.splitlines()[0][:80]
         priorities = dict(self._fields["priority"]._description_selection(self.env))
         priority = values.get("priority") or "0"

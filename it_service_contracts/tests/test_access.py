@@ -45,8 +45,9 @@ class TestAccess(ItServiceCommon):
         self.assertEqual(self.company.it_adhoc_hourly_rate, 200.0)
 
     def test_manager_changes_rates(self):
-        self.contract.with_user(self.manager).write({"hourly_rate": 140.0})
-        self.assertEqual(self.contract.hourly_rate, 140.0)
+        prepared = self._create_contract()
+        prepared.with_user(self.manager).write({"hourly_rate": 140.0})
+        self.assertEqual(prepared.hourly_rate, 140.0)
 
     def test_other_company_cannot_see_contracts(self):
         env_b = self.env(user=self.manager_b, context={"allowed_company_ids": self.company_b.ids})

@@ -106,7 +106,7 @@ class TestContractAmendment(ItInvoicingCommon):
                 package.with_user(self.manager).write(values)
         self.assertRecordValues(package, [{"package_price_agreed": 3000.0}])
         self.flat.with_user(self.manager).action_close()
-        with self.assertRefused(r"has started: its Monthly Fee can no longer change"):
+        with self.assertRefused(r"has ended: its Monthly Fee can no longer change"):
             self.flat.with_user(self.manager).write({"monthly_fee": 1.0})
 
     @freeze_time("2026-10-20")

@@ -23,9 +23,11 @@ class TestMoneyVisibility(RpcRolesCommon):
         cls.readers = (cls.manager, cls.accountant)
 
     def _change_the_money(self):
-        """The manager changes the package's rate, adds and reprices an additional service of the flat contract,
-        and amends the flat contract's rate, fee and hours: all over the external API, as in the web client."""
-        self.rpc(self.manager, "it.contract", "write", [self.package.id], {"hourly_rate": 187.65})
+        """The manager changes the rate of a package being prepared (a started one's price no longer changes), adds
+        and reprices an additional service of the flat contract, and amends the flat contract's rate, fee and hours:
+        all over the external API, as in the web client."""
+        self.prepared = self._create_contract(hours_total=10.0, hourly_rate=160.0)
+        self.rpc(self.manager, "it.contract", "write", [self.prepared.id], {"hourly_rate": 187.65})
         self.rpc(self.manager, "it.contract", "write", [self.flat.id], {"service_credit_percent": 7.25, "line_ids": [
             (0, 0, {"product_id": self.service_servers.id, "quantity": 2.0, "price_unit": 345.67})]})
         line_id = self.flat.line_ids.id
@@ -95,8 +97,8 @@ class TestMoneyVisibility(RpcRolesCommon):
     def test_chatter_shows_the_money_to_who_sees_it(self):
         self._change_the_money()
         amounts = (160.0, 187.65, 130.0, 141.35, 3000.0, 3456.78, 345.67, 456.71, 7.25)
-        threads = (("it.contract", self.package.id), ("it.contract", self.flat.id))
-        domain = [("model", "=", "it.contract"), ("res_id", "in", [self.package.id, self.flat.id])]
+        threads = (("it.contract", self.prepared.id), ("it.contract", self.flat.id))
+        domain = [("model", "=", "it.contract"), ("res_id", "in", [self.prepared.id, self.flat.id])]
         # the messages as the external API reads them: bodies without amounts, the tracking values refused
         messages = self.rpc(self.technician, "mail.message", "search_read", domain, ["body", "subject"])
         bodies = "\n".join(message["body"] for message in messages)

@@ -260,8 +260,9 @@ class TestPortal(PortalCommon):
             ({"priority": "7"}, "Unknown priority 7"),
             ({"description": "   "}, "the description cannot be empty"),
             # a pasted log: the form's maxlength stops a browser, not a script
-            ({"description": "x" * 20001}, "The description is 20001 characters long, and at most 20000"),
-            ({"name": "t" * 201}, "The title is 201 characters long, and at most 200"),
+            ({"description": "x" * 20001},
+             "The description of what happened is 20001 characters long, and at most 20000"),
+            ({"name": "t" * 201}, "The subject is 201 characters long, and at most 200"),
             ({"contract_id": str(self.contract_b.id)}, "not a running contract of Client Ltd"),
             ({"contract_id": "999999"}, "does not exist"),
             ({"contract_id": "1 OR 1=1"}, "does not exist"),

@@ -83,7 +83,13 @@ class TestRateVisibility(HttpCase, ItServiceCommon):
         cls.line = cls.env["account.analytic.line"].with_user(cls.technician).create({
             "name": "Diagnosis", "task_id": cls.package_request.id, "unit_amount": 1.0, "date": today,
         }).sudo()
-        cls.audit.stage_ids = [(0, 0, {"name": "Replace the switches"})]
+        # an audit with a modernisation plan (made while the audit is open)
+        cls.planned_audit = cls.env["it.audit"].create({
+            "partner_id": cls.client.id, "company_id": cls.company.id,
+            "asset_ids": [(0, 0, {"category_id": cls.workstation_category.id})],
+            "stage_ids": [(0, 0, {"name": "Replace the switches"})],
+        })
+        cls.planned_audit.action_done()
 
     # ------------------------------------------------------------------ helpers
 
@@ -92,7 +98,8 @@ class TestRateVisibility(HttpCase, ItServiceCommon):
         return [
             ("it.contract", self.package), ("it.contract", self.flat), ("project.task", self.package_request),
             ("project.task", self.flat_request), ("account.analytic.line", self.line),
-            ("it.contract.period", self.period), ("it.audit", self.audit), ("res.partner", self.client),
+            ("it.contract.period", self.period), ("it.audit", self.audit), ("it.audit", self.planned_audit),
+            ("res.partner", self.client),
         ]
 
     def _open(self, user, model, record):
