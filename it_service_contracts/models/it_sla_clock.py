@@ -191,12 +191,14 @@ class ItSlaClock(models.AbstractModel):
     def _it_recompute_open_deadlines(self, domain, batch_size=500):
         """The terms behind the deadlines changed (a contract's response times or service calendar, a public
         holiday): plan the deadlines of the open requests in ``domain`` again, batch by batch. Resolved
-        requests keep the deadlines they were measured against."""
+        requests keep the deadlines they were measured against, and so do breached ones: a breach (and the
+        client's service credit) is not planned away by later terms (rule 10)."""
         fnames = ["out_of_hours", "sla_response_deadline", "sla_resolution_deadline", "sla_response_risk_date",
                   "sla_resolution_risk_date"]
         Task = self.sudo()
         tasks = Task.search(Domain(domain) & Domain([
             ("it_is_service_request", "=", True), ("sla_resolution_date", "=", False),
+            ("sla_state", "!=", "breached"),
         ]))
         for ids in split_every(batch_size, tasks.ids):
             batch = Task.browse(ids)

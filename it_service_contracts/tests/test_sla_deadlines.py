@@ -325,6 +325,22 @@ class TestRunningContractsKeepTheirMeaning(SlaCommon):
         self.assertFalse(late.out_of_hours)
         self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 18, 0))
 
+    def test_a_breach_is_not_planned_away_by_later_terms(self):
+        """Longer response times, set after a request breached, replanned its deadline past the response and
+        the breach (and the client's service credit) went."""
+        with freeze_time("2026-01-12 09:00:00"):
+            breached = self._request(utc(2026, 1, 12, 9, 0))  # Monday 10:00 in Warsaw, 4 h to respond: 14:00
+        with freeze_time("2026-01-12 14:00:00"):
+            fresh = self._request(utc(2026, 1, 12, 14, 0))
+            breached._it_sla_refresh_state()
+            self.assertEqual(breached.sla_state, "breached")
+            deadline = fresh.sla_response_deadline
+            line = self.flat.sla_line_ids.filtered(lambda sla: sla.priority == "0")
+            line.with_user(self.lead).response_hours = 8.0
+            self.assertRecordValues(breached, [{"sla_response_deadline": utc(2026, 1, 12, 13, 0),
+                                                "sla_state": "breached"}])
+            self.assertGreater(fresh.sla_response_deadline, deadline, "an open request on track is planned again")
+
     def test_rate_change_that_would_reorder_running_contracts_is_refused(self):
         package = self._active_contract(
             "hour_package", partner_id=self.other_client.id, site_ids=[(5, 0, 0)], remote_service=True,
