@@ -299,31 +299,34 @@ class TestRunningContractsKeepTheirMeaning(SlaCommon):
             open_request = self._request(utc(2026, 1, 12, 9, 0))
         with freeze_time("2026-01-12 16:00:00"):
             late = self._request(utc(2026, 1, 12, 16, 0))  # 17:00 in Warsaw: out of hours, 3 clock hours
-        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 13, 0))
-        self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 19, 0))
-        line = self.flat.sla_line_ids.filtered(lambda sla: sla.priority == "0")
-        line.with_user(self.lead).response_hours = 2.0
-        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 11, 0))
-        self.assertEqual(done.sla_response_deadline, utc(2026, 1, 12, 13, 0), "resolved: measured as it was")
-        # a company day off on that Monday: reported out of hours, the 3 clock hours apply
-        day_off = self.env["resource.calendar.leaves"].create({
-            "name": "Company day off", "company_id": self.company.id, "calendar_id": False,
-            "date_from": utc(2026, 1, 11, 23, 0), "date_to": utc(2026, 1, 12, 22, 59, 59),
-        })
-        self.assertTrue(open_request.out_of_hours)
-        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 12, 0))
-        day_off.unlink()
-        self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 11, 0))
-        # a round-the-clock service calendar: 17:00 is within service hours, 2 working hours
-        always = self.env["resource.calendar"].create({
-            "name": "24/7", "company_id": self.company.id, "tz": "Europe/Warsaw", "attendance_ids": [(5, 0, 0)] + [
-                (0, 0, {"name": f"Day {day}", "dayofweek": str(day), "hour_from": 0, "hour_to": 24,
-                        "day_period": "full_day"}) for day in range(7)
-            ],
-        })
-        self.flat.with_user(self.lead).service_calendar_id = always
-        self.assertFalse(late.out_of_hours)
-        self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 18, 0))
+        # the terms change that Monday morning, while the open requests are on track (a breached one keeps its
+        # deadlines: test_a_breach_is_not_planned_away_by_later_terms)
+        with freeze_time("2026-01-12 10:30:00"):
+            self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 13, 0))
+            self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 19, 0))
+            line = self.flat.sla_line_ids.filtered(lambda sla: sla.priority == "0")
+            line.with_user(self.lead).response_hours = 2.0
+            self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 11, 0))
+            self.assertEqual(done.sla_response_deadline, utc(2026, 1, 12, 13, 0), "resolved: measured as it was")
+            # a company day off on that Monday: reported out of hours, the 3 clock hours apply
+            day_off = self.env["resource.calendar.leaves"].create({
+                "name": "Company day off", "company_id": self.company.id, "calendar_id": False,
+                "date_from": utc(2026, 1, 11, 23, 0), "date_to": utc(2026, 1, 12, 22, 59, 59),
+            })
+            self.assertTrue(open_request.out_of_hours)
+            self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 12, 0))
+            day_off.unlink()
+            self.assertEqual(open_request.sla_response_deadline, utc(2026, 1, 12, 11, 0))
+            # a round-the-clock service calendar: 17:00 is within service hours, 2 working hours
+            always = self.env["resource.calendar"].create({
+                "name": "24/7", "company_id": self.company.id, "tz": "Europe/Warsaw", "attendance_ids": [(5, 0, 0)] + [
+                    (0, 0, {"name": f"Day {day}", "dayofweek": str(day), "hour_from": 0, "hour_to": 24,
+                            "day_period": "full_day"}) for day in range(7)
+                ],
+            })
+            self.flat.with_user(self.lead).service_calendar_id = always
+            self.assertFalse(late.out_of_hours)
+            self.assertEqual(late.sla_response_deadline, utc(2026, 1, 12, 18, 0))
 
     def test_a_breach_is_not_planned_away_by_later_terms(self):
         """Longer response times, set after a request breached, replanned its deadline past the response and
