@@ -209,6 +209,7 @@ class ItAudit(models.Model):
 
     def write(self, vals):
         self._it_check_manager_fields(vals)
+        self._it_check_choice_change(vals)
         if vals.get("state") == "draft":
             self._it_check_can_reopen()
         elif not RECORD_FIELDS.isdisjoint(vals):
@@ -252,10 +253,28 @@ class ItAudit(models.Model):
                 audit=done[0].name,
             ))
 
-    def _it_check_can_reopen(self):
-        held = self.contract_ids.filtered(
+    def _it_check_choice_change(self, vals):
+        """The form a manager chose on a completed audit may change until a contract is confirmed on it: then it is
+        what the client agreed to (QA: rewritten afterwards, it offered another form of contract)."""
+        names = {"chosen_type", "choice_reason"} & vals.keys()
+        if not names:
+            return
+        for audit in self.sudo().filtered(lambda a: a.state == "done" and a._it_held_by_contracts()):
+            if audit._it_changed_fields(vals, names):
+                raise UserError(self.env._(
+                    "The form chosen on audit %(audit)s is what contracts %(contracts)s were agreed on: it no longer "
+                    "changes. Record a new audit of the client to offer another form.",
+                    audit=audit.name, contracts=", ".join(audit._it_held_by_contracts().mapped("name")),
+                ))
+
+    def _it_held_by_contracts(self):
+        """The confirmed or running contracts (or those that ran) resting on this audit."""
+        return self.contract_ids.filtered(
             lambda c: c.state in ("active", "expired", "closed") or (c.state == "draft" and c.date_confirmed)
         )
+
+    def _it_check_can_reopen(self):
+        held = self._it_held_by_contracts()
         if held:
             raise UserError(self.env._(
                 "An audit that a confirmed or running contract rests on cannot be reopened (%(contracts)s).",

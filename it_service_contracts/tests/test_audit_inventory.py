@@ -211,6 +211,14 @@ class TestAuditInventory(ItAuditCommon):
         with self.assertRefused("cannot be reopened", model="it.audit"):
             audit.with_user(self.manager).write({"state": "draft"})
         self.assertEqual(audit.state, "done")
+        # nor is the form chosen on it (QA: rewritten, it offered another form of contract)
+        for vals in ({"chosen_type": "monthly_flat", "choice_reason": "Rewritten"}, {"choice_reason": "Other"}):
+            with self.subTest(vals=vals), self.assertRefused(r"is what contracts .* were agreed on", model="it.audit"):
+                audit.with_user(self.manager).write(vals)
+        self.assertFalse(audit.chosen_type)
+        contract.with_user(self.manager).action_cancel()
+        audit.with_user(self.manager).write({"chosen_type": "monthly_flat", "choice_reason": "The client's budget"})
+        self.assertEqual(audit.contract_type, "monthly_flat")
 
     def test_manager_exception_without_audit(self):
         partner = self.env["res.partner"].create({"name": "Urgent client", "is_company": True})
