@@ -7,6 +7,8 @@ from . import res_partner
 from . import it_form_comparison
 from . import it_asset_category
 from . import it_asset
+from . import it_audit_recommendation
+from . import it_audit_offer
 from . import it_audit
 from . import it_audit_part
 from . import it_audit_stage
@@ -16,6 +18,7 @@ from . import it_contract_billing
 from . import it_contract_document
 from . import it_contract_renewal
 from . import it_contract_lifecycle
+from . import it_contract_history
 from . import it_contract
 from . import it_contract_coverage
 from . import it_contract_sla
