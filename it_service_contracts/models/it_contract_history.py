@@ -6,6 +6,8 @@ from odoo import fields, models
 from odoo.exceptions import UserError, ValidationError
 from odoo.tools import format_date, mute_logger
 
+from .it_contract_document import TERM_FIELDS
+
 
 class _TermsTried(Exception):
     """The terms tried on a contract passed its checks: the savepoint is rolled back all the same."""
@@ -23,12 +25,9 @@ IDENTITY_FIELDS = (
 # bought are it.contract.package's own rule)
 AMENDED_PRICE_FIELDS = ("hourly_rate", "monthly_fee", "monthly_hours")
 PRICE_FIELDS = (*AMENDED_PRICE_FIELDS, "package_price_agreed", "billing_increment", "onsite_minimum_hours")
-# the terms of a contract that has ended (expired or closed): its late time is classified and billed on them
-ENDED_FIELDS = (
-    "service_product_ids", "site_ids", "remote_service", "service_calendar_id", "out_of_hours_response_hours",
-    "approval_required", "rollover_allowed", "rollover_cap_hours", "invoice_day", "invoice_timing",
-    "service_credit_percent", "service_credit_cap_percent",
-)
+# the terms of a contract that has ended (expired or closed), every term the client accepted and the approval of paid
+# work but its end (a package is extended to be reactivated) and its further terms: its late time is billed on them
+ENDED_FIELDS = (TERM_FIELDS | {"approval_required"}) - END_FIELDS - {"note"}
 
 
 class ItContractHistory(models.AbstractModel):

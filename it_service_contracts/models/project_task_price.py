@@ -70,8 +70,10 @@ class ItAdhocPrice(models.AbstractModel):
         names = {"it_price_agreement", "it_fixed_price"} & vals.keys()
         if not names or self._it_is_addon_write():
             return
-        for task in self.sudo():
-            invoice = task.it_invoice_ids.filtered(lambda move: move.it_invoice_kind == "adhoc")._it_issued()[:1]
+        tasks = self.sudo()
+        issued = tasks.it_invoice_ids.filtered(lambda move: move.it_invoice_kind == "adhoc")._it_issued()
+        for task in tasks:
+            invoice = (issued & task.it_invoice_ids)[:1]
             if invoice and task._it_changed_fields(vals, names):
                 raise ValidationError(self.env._(
                     "Request %(task)s is billed on invoice %(invoice)s at the price agreed then: its price no longer "

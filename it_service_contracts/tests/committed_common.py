@@ -44,6 +44,18 @@ class CommittedCase(BaseCase):
         return client, audit, service, contract
 
     @staticmethod
+    def _client_removal_steps(env, client_ids, audit_ids, service_ids):
+        """The clean-up steps (for ``_remove_each``) of the clients, audits and services ``_running_flat_contract``
+        made, once their contracts are removed."""
+        return [
+            lambda: env["it.audit"].browse(audit_ids).action_reopen(),
+            lambda: env["it.asset"].search([("partner_id", "in", client_ids)]).unlink(),
+            lambda: env["it.audit"].browse(audit_ids).unlink(),
+            lambda: env["product.product"].browse(service_ids).unlink(),
+            lambda: env["res.partner"].browse(client_ids).unlink(),
+        ]
+
+    @staticmethod
     def _remove_each(cr, steps):
         """Run each clean-up step in a savepoint of its own: one that fails is logged and the others still run."""
         for step in steps:

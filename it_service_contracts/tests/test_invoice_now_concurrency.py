@@ -65,11 +65,7 @@ class TestInvoiceNowConcurrency(CommittedCase):
                 lambda: env["account.move"].search([("it_contract_id", "in", contracts.ids)]).unlink(),
                 lambda: contracts._it_addon_write({"state": "cancelled"}),
                 lambda: contracts.unlink(),
-                lambda: env["it.audit"].browse(ids["audit"]).action_reopen(),
-                lambda: env["it.asset"].search([("partner_id", "=", ids["client"])]).unlink(),
-                lambda: env["it.audit"].browse(ids["audit"]).unlink(),
-                lambda: env["product.product"].browse(ids["service"]).unlink(),
-                lambda: env["res.partner"].browse(ids["client"]).unlink(),
+                *self._client_removal_steps(env, [ids["client"]], [ids["audit"]], [ids["service"]]),
                 lambda: accountants.unlink(),
                 lambda: partners.unlink(),
             ])

@@ -27,15 +27,14 @@ class TestInvoicingConcurrency(CommittedCase):
     def _remove_committed_data(self):
         with self.registry.cursor() as cr:
             env = api.Environment(cr, SUPERUSER_ID, CONTEXT)
-            env["account.move"].search([("it_contract_id", "=", self.ids["contract"])]).unlink()
-            contract = env["it.contract"].browse(self.ids["contract"])
-            contract._it_addon_write({"state": "cancelled"})
-            contract.unlink()
-            env["it.audit"].browse(self.ids["audit"]).action_reopen()
-            env["it.asset"].search([("partner_id", "=", self.ids["client"])]).unlink()
-            env["it.audit"].browse(self.ids["audit"]).unlink()
-            env["product.product"].browse(self.ids["service"]).unlink()
-            env["res.partner"].browse(self.ids["client"]).unlink()
+            ids = self.ids
+            contract = env["it.contract"].browse(ids["contract"])
+            self._remove_each(cr, [
+                lambda: env["account.move"].search([("it_contract_id", "=", contract.id)]).unlink(),
+                lambda: contract._it_addon_write({"state": "cancelled"}),
+                lambda: contract.unlink(),
+                *self._client_removal_steps(env, [ids["client"]], [ids["audit"]], [ids["service"]]),
+            ])
 
     def _worker_run(self, env):
         """What the scheduled action does, for this contract only (the database's other work is left alone)."""
